@@ -1,0 +1,85 @@
+// Package keyfile stores a process's long-term secret keys in its data
+// directory: one key per file, created with mode 0600 inside a 0700
+// directory, and refused when anyone but the owner could read it. It knows
+// nothing of what the keys are for.
+package keyfile
+
+import (
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const seedLen = 32
+
+// Ed25519 loads the ed25519 key in path, creating it if the file does not exist.
+func Ed25519(path string) (ed25519.PrivateKey, error) {
+	seed, err := loadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// X25519 loads the X25519 key in path, creating it if the file does not exist.
+func X25519(path string) (*ecdh.PrivateKey, error) {
+	seed, err := loadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	return ecdh.X25519().NewPrivateKey(seed)
+}
+
+func loadOrCreate(path string) ([]byte, error) {
+	seed, err := load(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return seed, err
+	}
+	seed = make([]byte, seedLen)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("key directory: %w", err)
+	}
+	// O_EXCL: two processes sharing a data dir must not overwrite each other's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(seed) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
+	return seed, nil
+}
+
+func load(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key file %s has mode %04o: others can read it; run chmod 600 %s",
+			path, st.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(seed) != seedLen {
+		return nil, fmt.Errorf("key file %s is not a base64 32-byte key", path)
+	}
+	return seed, nil
+}
