@@ -1,0 +1,52 @@
+// Command onion runs the parts of the onion network: the directory, relays,
+// the SOCKS5 proxy, the hidden server, and `up`, which runs a whole network
+// on this machine. It is wiring only: each subcommand turns its flags into a
+// Config and calls the package that does the work.
+//
+// Every long-running subcommand prints exactly one line to stdout when it is
+// ready ("<role> ready key=value ..."), and logs to stderr.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newApp().RunContext(ctx, os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "onion:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "onion",
+		Usage: "a small onion-routing network: directory, relays, SOCKS5 proxy, hidden server",
+		Description: "Run `onion up` to start a whole network on this machine, then point curl at its\n" +
+			"SOCKS5 proxy. The other commands run one part each, for a network spread over machines.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:    "log-level",
+				Value:   "info",
+				Usage:   "log verbosity: debug, info, warn or error (destinations appear only at debug)",
+				EnvVars: []string{"ONION_LOG_LEVEL"},
+			},
+		},
+		Commands: []*cli.Command{
+			directoryCommand(),
+			relayCommand(),
+			proxyCommand(),
+			upCommand(),
+		},
+		EnableBashCompletion: true,
+	}
+}

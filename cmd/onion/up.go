@@ -1,0 +1,7 @@
+package main
+
+import "github.com/urfave/cli/v2"
+
+func upCommand() *cli.Command {
+	return &cli.Command{Name: "up", Usage: "not yet implemented", Action: func(*cli.Context) error { return cli.Exit("not yet implemented", 2) }}
+}
