@@ -1,0 +1,208 @@
+package onion
+
+// Relay messages, PROTOCOL.md §5: the plaintext inside a KindMessage layer.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// RelayCmd is the command of a relay message.
+type RelayCmd uint8
+
+// Relay message commands.
+const (
+	RelayExtend       RelayCmd = 1 // client -> last hop: extend to the named relay
+	RelayExtended     RelayCmd = 2 // last hop -> client: the new hop's CREATED
+	RelayExtendFailed RelayCmd = 3 // last hop -> client: extending failed; body is one DestroyReason
+	RelayBegin        RelayCmd = 4 // client -> exit: open a stream to host:port
+	RelayConnected    RelayCmd = 5 // exit -> client: the stream is open
+	RelayData         RelayCmd = 6 // either way: stream bytes
+	RelayEnd          RelayCmd = 7 // either way: one EndReason; EndDone is a half-close
+	RelaySendme       RelayCmd = 8 // either way: grant the peer more stream window
+)
+
+func (c RelayCmd) String() string {
+	switch c {
+	case RelayExtend:
+		return "EXTEND"
+	case RelayExtended:
+		return "EXTENDED"
+	case RelayExtendFailed:
+		return "EXTEND_FAILED"
+	case RelayBegin:
+		return "BEGIN"
+	case RelayConnected:
+		return "CONNECTED"
+	case RelayData:
+		return "DATA"
+	case RelayEnd:
+		return "END"
+	case RelaySendme:
+		return "SENDME"
+	}
+	return fmt.Sprintf("RelayCmd(%d)", uint8(c))
+}
+
+// Relay message sizes and bounds.
+const (
+	RelayHeaderLen = 1 + 2 // command | stream id
+	// MaxData is the most stream bytes one DATA message carries. Three layers
+	// of it fit a cell with room to spare (§5.4).
+	MaxData = 16 * 1024
+	// MaxHostLen bounds the host in BEGIN and EXTEND (a DNS name is at most 253).
+	MaxHostLen = 255
+	// StreamWindow is the bytes a sender may have in flight per stream before
+	// it waits for SENDME (§6).
+	StreamWindow = 1 << 20
+	// SendmeThreshold: a receiver grants window back once this many bytes
+	// have been consumed by the application.
+	SendmeThreshold = StreamWindow / 4
+	// MaxMessage bounds a relay message: a full DATA message.
+	MaxMessage = RelayHeaderLen + MaxData
+)
+
+// ErrBadMessage is the error for a relay message that does not parse.
+var ErrBadMessage = errors.New("onion: malformed relay message")
+
+// RelayMsg is one relay message. Stream 0 means the circuit itself.
+type RelayMsg struct {
+	Cmd    RelayCmd
+	Stream uint16
+	Body   []byte
+}
+
+// MarshalBinary encodes m.
+func (m RelayMsg) MarshalBinary() ([]byte, error) {
+	return m.AppendBinary(make([]byte, 0, RelayHeaderLen+len(m.Body)))
+}
+
+// AppendBinary appends m's encoding to b.
+func (m RelayMsg) AppendBinary(b []byte) ([]byte, error) {
+	if len(m.Body) > MaxData {
+		return nil, fmt.Errorf("%w: body of %d bytes", ErrBadMessage, len(m.Body))
+	}
+	b = append(b, byte(m.Cmd))
+	b = binary.BigEndian.AppendUint16(b, m.Stream)
+	return append(b, m.Body...), nil
+}
+
+// UnmarshalBinary decodes b into m. m.Body aliases b.
+func (m *RelayMsg) UnmarshalBinary(b []byte) error {
+	if len(b) < RelayHeaderLen || len(b) > MaxMessage {
+		return fmt.Errorf("%w: %d bytes", ErrBadMessage, len(b))
+	}
+	m.Cmd = RelayCmd(b[0])
+	m.Stream = binary.BigEndian.Uint16(b[1:3])
+	m.Body = b[RelayHeaderLen:]
+	return nil
+}
+
+// Extend is the body of RelayExtend: the CREATE payload for the next relay
+// and the address to reach it at.
+type Extend struct {
+	Create  []byte // CreateLen bytes: ID | B | X
+	Address string // host:port
+}
+
+// MarshalBinary encodes e: Create | address.
+func (e Extend) MarshalBinary() ([]byte, error) {
+	if len(e.Create) != CreateLen {
+		return nil, fmt.Errorf("%w: CREATE of %d bytes", ErrBadMessage, len(e.Create))
+	}
+	if _, _, err := SplitHostPort(e.Address); err != nil {
+		return nil, err
+	}
+	return append(append([]byte{}, e.Create...), e.Address...), nil
+}
+
+// UnmarshalBinary decodes b into e.
+func (e *Extend) UnmarshalBinary(b []byte) error {
+	if len(b) <= CreateLen {
+		return fmt.Errorf("%w: EXTEND of %d bytes", ErrBadMessage, len(b))
+	}
+	addr := string(b[CreateLen:])
+	if _, _, err := SplitHostPort(addr); err != nil {
+		return err
+	}
+	e.Create = b[:CreateLen]
+	e.Address = addr
+	return nil
+}
+
+// SplitHostPort checks a BEGIN or EXTEND target: a host (name, IPv4, or
+// bracketed IPv6) of at most MaxHostLen bytes and a port 1-65535.
+func SplitHostPort(addr string) (string, uint16, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: target %q: %v", ErrBadMessage, addr, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", 0, fmt.Errorf("%w: target port %q", ErrBadMessage, port)
+	}
+	if host == "" || len(host) > MaxHostLen {
+		return "", 0, fmt.Errorf("%w: target host of %d bytes", ErrBadMessage, len(host))
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c <= ' ' || c >= 0x7f {
+			return "", 0, fmt.Errorf("%w: target host has byte 0x%02x", ErrBadMessage, c)
+		}
+	}
+	return host, uint16(p), nil
+}
+
+// EndReason says why a stream ended (PROTOCOL.md §5.3).
+type EndReason uint8
+
+// End reasons. EndDone is the normal half-close; every other reason aborts
+// the stream in both directions.
+const (
+	EndDone        EndReason = 1 // no more data from this side
+	EndMisc        EndReason = 2 // other error
+	EndResolve     EndReason = 3 // the exit could not resolve the host
+	EndRefused     EndReason = 4 // the destination refused the connection
+	EndExitPolicy  EndReason = 5 // the exit's policy forbids this destination
+	EndTimeout     EndReason = 6 // connecting timed out
+	EndUnreachable EndReason = 7 // network or host unreachable
+	EndProtocol    EndReason = 8 // the peer broke the stream protocol
+	EndReset       EndReason = 9 // the other end closed abruptly
+)
+
+func (r EndReason) String() string {
+	switch r {
+	case EndDone:
+		return "done"
+	case EndMisc:
+		return "error"
+	case EndResolve:
+		return "could not resolve host"
+	case EndRefused:
+		return "connection refused"
+	case EndExitPolicy:
+		return "not allowed by exit policy"
+	case EndTimeout:
+		return "connect timed out"
+	case EndUnreachable:
+		return "network unreachable"
+	case EndProtocol:
+		return "protocol violation"
+	case EndReset:
+		return "connection reset"
+	}
+	return fmt.Sprintf("EndReason(%d)", uint8(r))
+}
+
+// Uint32Body encodes a SENDME increment.
+func Uint32Body(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
+
+// ParseUint32Body decodes a SENDME increment.
+func ParseUint32Body(b []byte) (uint32, error) {
+	if len(b) != 4 {
+		return 0, fmt.Errorf("%w: SENDME body of %d bytes", ErrBadMessage, len(b))
+	}
+	return binary.BigEndian.Uint32(b), nil
+}
