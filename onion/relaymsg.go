@@ -141,7 +141,9 @@ func SplitHostPort(addr string) (string, uint16, error) {
 		return "", 0, fmt.Errorf("%w: target %q: %v", ErrBadMessage, addr, err)
 	}
 	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || p == 0 {
+	// No leading zeros: one spelling per port keeps the address short (it is
+	// length-prefixed with 16 bits in a signed descriptor) and canonical.
+	if err != nil || p == 0 || port[0] == '0' {
 		return "", 0, fmt.Errorf("%w: target port %q", ErrBadMessage, port)
 	}
 	if host == "" || len(host) > MaxHostLen {

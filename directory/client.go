@@ -1,0 +1,179 @@
+package directory
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"onion/onion"
+)
+
+// Client limits.
+const (
+	defaultClientTimeout = 10 * time.Second
+	// maxListBody bounds a GET /v1/relays answer. The list document travels
+	// as a JSON string, where escaping can at most double it ('"' and '\'
+	// become two bytes), plus the signature and punctuation.
+	maxListBody = 2*onion.MaxDocumentLen + 1<<10
+	// maxErrorBody bounds the error answer read from a refusing directory.
+	maxErrorBody = 4 << 10
+)
+
+// ErrNoDirectoryKey means Client.Relays was called without a directory key
+// to check the list with.
+var ErrNoDirectoryKey = errors.New("directory: no directory key to verify the relay list")
+
+// StatusError is a directory's non-2xx answer.
+type StatusError struct {
+	StatusCode int
+	Message    string // the directory's {"error":...} text, or the start of its body
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("directory answered %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// Client talks to one directory. Its methods are safe for concurrent use.
+type Client struct {
+	// URL is the directory's base URL, e.g. http://127.0.0.1:7000.
+	URL string
+	// Key is the directory's public key, which Relays checks the list
+	// against. Nil is fine for a client that only publishes.
+	Key ed25519.PublicKey
+	// HTTP makes the requests. Nil means a client with a 10 s timeout.
+	HTTP *http.Client
+	// Now is the clock a list's validity is judged by. Nil means time.Now.
+	Now func() time.Time
+}
+
+// defaultHTTP is shared so that nil-HTTP clients share connections.
+var defaultHTTP = &http.Client{Timeout: defaultClientTimeout}
+
+func (c *Client) http() *http.Client {
+	if c.HTTP == nil {
+		return defaultHTTP
+	}
+	return c.HTTP
+}
+
+func (c *Client) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c *Client) endpoint(path string) string {
+	return strings.TrimSuffix(c.URL, "/") + path
+}
+
+// Publish sends d, which must already be signed, to the directory.
+func (c *Client) Publish(ctx context.Context, d onion.RelayDescriptor) error {
+	if err := c.publish(ctx, d); err != nil {
+		return fmt.Errorf("publish descriptor: %w", err)
+	}
+	return nil
+}
+
+func (c *Client) publish(ctx context.Context, d onion.RelayDescriptor) error {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/v1/relays"), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp); err != nil {
+		return err
+	}
+	var res PublishResult
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&res); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	if want := d.Fingerprint(); res.Fingerprint != want {
+		return fmt.Errorf("directory stored fingerprint %q, want %q", res.Fingerprint, want)
+	}
+	return nil
+}
+
+// Relays fetches the relay list and returns it once its signature, validity
+// window and every descriptor in it have been checked.
+func (c *Client) Relays(ctx context.Context) (onion.RelayList, error) {
+	l, err := c.relays(ctx)
+	if err != nil {
+		return onion.RelayList{}, fmt.Errorf("fetch relay list: %w", err)
+	}
+	return l, nil
+}
+
+func (c *Client) relays(ctx context.Context) (onion.RelayList, error) {
+	if len(c.Key) != ed25519.PublicKeySize {
+		return onion.RelayList{}, ErrNoDirectoryKey
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/relays"), nil)
+	if err != nil {
+		return onion.RelayList{}, err
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return onion.RelayList{}, err
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp); err != nil {
+		return onion.RelayList{}, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxListBody+1))
+	if err != nil {
+		return onion.RelayList{}, err
+	}
+	if len(b) > maxListBody {
+		return onion.RelayList{}, fmt.Errorf("answer longer than %d bytes", maxListBody)
+	}
+	var signed onion.SignedRelayList
+	if err := json.Unmarshal(b, &signed); err != nil {
+		return onion.RelayList{}, fmt.Errorf("answer: %w", err)
+	}
+	return signed.Open(c.Key, c.now())
+}
+
+// statusError turns a non-2xx answer into a *StatusError carrying the
+// directory's error text.
+func statusError(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var eb errorBody
+	msg := strings.TrimSpace(string(b))
+	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+		msg = eb.Error
+	}
+	return &StatusError{StatusCode: resp.StatusCode, Message: printable(msg)}
+}
+
+// printable keeps a peer's text from carrying terminal escapes into our
+// error messages and logs.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}

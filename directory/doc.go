@@ -1,0 +1,33 @@
+// Package directory is the directory authority of the onion network and the
+// client that talks to it, PROTOCOL.md §7.
+//
+// Relays publish their signed descriptors (onion.RelayDescriptor) to a
+// Server; clients fetch the list of live relays as one document signed by
+// the directory's ed25519 key (onion.SignedRelayList) and check it with
+// Client. The directory learns only what a descriptor says: addresses and
+// public keys. It is not a trust anchor for descriptors themselves: each is
+// signed by its relay's identity key and every reader re-checks it.
+//
+// The HTTP API (JSON bodies; every error is {"error":"..."} with a 4xx or
+// 5xx status):
+//
+//	POST /v1/relays   body: one RelayDescriptor (at most 64 KiB)
+//	                  200 {"fingerprint":"...","expires":<unix seconds>}
+//	                  400 malformed, bad signature, published too far in the
+//	                      future or older than the relay lifetime
+//	                  409 published older than the descriptor already stored
+//	                  413 body too large
+//	                  503 the directory holds MaxRelays relays already
+//	GET  /v1/relays   200 SignedRelayList of the live relays, by fingerprint
+//	GET  /v1/key      200 the directory's public key (onion.EncodeKey) and a
+//	                      newline; informational only: clients must get the
+//	                      key out of band, never from the directory itself
+//
+// A relay lives RelayTTL after its descriptor's published time (or after
+// its arrival, if that is earlier), so a relay must publish a fresh
+// descriptor well within RelayTTL; re-sending the same descriptor does not
+// extend its life, which is what makes a replayed descriptor harmless.
+//
+// This package does not choose paths, cache lists for clients or retry; that
+// belongs to the proxy and the relay.
+package directory

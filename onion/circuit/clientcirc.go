@@ -1,0 +1,269 @@
+package circuit
+
+// A client circuit: telescoping build (PROTOCOL.md §3.3), layered sends and
+// receives (§4), streams (§5).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"onion/onion"
+)
+
+// MaxStreamsPerCircuit bounds the open streams on one circuit.
+const MaxStreamsPerCircuit = 1024
+
+// ErrCircuitClosed is the cause of failures on a circuit that has closed.
+var ErrCircuitClosed = errors.New("circuit: closed")
+
+// Hop names a relay to build through: its address and public keys, as the
+// directory published them.
+type Hop struct {
+	Address     string
+	IdentityKey []byte
+	OnionKey    []byte
+}
+
+type clientHop struct {
+	Hop
+	fwd  *onion.Sealer // guarded by Circuit.sendMu
+	back *onion.Opener // owned by the link's reader
+}
+
+type ctrlMsg struct {
+	cmd  onion.RelayCmd
+	body []byte
+}
+
+// Circuit is a client circuit. Its methods are safe for concurrent use.
+type Circuit struct {
+	cl *ClientLink
+	id uint32
+
+	hops atomic.Pointer[[]*clientHop] // grows during the build only
+	ctrl chan ctrlMsg                 // CREATED / EXTENDED / EXTEND_FAILED for the builder
+
+	sendMu sync.Mutex // orders sealing with queueing
+
+	mu         sync.Mutex
+	streams    map[uint16]*Stream
+	nextStream uint16
+	err        error // why it closed
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newCircuit(cl *ClientLink, id uint32) *Circuit {
+	c := &Circuit{
+		cl:         cl,
+		id:         id,
+		ctrl:       make(chan ctrlMsg, 1),
+		streams:    make(map[uint16]*Stream),
+		nextStream: 1,
+		done:       make(chan struct{}),
+	}
+	c.hops.Store(&[]*clientHop{})
+	return c
+}
+
+// ID is the circuit id on the first link.
+func (c *Circuit) ID() uint32 { return c.id }
+
+// Done is closed when the circuit closes.
+func (c *Circuit) Done() <-chan struct{} { return c.done }
+
+// Err says why the circuit closed.
+func (c *Circuit) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Path is the hops built so far, in order.
+func (c *Circuit) Path() []Hop {
+	hops := *c.hops.Load()
+	out := make([]Hop, len(hops))
+	for i, h := range hops {
+		out[i] = h.Hop
+	}
+	return out
+}
+
+// NumStreams is the number of open streams.
+func (c *Circuit) NumStreams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.streams)
+}
+
+func (c *Circuit) addHop(keys onion.HopKeys, h Hop) {
+	old := *c.hops.Load()
+	hops := append(append([]*clientHop{}, old...), &clientHop{
+		Hop:  h,
+		fwd:  onion.NewSealer(keys.Forward),
+		back: onion.NewOpener(keys.Backward),
+	})
+	c.hops.Store(&hops)
+}
+
+// Extend adds a hop through the current last hop.
+func (c *Circuit) Extend(ctx context.Context, next Hop) error {
+	hs, create, err := onion.NewClientHandshake(c.cl.rand, next.IdentityKey, next.OnionKey)
+	if err != nil {
+		return err
+	}
+	body, err := onion.Extend{Create: create, Address: next.Address}.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	last := len(*c.hops.Load()) - 1
+	if err := c.sendTo(last, onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}); err != nil {
+		return err
+	}
+	created, err := c.awaitCtrl(ctx, onion.RelayExtended)
+	if err != nil {
+		return fmt.Errorf("extend to hop %d: %w", last+2, err)
+	}
+	keys, err := hs.Finish(created)
+	if err != nil {
+		c.closeWith(err, true)
+		return fmt.Errorf("extend to hop %d: %w", last+2, err)
+	}
+	c.addHop(keys, next)
+	return nil
+}
+
+func (c *Circuit) awaitCtrl(ctx context.Context, want onion.RelayCmd) ([]byte, error) {
+	select {
+	case m := <-c.ctrl:
+		if m.cmd == onion.RelayExtendFailed {
+			reason := onion.DestroyReason(0)
+			if len(m.body) > 0 {
+				reason = onion.DestroyReason(m.body[0])
+			}
+			return nil, fmt.Errorf("relay could not extend: %v", reason)
+		}
+		if m.cmd != want {
+			return nil, fmt.Errorf("%w: got %v while building", ErrProtocol, m.cmd)
+		}
+		return m.body, nil
+	case <-c.done:
+		return nil, c.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// sendTo seals m for hop k and queues it on the link.
+func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
+	msg, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	hops := *c.hops.Load()
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	select {
+	case <-c.done:
+		return c.Err()
+	default:
+	}
+	tok, err := hops[k].fwd.Seal(onion.KindMessage, msg)
+	for i := k - 1; i >= 0 && err == nil; i-- {
+		tok, err = hops[i].fwd.Seal(onion.KindForward, tok)
+	}
+	if err != nil {
+		return err
+	}
+	return c.cl.link.Send(onion.Cell{CircID: c.id, Cmd: onion.CmdRelay, Payload: tok})
+}
+
+// exitSender sends stream messages to the last hop.
+type exitSender struct{ c *Circuit }
+
+func (e exitSender) SendMsg(m onion.RelayMsg) error {
+	return e.c.sendTo(len(*e.c.hops.Load())-1, m)
+}
+
+// OpenStream asks the last hop to connect to target (host:port; the host is
+// sent unresolved) and waits for CONNECTED. An END answer is a *StreamError.
+func (c *Circuit) OpenStream(ctx context.Context, target string) (*Stream, error) {
+	if _, _, err := onion.SplitHostPort(target); err != nil {
+		return nil, err
+	}
+	s, err := c.newStream(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := (exitSender{c}).SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: s.id, Body: []byte(target)}); err != nil {
+		s.Abort(err)
+		return nil, err
+	}
+	if err := s.WaitConnected(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c *Circuit) newStream(target string) (*Stream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	if len(c.streams) >= MaxStreamsPerCircuit {
+		return nil, errors.New("circuit: too many streams")
+	}
+	for c.streams[c.nextStream] != nil || c.nextStream == 0 {
+		c.nextStream++
+	}
+	id := c.nextStream
+	c.nextStream++
+	s := NewStream(id, exitSender{c}, func() { c.removeStream(id) }, anonAddr, StreamAddr(target))
+	c.streams[id] = s
+	return s, nil
+}
+
+func (c *Circuit) removeStream(id uint16) {
+	c.mu.Lock()
+	delete(c.streams, id)
+	c.mu.Unlock()
+}
+
+// Close tears the circuit down and tells the first hop.
+func (c *Circuit) Close() error {
+	c.closeWith(ErrCircuitClosed, true)
+	return nil
+}
+
+// closeWith ends the circuit once: every stream fails with err, and if tell
+// is set the first hop gets a DESTROY.
+func (c *Circuit) closeWith(err error, tell bool) {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.err = fmt.Errorf("%w: %v", ErrCircuitClosed, err)
+		if errors.Is(err, ErrCircuitClosed) {
+			c.err = err
+		}
+		streams := c.streams
+		c.streams = map[uint16]*Stream{}
+		c.mu.Unlock()
+		close(c.done)
+		c.cl.remove(c.id)
+		for _, s := range streams {
+			s.Abort(c.err)
+		}
+		if tell {
+			reason := onion.DestroyRequested
+			if !errors.Is(err, ErrCircuitClosed) {
+				reason = onion.DestroyProtocol
+			}
+			c.cl.link.Send(onion.Cell{CircID: c.id, Cmd: onion.CmdDestroy, Payload: []byte{byte(reason)}})
+		}
+	})
+}

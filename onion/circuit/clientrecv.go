@@ -1,0 +1,101 @@
+package circuit
+
+// What a client circuit does with a cell from its first hop: peel the
+// backward layers (PROTOCOL.md §4.3) and act on the relay message.
+
+import (
+	"fmt"
+
+	"onion/onion"
+)
+
+// handleCell runs on the link's reader goroutine.
+func (c *Circuit) handleCell(cell onion.Cell) {
+	switch cell.Cmd {
+	case onion.CmdCreated:
+		if len(*c.hops.Load()) != 0 {
+			c.fail(fmt.Errorf("%w: CREATED on a built circuit", ErrProtocol))
+			return
+		}
+		c.deliverCtrl(ctrlMsg{cmd: onion.RelayExtended, body: cell.Payload})
+	case onion.CmdRelay:
+		hop, m, err := c.peel(cell.Payload)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		if err := c.handleMsg(hop, m); err != nil {
+			c.fail(err)
+		}
+	case onion.CmdDestroy:
+		reason := onion.DestroyNone
+		if len(cell.Payload) > 0 {
+			reason = onion.DestroyReason(cell.Payload[0])
+		}
+		c.cl.logger.Info("circuit destroyed by relay", "circ", c.id, "reason", reason)
+		c.closeWith(fmt.Errorf("destroyed by relay: %v", reason), false)
+	default:
+		c.fail(fmt.Errorf("%w: unexpected %v cell", ErrProtocol, cell.Cmd))
+	}
+}
+
+// fail tears the circuit down for a reason worth logging.
+func (c *Circuit) fail(err error) {
+	c.cl.logger.Warn("tearing down circuit", "circ", c.id, "err", err)
+	c.closeWith(err, true)
+}
+
+// peel removes one backward layer per hop until it finds the hop that
+// originated the message.
+func (c *Circuit) peel(tok []byte) (int, onion.RelayMsg, error) {
+	hops := *c.hops.Load()
+	for i, h := range hops {
+		kind, body, err := h.back.Open(tok)
+		if err != nil {
+			return 0, onion.RelayMsg{}, fmt.Errorf("layer of hop %d: %w", i+1, err)
+		}
+		if kind == onion.KindMessage {
+			var m onion.RelayMsg
+			if err := m.UnmarshalBinary(body); err != nil {
+				return 0, m, fmt.Errorf("message from hop %d: %w", i+1, err)
+			}
+			return i, m, nil
+		}
+		tok = body
+	}
+	return 0, onion.RelayMsg{}, fmt.Errorf("%w: cell has more layers than the circuit has hops", ErrProtocol)
+}
+
+func (c *Circuit) handleMsg(hop int, m onion.RelayMsg) error {
+	last := len(*c.hops.Load()) - 1
+	switch m.Cmd {
+	case onion.RelayExtended, onion.RelayExtendFailed:
+		if hop != last {
+			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)
+		}
+		c.deliverCtrl(ctrlMsg{cmd: m.Cmd, body: m.Body})
+		return nil
+	case onion.RelayConnected, onion.RelayData, onion.RelayEnd, onion.RelaySendme:
+		if hop != last || m.Stream == 0 {
+			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
+		}
+		c.mu.Lock()
+		s := c.streams[m.Stream]
+		c.mu.Unlock()
+		if s == nil {
+			return nil // the stream closed here first; the exit will hear our END
+		}
+		return s.Deliver(m)
+	}
+	return fmt.Errorf("%w: unexpected %v from hop %d", ErrProtocol, m.Cmd, hop+1)
+}
+
+// deliverCtrl hands a build answer to the builder. An answer nobody asked
+// for finds the one-slot channel full or unread, which is a protocol error.
+func (c *Circuit) deliverCtrl(m ctrlMsg) {
+	select {
+	case c.ctrl <- m:
+	default:
+		c.fail(fmt.Errorf("%w: unsolicited %v", ErrProtocol, m.cmd))
+	}
+}

@@ -1,0 +1,374 @@
+package circuit
+
+// Streams and their flow control, PROTOCOL.md §5.3 and §6.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"onion/onion"
+)
+
+// MsgSender sends relay messages to the other end of a circuit. SendMsg is
+// safe for concurrent use and does not keep m.Body after it returns.
+type MsgSender interface {
+	SendMsg(m onion.RelayMsg) error
+}
+
+// StreamError is how a stream ended when the far end (or the circuit) ended
+// it with a reason other than a normal close.
+type StreamError struct {
+	Reason onion.EndReason
+	Remote bool // true when the reason came from the other end
+}
+
+func (e *StreamError) Error() string {
+	if e.Remote {
+		return "stream ended by peer: " + e.Reason.String()
+	}
+	return "stream ended: " + e.Reason.String()
+}
+
+// ErrProtocol marks a peer that broke the stream protocol; the circuit that
+// carried it must be torn down.
+var ErrProtocol = errors.New("circuit: protocol violation")
+
+// Stream is one end of a stream: a net.Conn whose bytes travel as DATA
+// messages. Writes wait for send window; reads grant window back with SENDME
+// once SendmeThreshold bytes are consumed, so the other end can never make
+// this one buffer more than onion.StreamWindow bytes.
+type Stream struct {
+	id      uint16
+	out     MsgSender
+	onClose func() // removes the stream from its circuit; called once
+	local   net.Addr
+	remote  net.Addr
+
+	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced on every state change
+	connected   bool
+	recv        [][]byte // DATA bodies not yet read
+	outstanding int      // bytes received and not yet granted back
+	consumed    int      // bytes read since the last SENDME
+	sendWindow  int
+	sentEnd     bool  // we sent END (done or abort)
+	remoteEOF   bool  // the peer sent END done
+	err         error // the stream is aborted; reads and writes fail with it
+	closed      bool
+	released    bool
+	rdeadline   time.Time
+	wdeadline   time.Time
+}
+
+// NewStream makes one end of stream id. onClose runs once when the stream is
+// finished in both directions or aborted. local and remote are what
+// LocalAddr and RemoteAddr report.
+func NewStream(id uint16, out MsgSender, onClose func(), local, remote net.Addr) *Stream {
+	return &Stream{
+		id:         id,
+		out:        out,
+		onClose:    onClose,
+		local:      local,
+		remote:     remote,
+		changed:    make(chan struct{}),
+		sendWindow: onion.StreamWindow,
+	}
+}
+
+// ID is the stream id on its circuit.
+func (s *Stream) ID() uint16 { return s.id }
+
+func (s *Stream) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// wait releases mu until the state changes or the deadline passes. It reports
+// false on a deadline.
+func (s *Stream) waitLocked(deadline time.Time) bool {
+	return s.waitCancelLocked(deadline, nil)
+}
+
+// waitCancelLocked is waitLocked that also returns false when cancel closes.
+func (s *Stream) waitCancelLocked(deadline time.Time, cancel <-chan struct{}) bool {
+	ch := s.changed
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return false
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	s.mu.Unlock()
+	defer s.mu.Lock()
+	select {
+	case <-ch:
+		return true
+	case <-timer:
+		return false
+	case <-cancel:
+		return false
+	}
+}
+
+// Deliver hands the stream a message that arrived for it. It never blocks.
+// An error means the peer broke the protocol and the circuit must die.
+func (s *Stream) Deliver(m onion.RelayMsg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch m.Cmd {
+	case onion.RelayConnected:
+		s.connected = true
+	case onion.RelayData:
+		if s.remoteEOF || s.err != nil && s.released {
+			return nil // late data after an end we already acted on
+		}
+		if s.outstanding+len(m.Body) > onion.StreamWindow {
+			return fmt.Errorf("%w: stream %d overran its window", ErrProtocol, s.id)
+		}
+		s.outstanding += len(m.Body)
+		if len(m.Body) > 0 && s.err == nil && !s.closed {
+			s.recv = append(s.recv, m.Body)
+		}
+	case onion.RelaySendme:
+		n, err := onion.ParseUint32Body(m.Body)
+		if err != nil {
+			return err
+		}
+		if s.sendWindow+int(n) > onion.StreamWindow {
+			return fmt.Errorf("%w: stream %d SENDME beyond window", ErrProtocol, s.id)
+		}
+		s.sendWindow += int(n)
+	case onion.RelayEnd:
+		if len(m.Body) != 1 {
+			return fmt.Errorf("%w: END body of %d bytes", ErrProtocol, len(m.Body))
+		}
+		if r := onion.EndReason(m.Body[0]); r == onion.EndDone {
+			s.remoteEOF = true
+		} else if s.err == nil {
+			s.err = &StreamError{Reason: r, Remote: true}
+			s.sentEnd = true // the peer has forgotten the stream; never answer
+		}
+	default:
+		return fmt.Errorf("%w: %v on a stream", ErrProtocol, m.Cmd)
+	}
+	s.notifyLocked()
+	s.maybeReleaseLocked()
+	return nil
+}
+
+// Abort ends the stream locally with err, without telling the peer (the
+// circuit is gone). It is for the circuit's owner.
+func (s *Stream) Abort(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.sentEnd = true
+	s.notifyLocked()
+	s.maybeReleaseLocked()
+}
+
+// maybeReleaseLocked calls onClose once the stream is over in both directions.
+func (s *Stream) maybeReleaseLocked() {
+	over := s.err != nil || s.closed || (s.sentEnd && s.remoteEOF)
+	if !over || s.released {
+		return
+	}
+	s.released = true
+	if s.onClose != nil {
+		go s.onClose() // never under s.mu: onClose takes the circuit's lock
+	}
+}
+
+// WaitConnected waits for CONNECTED (or an END) after BEGIN, or for ctx.
+func (s *Stream) WaitConnected(ctx context.Context) error {
+	deadline, _ := ctx.Deadline()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.connected {
+		if s.err != nil {
+			return s.err
+		}
+		if !s.waitCancelLocked(deadline, ctx.Done()) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return context.DeadlineExceeded
+		}
+	}
+	return nil
+}
+
+// Read reads stream bytes; io.EOF after the peer's half-close.
+func (s *Stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	for len(s.recv) == 0 {
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return 0, net.ErrClosed
+		case s.err != nil:
+			s.mu.Unlock()
+			return 0, s.err
+		case s.remoteEOF:
+			s.mu.Unlock()
+			return 0, io.EOF
+		}
+		if !s.waitLocked(s.rdeadline) {
+			s.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+	n := 0
+	for n < len(p) && len(s.recv) > 0 {
+		c := copy(p[n:], s.recv[0])
+		n += c
+		if c == len(s.recv[0]) {
+			s.recv[0] = nil
+			s.recv = s.recv[1:]
+		} else {
+			s.recv[0] = s.recv[0][c:]
+		}
+	}
+	s.consumed += n
+	grant := 0
+	if s.consumed >= onion.SendmeThreshold && !s.remoteEOF && s.err == nil {
+		grant, s.consumed = s.consumed, 0
+		s.outstanding -= grant
+	}
+	s.mu.Unlock()
+	if grant > 0 {
+		// A failed SENDME means the circuit is dying; the next call sees it.
+		s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelaySendme, Stream: s.id, Body: onion.Uint32Body(uint32(grant))})
+	}
+	return n, nil
+}
+
+// Write sends p as DATA messages, waiting for window as needed.
+func (s *Stream) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		s.mu.Lock()
+		for s.sendWindow == 0 && s.err == nil && !s.closed && !s.sentEnd {
+			if !s.waitLocked(s.wdeadline) {
+				s.mu.Unlock()
+				return written, os.ErrDeadlineExceeded
+			}
+		}
+		if err := s.writeErrLocked(); err != nil {
+			s.mu.Unlock()
+			return written, err
+		}
+		n := min(len(p)-written, onion.MaxData, s.sendWindow)
+		s.sendWindow -= n
+		s.mu.Unlock()
+		err := s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayData, Stream: s.id, Body: p[written : written+n]})
+		if err != nil {
+			return written, err
+		}
+		written += n
+	}
+	return written, nil
+}
+
+func (s *Stream) writeErrLocked() error {
+	switch {
+	case s.closed:
+		return net.ErrClosed
+	case s.err != nil:
+		return s.err
+	case s.sentEnd:
+		return errors.New("circuit: write after CloseWrite")
+	}
+	return nil
+}
+
+// CloseWrite half-closes: the peer reads EOF after the bytes already written.
+func (s *Stream) CloseWrite() error {
+	return s.end(onion.EndDone, false)
+}
+
+// Close ends the stream. If it was not finished in both directions, the peer
+// is told to reset it.
+func (s *Stream) Close() error {
+	return s.end(onion.EndReset, true)
+}
+
+// CloseWithReason ends the stream with an explicit reason (an exit reporting
+// why a connection failed, say).
+func (s *Stream) CloseWithReason(r onion.EndReason) error {
+	return s.end(r, true)
+}
+
+func (s *Stream) end(r onion.EndReason, closing bool) error {
+	s.mu.Lock()
+	send := !s.sentEnd && s.err == nil
+	if closing {
+		if s.closed {
+			s.mu.Unlock()
+			return nil
+		}
+		s.closed = true
+		if s.remoteEOF && !s.sentEnd {
+			r = onion.EndDone // both halves done cleanly
+		}
+	} else if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.sentEnd = true
+	if closing {
+		s.recv = nil
+	}
+	s.notifyLocked()
+	s.maybeReleaseLocked()
+	s.mu.Unlock()
+	if !send {
+		return nil
+	}
+	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}})
+}
+
+// LocalAddr reports the address given to NewStream.
+func (s *Stream) LocalAddr() net.Addr { return s.local }
+
+// RemoteAddr reports the address given to NewStream.
+func (s *Stream) RemoteAddr() net.Addr { return s.remote }
+
+// SetDeadline sets both deadlines.
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rdeadline, s.wdeadline = t, t
+	s.notifyLocked()
+	return nil
+}
+
+// SetReadDeadline sets the read deadline.
+func (s *Stream) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rdeadline = t
+	s.notifyLocked()
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline.
+func (s *Stream) SetWriteDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wdeadline = t
+	s.notifyLocked()
+	return nil
+}

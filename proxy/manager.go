@@ -1,0 +1,377 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// Defaults.
+const (
+	DefaultCircuitLifetime = 10 * time.Minute // Tor's MaxCircuitDirtiness
+	DefaultBuildTimeout    = 30 * time.Second
+	DefaultBuildAttempts   = 4
+	DefaultRefreshInterval = time.Minute
+	relayDownFor           = time.Minute // how long a relay that failed a build is avoided
+	maintainEvery          = 15 * time.Second
+)
+
+// Directory is what the manager needs from the directory: the verified list
+// of live relays. directory.Client satisfies it.
+type Directory interface {
+	Relays(ctx context.Context) (onion.RelayList, error)
+}
+
+// Config configures a Manager. Optional fields have working zero values.
+type Config struct {
+	Directory       Directory
+	CircuitLifetime time.Duration // optional: new streams stop using a circuit this old
+	BuildTimeout    time.Duration // optional: one build attempt, three hops
+	BuildAttempts   int           // optional: paths tried before giving up
+	RefreshInterval time.Duration // optional: how often the relay list is fetched
+	// DialLink opens links to first hops; optional, net.Dialer.
+	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger   *slog.Logger // optional
+	Rand     io.Reader    // optional: crypto/rand; drives path choice and handshakes
+	Now      func() time.Time
+}
+
+// Manager owns the proxy's circuits. It implements StreamDialer.
+type Manager struct {
+	cfg    Config
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	relays   []onion.RelayDescriptor
+	down     map[string]time.Time // fingerprint -> avoid until
+	links    map[string]*linkEntry
+	current  map[string]*circEntry // isolation key -> circuit new streams use
+	building map[string]*buildCall
+	all      map[*circEntry]struct{}
+	nextID   int
+	closed   bool
+
+	wg sync.WaitGroup
+}
+
+type circEntry struct {
+	c    *circuit.Circuit
+	id   int
+	path []onion.RelayDescriptor
+	born time.Time
+	key  string
+}
+
+type buildCall struct {
+	done chan struct{}
+	ce   *circEntry
+	err  error
+}
+
+type linkEntry struct {
+	ready chan struct{}
+	cl    *circuit.ClientLink
+	err   error
+}
+
+// NewManager returns a Manager; call Refresh before the first DialStream.
+func NewManager(cfg Config) *Manager {
+	if cfg.CircuitLifetime <= 0 {
+		cfg.CircuitLifetime = DefaultCircuitLifetime
+	}
+	if cfg.BuildTimeout <= 0 {
+		cfg.BuildTimeout = DefaultBuildTimeout
+	}
+	if cfg.BuildAttempts <= 0 {
+		cfg.BuildAttempts = DefaultBuildAttempts
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = DefaultRefreshInterval
+	}
+	if cfg.DialLink == nil {
+		cfg.DialLink = (&net.Dialer{}).DialContext
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Manager{
+		cfg:      cfg,
+		logger:   cfg.Logger,
+		down:     make(map[string]time.Time),
+		links:    make(map[string]*linkEntry),
+		current:  make(map[string]*circEntry),
+		building: make(map[string]*buildCall),
+		all:      make(map[*circEntry]struct{}),
+		nextID:   1,
+	}
+}
+
+// Refresh fetches and verifies the relay list. On failure the last good
+// list stays in use.
+func (m *Manager) Refresh(ctx context.Context) error {
+	l, err := m.cfg.Directory.Relays(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.relays = l.Relays
+	m.mu.Unlock()
+	return nil
+}
+
+// Usable reports whether the current list can make a circuit: at least three
+// relays, one of them an exit.
+func (m *Manager) Usable() (relays, exits int, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range m.relays {
+		relays++
+		if d.Exit {
+			exits++
+		}
+	}
+	return relays, exits, relays >= 3 && exits >= 1
+}
+
+// Run refreshes the relay list and retires old idle circuits until ctx is
+// done, then closes every circuit and link.
+func (m *Manager) Run(ctx context.Context) {
+	refresh := time.NewTicker(m.cfg.RefreshInterval)
+	defer refresh.Stop()
+	maintain := time.NewTicker(min(maintainEvery, m.cfg.CircuitLifetime))
+	defer maintain.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			m.Close()
+			return
+		case <-refresh.C:
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := m.Refresh(rctx); err != nil && ctx.Err() == nil {
+				m.logger.Warn("relay list refresh failed; keeping the last verified list", "err", err)
+			}
+			cancel()
+		case <-maintain.C:
+			m.retireIdle()
+		}
+	}
+}
+
+// DialStream opens a stream to req's host and port through a circuit chosen
+// by req's isolation key.
+func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, error) {
+	target := net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))
+	key := isolationKey(req)
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		ce, err := m.circuitFor(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		s, err := ce.c.OpenStream(ctx, target)
+		if err == nil {
+			return s, nil
+		}
+		var se *circuit.StreamError
+		if errors.As(err, &se) && se.Remote {
+			return nil, &OpenError{Reason: se.Reason, Err: err}
+		}
+		if ctx.Err() != nil {
+			return nil, &OpenError{Reason: onion.EndTimeout, Err: err}
+		}
+		// The circuit failed under us: never reuse it, and try a fresh one once.
+		m.logger.Info("stream failed on circuit; building another", "circ", ce.id, "err", err)
+		m.retire(ce)
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// isolationKey separates streams whose SOCKS credentials differ, like Tor's
+// IsolateSOCKSAuth. The key is never logged.
+func isolationKey(req DialRequest) string {
+	if req.Username == "" && req.Password == "" {
+		return ""
+	}
+	return strconv.Itoa(len(req.Username)) + ":" + req.Username + req.Password
+}
+
+// circuitFor returns the circuit new streams with this key use, building one
+// if there is none young enough. Concurrent callers share one build.
+func (m *Manager) circuitFor(ctx context.Context, key string) (*circEntry, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errors.New("proxy: shutting down")
+	}
+	if ce := m.current[key]; ce != nil && m.cfg.Now().Sub(ce.born) < m.cfg.CircuitLifetime && ce.c.Err() == nil {
+		m.mu.Unlock()
+		return ce, nil
+	}
+	call := m.building[key]
+	if call == nil {
+		call = &buildCall{done: make(chan struct{})}
+		m.building[key] = call
+		m.wg.Add(1)
+		go m.runBuild(key, call)
+	}
+	m.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.ce, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (m *Manager) runBuild(key string, call *buildCall) {
+	defer m.wg.Done()
+	call.ce, call.err = m.build(key)
+	m.mu.Lock()
+	delete(m.building, key)
+	if call.err == nil {
+		if m.closed {
+			call.ce.c.Close()
+			call.err = errors.New("proxy: shutting down")
+		} else {
+			m.current[key] = call.ce
+			m.all[call.ce] = struct{}{}
+			m.wg.Add(1)
+			go m.watch(call.ce)
+		}
+	}
+	m.mu.Unlock()
+	close(call.done)
+}
+
+// watch forgets a circuit once it closes.
+func (m *Manager) watch(ce *circEntry) {
+	defer m.wg.Done()
+	<-ce.c.Done()
+	m.mu.Lock()
+	delete(m.all, ce)
+	if m.current[ce.key] == ce {
+		delete(m.current, ce.key)
+	}
+	m.mu.Unlock()
+	m.logger.Info("circuit closed", "circ", ce.id, "err", ce.c.Err())
+}
+
+// retire stops new streams from using ce; it closes once idle.
+func (m *Manager) retire(ce *circEntry) {
+	m.mu.Lock()
+	if m.current[ce.key] == ce {
+		delete(m.current, ce.key)
+	}
+	m.mu.Unlock()
+	if ce.c.NumStreams() == 0 {
+		ce.c.Close()
+	}
+}
+
+// retireIdle closes circuits past their lifetime that carry no streams.
+func (m *Manager) retireIdle() {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	var old []*circEntry
+	for ce := range m.all {
+		if now.Sub(ce.born) >= m.cfg.CircuitLifetime {
+			old = append(old, ce)
+		}
+	}
+	m.mu.Unlock()
+	for _, ce := range old {
+		m.retire(ce)
+	}
+}
+
+// Close closes every circuit and link and waits for the manager's goroutines.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	links := make([]*linkEntry, 0, len(m.links))
+	for _, e := range m.links {
+		links = append(links, e)
+	}
+	m.mu.Unlock()
+	for _, e := range links {
+		<-e.ready
+		if e.cl != nil {
+			e.cl.Close()
+		}
+	}
+	m.wg.Wait()
+}
+
+// link returns an open link to the relay at addr, dialing if needed.
+func (m *Manager) link(ctx context.Context, addr string) (*circuit.ClientLink, error) {
+	m.mu.Lock()
+	e := m.links[addr]
+	if e != nil {
+		select {
+		case <-e.ready:
+			if e.err != nil || isDone(e.cl.Done()) {
+				e = nil
+			}
+		default:
+		}
+	}
+	if e == nil {
+		e = &linkEntry{ready: make(chan struct{})}
+		m.links[addr] = e
+		m.mu.Unlock()
+		e.cl, e.err = m.dialLink(ctx, addr)
+		if e.err != nil {
+			m.mu.Lock()
+			if m.links[addr] == e {
+				delete(m.links, addr)
+			}
+			m.mu.Unlock()
+		}
+		close(e.ready)
+		return e.cl, e.err
+	}
+	m.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.cl, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (m *Manager) dialLink(ctx context.Context, addr string) (*circuit.ClientLink, error) {
+	conn, err := m.cfg.DialLink(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d) // bounds the preface exchange by the build's deadline
+	}
+	cl, err := circuit.NewClientLink(conn, m.logger, m.cfg.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("link handshake: %w", err)
+	}
+	return cl, nil
+}
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,136 @@
+package proxy
+
+// Path selection and the telescoping build (PROTOCOL.md §3.3).
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// ErrNotEnoughRelays means the relay list cannot make a three-hop path.
+var ErrNotEnoughRelays = errors.New("proxy: not enough relays for a three-hop circuit")
+
+// pathLen is the number of hops of every circuit.
+const pathLen = 3
+
+// build makes a circuit, trying another path when one fails and avoiding the
+// relay that failed.
+func (m *Manager) build(key string) (*circEntry, error) {
+	var lastErr error
+	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
+		path, err := m.pickPath()
+		if err != nil {
+			if lastErr != nil {
+				return nil, fmt.Errorf("%w (last build error: %v)", err, lastErr)
+			}
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
+		c, failed, err := m.buildPath(ctx, path)
+		cancel()
+		if err == nil {
+			m.mu.Lock()
+			id := m.nextID
+			m.nextID++
+			m.mu.Unlock()
+			m.logger.Info("circuit built", "circ", id, "path", nicknames(path))
+			return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
+		}
+		bad := path[failed]
+		m.logger.Info("circuit build failed; trying another path", "attempt", attempt,
+			"hop", failed+1, "relay", bad.Nickname, "fingerprint", bad.Fingerprint(), "err", err)
+		m.markDown(bad.Fingerprint())
+		lastErr = err
+	}
+	return nil, fmt.Errorf("proxy: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+}
+
+// buildPath builds through path; on failure it reports which hop failed.
+func (m *Manager) buildPath(ctx context.Context, path []onion.RelayDescriptor) (*circuit.Circuit, int, error) {
+	cl, err := m.link(ctx, path[0].Address)
+	if err != nil {
+		return nil, 0, fmt.Errorf("connect to first hop: %w", err)
+	}
+	c, err := cl.Create(ctx, hop(path[0]))
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := 1; i < len(path); i++ {
+		if err := c.Extend(ctx, hop(path[i])); err != nil {
+			c.Close()
+			return nil, i, err
+		}
+	}
+	return c, 0, nil
+}
+
+func hop(d onion.RelayDescriptor) circuit.Hop {
+	return circuit.Hop{Address: d.Address, IdentityKey: d.IdentityKey, OnionKey: d.OnionKey}
+}
+
+// pickPath chooses three distinct relays at random, the last an exit.
+func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	var usable, exits []onion.RelayDescriptor
+	for _, d := range m.relays {
+		if until, ok := m.down[d.Fingerprint()]; ok && now.Before(until) {
+			continue
+		}
+		usable = append(usable, d)
+		if d.Exit {
+			exits = append(exits, d)
+		}
+	}
+	m.mu.Unlock()
+	if len(usable) < pathLen || len(exits) == 0 {
+		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
+	}
+	exit := exits[m.randIntn(len(exits))]
+	path := []onion.RelayDescriptor{}
+	chosen := map[string]bool{exit.Fingerprint(): true}
+	for len(path) < pathLen-1 {
+		rest := make([]onion.RelayDescriptor, 0, len(usable))
+		for _, d := range usable {
+			if !chosen[d.Fingerprint()] {
+				rest = append(rest, d)
+			}
+		}
+		d := rest[m.randIntn(len(rest))]
+		chosen[d.Fingerprint()] = true
+		path = append(path, d)
+	}
+	return append(path, exit), nil
+}
+
+func (m *Manager) randIntn(n int) int {
+	r := m.cfg.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	v, err := rand.Int(r, big.NewInt(int64(n)))
+	if err != nil {
+		panic("proxy: entropy source failed: " + err.Error())
+	}
+	return int(v.Int64())
+}
+
+func (m *Manager) markDown(fp string) {
+	m.mu.Lock()
+	m.down[fp] = m.cfg.Now().Add(relayDownFor)
+	m.mu.Unlock()
+}
+
+func nicknames(path []onion.RelayDescriptor) []string {
+	out := make([]string, len(path))
+	for i, d := range path {
+		out[i] = d.Nickname
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+package proxy
+
+// Answers for clients that are not SOCKS5: a SOCKS4 client gets a SOCKS4
+// rejection, an HTTP client a 501 that says how to use the proxy. Both are
+// logged at info, since they mean a misconfigured application.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"time"
+)
+
+const (
+	// lingerTimeout bounds how long a rejected client may still send after
+	// its answer (see answerAndClose).
+	lingerTimeout = 500 * time.Millisecond
+
+	maxMethodLen = len("OPTIONS")
+)
+
+// socks4Reject is a SOCKS4 reply: VN 0, CD 0x5B "request rejected or
+// failed", DSTPORT and DSTIP zero.
+var socks4Reject = [8]byte{0x00, 0x5b}
+
+var httpMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
+	"CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true,
+}
+
+// looksLikeHTTP reports whether br starts with an HTTP method and a space. It
+// peeks at most maxMethodLen+1 bytes.
+func looksLikeHTTP(br *bufio.Reader) bool {
+	for n := 1; n <= maxMethodLen+1; n++ {
+		b, err := br.Peek(n)
+		if err != nil {
+			return false
+		}
+		switch c := b[n-1]; {
+		case c == ' ':
+			return httpMethods[string(b[:n-1])]
+		case c < 'A' || c > 'Z':
+			return false
+		}
+	}
+	return false
+}
+
+func (ss *socksSession) rejectSOCKS4() {
+	ss.log.Info("SOCKS4 is not supported; use socks5h://")
+	ss.answerAndClose(socks4Reject[:])
+}
+
+func (ss *socksSession) rejectHTTP() {
+	ss.log.Info("HTTP request on the SOCKS5 port; answered 501")
+	addr := ss.raw.LocalAddr().String()
+	body := fmt.Sprintf("This is a SOCKS5 proxy, not an HTTP proxy.\n"+
+		"Use it as a SOCKS5 proxy that resolves hostnames remotely, e.g.:\n"+
+		"  curl --socks5-hostname %s URL\n"+
+		"  curl -x socks5h://%s URL\n", addr, addr)
+	resp := fmt.Sprintf("HTTP/1.1 501 Not Implemented\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n"+
+		"Content-Length: %d\r\n"+
+		"Connection: close\r\n\r\n%s", len(body), body)
+	ss.answerAndClose([]byte(resp))
+}
+
+// answerAndClose writes b, then half-closes and discards what the client
+// still sends, until it closes or for lingerTimeout: closing a socket with
+// unread input sends a reset, which can destroy the answer before the client
+// has read it (an HTTP client may still be sending a body). The session's
+// close follows.
+func (ss *socksSession) answerAndClose(b []byte) {
+	if _, err := ss.raw.Write(b); err != nil {
+		return
+	}
+	if cw, ok := ss.raw.(socksCloseWriter); ok {
+		cw.CloseWrite()
+	}
+	ss.raw.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, ss.raw)
+}

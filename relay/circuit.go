@@ -1,0 +1,165 @@
+package relay
+
+// One circuit as a relay sees it: a previous hop, maybe a next hop, one
+// layer each way (PROTOCOL.md §4.2), and streams when it is the exit.
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+type side int
+
+const (
+	sideNone side = iota // we decided; tell both sides
+	sidePrev             // the previous hop is gone or asked; tell only the next
+	sideNext             // the next hop is gone or asked; tell only the previous
+)
+
+type relayCirc struct {
+	r      *Relay
+	prev   *inLink
+	prevID uint32
+	fwd    *onion.Opener // owned by prev's reader goroutine
+
+	backMu sync.Mutex // orders sealing with queueing on prev
+	back   *onion.Sealer
+
+	mu        sync.Mutex
+	next      *outLink
+	nextID    uint32
+	extending bool
+	streams   map[uint16]*circuit.Stream
+	dead      bool
+}
+
+func newRelayCirc(r *Relay, in *inLink, id uint32, keys onion.HopKeys) *relayCirc {
+	return &relayCirc{
+		r:       r,
+		prev:    in,
+		prevID:  id,
+		fwd:     onion.NewOpener(keys.Forward),
+		back:    onion.NewSealer(keys.Backward),
+		streams: make(map[uint16]*circuit.Stream),
+	}
+}
+
+// forward peels this hop's layer from a cell coming from the client side.
+func (c *relayCirc) forward(tok []byte) {
+	kind, body, err := c.fwd.Open(tok)
+	if err != nil {
+		c.fail(onion.DestroyLayer, err)
+		return
+	}
+	if kind == onion.KindForward {
+		c.mu.Lock()
+		next, nextID := c.next, c.nextID
+		c.mu.Unlock()
+		if next == nil {
+			c.fail(onion.DestroyProtocol, errors.New("forward layer but no next hop"))
+			return
+		}
+		if err := next.link.Send(onion.Cell{CircID: nextID, Cmd: onion.CmdRelay, Payload: body}); err != nil {
+			c.fail(onion.DestroyLinkClosed, err)
+		}
+		return
+	}
+	var m onion.RelayMsg
+	if err := m.UnmarshalBinary(body); err != nil {
+		c.fail(onion.DestroyProtocol, err)
+		return
+	}
+	if err := c.handleMsg(m); err != nil {
+		c.fail(onion.DestroyProtocol, err)
+	}
+}
+
+func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
+	switch m.Cmd {
+	case onion.RelayExtend:
+		return c.extend(m)
+	case onion.RelayBegin:
+		return c.begin(m)
+	case onion.RelayData, onion.RelayEnd, onion.RelaySendme:
+		if m.Stream == 0 {
+			return fmt.Errorf("%v on stream 0", m.Cmd)
+		}
+		c.mu.Lock()
+		s := c.streams[m.Stream]
+		c.mu.Unlock()
+		if s == nil {
+			return nil // closed here already; the client hears our END
+		}
+		return s.Deliver(m)
+	}
+	return fmt.Errorf("unexpected relay message %v", m.Cmd)
+}
+
+// sendBack adds this hop's backward layer and queues the cell to the previous hop.
+func (c *relayCirc) sendBack(kind onion.LayerKind, body []byte) error {
+	c.backMu.Lock()
+	defer c.backMu.Unlock()
+	c.mu.Lock()
+	dead := c.dead
+	c.mu.Unlock()
+	if dead {
+		return circuit.ErrCircuitClosed
+	}
+	tok, err := c.back.Seal(kind, body)
+	if err != nil {
+		return err
+	}
+	return c.prev.link.Send(onion.Cell{CircID: c.prevID, Cmd: onion.CmdRelay, Payload: tok})
+}
+
+// SendMsg sends a relay message from this hop to the client (streams use it).
+func (c *relayCirc) SendMsg(m onion.RelayMsg) error {
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return c.sendBack(onion.KindMessage, b)
+}
+
+// fail destroys the circuit for a reason worth a log line.
+func (c *relayCirc) fail(reason onion.DestroyReason, err error) {
+	c.r.logger.Warn("destroying circuit", "link", c.prev.id, "circ", c.prevID, "reason", reason, "err", err)
+	c.destroy(reason, sideNone)
+}
+
+// destroy tears the circuit down once, telling the hops that did not start it.
+func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
+	c.mu.Lock()
+	if c.dead {
+		c.mu.Unlock()
+		return
+	}
+	c.dead = true
+	next, nextID := c.next, c.nextID
+	streams := c.streams
+	c.streams = map[uint16]*circuit.Stream{}
+	c.mu.Unlock()
+
+	c.prev.mu.Lock()
+	if c.prev.circs[c.prevID] == c {
+		delete(c.prev.circs, c.prevID)
+	}
+	c.prev.mu.Unlock()
+	if next != nil {
+		next.remove(nextID)
+	}
+	payload := []byte{byte(reason)}
+	if from != sidePrev {
+		c.prev.link.Send(onion.Cell{CircID: c.prevID, Cmd: onion.CmdDestroy, Payload: payload})
+	}
+	if from != sideNext && next != nil {
+		next.link.Send(onion.Cell{CircID: nextID, Cmd: onion.CmdDestroy, Payload: payload})
+	}
+	for _, s := range streams {
+		s.Abort(fmt.Errorf("%w: %v", circuit.ErrCircuitClosed, reason))
+	}
+}

@@ -1,0 +1,10 @@
+// Package relay is one relay of the onion network: it accepts links, answers
+// CREATE, peels one forward layer and adds one backward layer per circuit,
+// extends circuits to the next relay, and, when it is an exit, opens streams
+// to destinations under its exit policy (resolving hostnames itself, so the
+// client never does).
+//
+// It is not a directory client beyond publishing its own descriptor, and it
+// keeps no secret of anyone else: every circuit's keys come from a fresh
+// handshake (docs/PROTOCOL.md §3).
+package relay

@@ -1,0 +1,252 @@
+package relay
+
+// EXTEND: links to next relays, shared by every circuit that goes there
+// (PROTOCOL.md §3.3).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// outLink is a link this relay opened to another relay.
+type outLink struct {
+	r    *Relay
+	addr string
+	link *circuit.Link
+
+	mu      sync.Mutex
+	circs   map[uint32]*relayCirc
+	pending map[uint32]chan []byte // CREATE sent, CREATED awaited
+	nextID  uint32
+}
+
+// outEntry lets concurrent EXTENDs to one address share one dial.
+type outEntry struct {
+	ready chan struct{}
+	link  *outLink
+	err   error
+}
+
+// extend starts extending the circuit; the answer goes back asynchronously.
+func (c *relayCirc) extend(m onion.RelayMsg) error {
+	var e onion.Extend
+	if err := e.UnmarshalBinary(m.Body); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	busy := c.next != nil || c.extending
+	c.extending = true
+	c.mu.Unlock()
+	if busy {
+		return errors.New("EXTEND on a circuit that already has a next hop")
+	}
+	create := append([]byte(nil), e.Create...)
+	c.r.wg.Add(1)
+	go func() {
+		defer c.r.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.r.cfg.ExtendTimeout)
+		defer cancel()
+		created, err := c.doExtend(ctx, e.Address, create)
+		if err != nil {
+			c.r.logger.Info("extend failed", "circ", c.prevID, "err", err)
+			c.r.logger.Debug("extend failed", "circ", c.prevID, "to", e.Address)
+			c.mu.Lock()
+			c.extending = false
+			c.mu.Unlock()
+			c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtendFailed, Body: []byte{byte(onion.DestroyConnectFail)}})
+			return
+		}
+		c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtended, Body: created})
+	}()
+	return nil
+}
+
+func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([]byte, error) {
+	out, err := c.r.outLink(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	id, ch, err := out.register()
+	if err != nil {
+		return nil, err
+	}
+	if err := out.link.Send(onion.Cell{CircID: id, Cmd: onion.CmdCreate, Payload: create}); err != nil {
+		out.unregister(id)
+		return nil, err
+	}
+	select {
+	case created, ok := <-ch:
+		if !ok {
+			return nil, errors.New("next relay refused CREATE")
+		}
+		c.mu.Lock()
+		dead := c.dead
+		if !dead {
+			c.next, c.nextID, c.extending = out, id, false
+		}
+		c.mu.Unlock()
+		out.mu.Lock()
+		delete(out.pending, id)
+		if !dead {
+			out.circs[id] = c
+		}
+		out.mu.Unlock()
+		if dead {
+			out.link.Send(onion.Cell{CircID: id, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyRequested)}})
+			return nil, circuit.ErrCircuitClosed
+		}
+		return created, nil
+	case <-out.link.Done():
+		return nil, out.link.Err()
+	case <-ctx.Done():
+		out.unregister(id)
+		out.link.Send(onion.Cell{CircID: id, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyTimeout)}})
+		return nil, fmt.Errorf("waiting for CREATED: %w", ctx.Err())
+	}
+}
+
+// outLink returns the link to addr, dialing it if there is none.
+func (r *Relay) outLink(ctx context.Context, addr string) (*outLink, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, errors.New("relay shutting down")
+	}
+	e := r.out[addr]
+	if e != nil {
+		r.mu.Unlock()
+		select {
+		case <-e.ready:
+			return e.link, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e = &outEntry{ready: make(chan struct{})}
+	r.out[addr] = e
+	r.mu.Unlock()
+
+	e.link, e.err = r.dialOut(ctx, addr)
+	if e.err != nil {
+		r.mu.Lock()
+		delete(r.out, addr)
+		r.mu.Unlock()
+	}
+	close(e.ready)
+	return e.link, e.err
+}
+
+func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {
+	conn, err := r.cfg.DialLink(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial next relay: %w", err)
+	}
+	link, err := circuit.Handshake(conn)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("link to next relay: %w", err)
+	}
+	out := &outLink{
+		r: r, addr: addr, link: link,
+		circs:   make(map[uint32]*relayCirc),
+		pending: make(map[uint32]chan []byte),
+		nextID:  1,
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		out.reader()
+	}()
+	return out, nil
+}
+
+func (o *outLink) register() (uint32, chan []byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.circs)+len(o.pending) >= MaxCircuitsPerLink {
+		return 0, nil, errors.New("too many circuits on the link to the next relay")
+	}
+	for o.nextID == 0 || o.circs[o.nextID] != nil || o.pending[o.nextID] != nil {
+		o.nextID++
+	}
+	id := o.nextID
+	o.nextID++
+	ch := make(chan []byte, 1)
+	o.pending[id] = ch
+	return id, ch, nil
+}
+
+func (o *outLink) unregister(id uint32) {
+	o.mu.Lock()
+	delete(o.pending, id)
+	o.mu.Unlock()
+}
+
+func (o *outLink) remove(id uint32) {
+	o.mu.Lock()
+	delete(o.circs, id)
+	o.mu.Unlock()
+}
+
+// reader carries cells from the next hop back toward the client.
+func (o *outLink) reader() {
+	for {
+		cell, err := o.link.ReadCell()
+		if err != nil {
+			break
+		}
+		if err := o.handle(cell); err != nil {
+			o.r.logger.Warn("closing link to next relay", "err", err)
+			break
+		}
+	}
+	o.link.Close()
+	o.r.mu.Lock()
+	if e := o.r.out[o.addr]; e != nil && e.link == o {
+		delete(o.r.out, o.addr)
+	}
+	o.r.mu.Unlock()
+	o.mu.Lock()
+	circs := o.circs
+	o.circs = map[uint32]*relayCirc{}
+	for id, ch := range o.pending {
+		close(ch)
+		delete(o.pending, id)
+	}
+	o.mu.Unlock()
+	for _, c := range circs {
+		c.destroy(onion.DestroyLinkClosed, sideNext)
+	}
+}
+
+func (o *outLink) handle(cell onion.Cell) error {
+	o.mu.Lock()
+	c := o.circs[cell.CircID]
+	ch := o.pending[cell.CircID]
+	if ch != nil && cell.Cmd != onion.CmdRelay {
+		delete(o.pending, cell.CircID)
+	}
+	o.mu.Unlock()
+	switch {
+	case ch != nil && cell.Cmd == onion.CmdCreated:
+		ch <- cell.Payload // buffered: never blocks
+	case ch != nil && cell.Cmd == onion.CmdDestroy:
+		close(ch)
+	case c == nil:
+		o.r.logger.Debug("cell for unknown circuit from next relay", "circ", cell.CircID, "cmd", cell.Cmd)
+	case cell.Cmd == onion.CmdRelay:
+		if err := c.sendBack(onion.KindForward, cell.Payload); err != nil {
+			c.destroy(onion.DestroyLinkClosed, sidePrev)
+		}
+	case cell.Cmd == onion.CmdDestroy:
+		c.destroy(onion.DestroyLinkClosed, sideNext)
+	default:
+		c.fail(onion.DestroyProtocol, fmt.Errorf("unexpected %v from next relay", cell.Cmd))
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package relay
+
+// Inbound links: cells from the client side of each circuit (PROTOCOL.md §2, §3.1, §4.2).
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+var linkSeq atomic.Uint64
+
+// inLink is a link someone opened to us. Its reader goroutine owns the
+// forward Opener of every circuit on it.
+type inLink struct {
+	link *circuit.Link
+	id   uint64 // for logs: links are not authenticated, so there is no fingerprint
+
+	mu    sync.Mutex
+	circs map[uint32]*relayCirc
+}
+
+func (r *Relay) serveInbound(conn net.Conn) {
+	link, err := circuit.Handshake(conn)
+	if err != nil {
+		r.logger.Info("refused connection", "err", err)
+		r.logger.Debug("refused connection from", "peer", conn.RemoteAddr())
+		conn.Close()
+		return
+	}
+	in := &inLink{link: link, id: linkSeq.Add(1), circs: make(map[uint32]*relayCirc)}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		link.Close()
+		return
+	}
+	r.inbound[in] = struct{}{}
+	r.mu.Unlock()
+	r.logger.Debug("link opened", "link", in.id, "peer", conn.RemoteAddr())
+
+	for {
+		cell, err := link.ReadCell()
+		if err != nil {
+			break
+		}
+		if err := r.handleInbound(in, cell); err != nil {
+			r.logger.Warn("closing link", "link", in.id, "err", err)
+			break
+		}
+	}
+	link.Close()
+	r.mu.Lock()
+	delete(r.inbound, in)
+	r.mu.Unlock()
+	in.mu.Lock()
+	circs := in.circs
+	in.circs = map[uint32]*relayCirc{}
+	in.mu.Unlock()
+	for _, c := range circs {
+		c.destroy(onion.DestroyLinkClosed, sidePrev)
+	}
+	r.logger.Debug("link closed", "link", in.id, "circuits", len(circs), "err", link.Err())
+}
+
+// handleInbound acts on one cell. An error closes the whole link; a problem
+// with one circuit only destroys that circuit.
+func (r *Relay) handleInbound(in *inLink, cell onion.Cell) error {
+	if cell.CircID == 0 {
+		return fmt.Errorf("cell %v on circuit 0", cell.Cmd)
+	}
+	in.mu.Lock()
+	c := in.circs[cell.CircID]
+	in.mu.Unlock()
+	switch cell.Cmd {
+	case onion.CmdCreate:
+		if c != nil {
+			c.fail(onion.DestroyProtocol, errors.New("CREATE on an existing circuit"))
+			return nil
+		}
+		r.create(in, cell)
+	case onion.CmdRelay:
+		if c == nil {
+			r.logger.Debug("RELAY for unknown circuit", "link", in.id, "circ", cell.CircID)
+			return nil
+		}
+		c.forward(cell.Payload)
+	case onion.CmdDestroy:
+		if c != nil {
+			c.destroy(onion.DestroyRequested, sidePrev)
+		}
+	default:
+		if c == nil {
+			return fmt.Errorf("unexpected %v cell", cell.Cmd)
+		}
+		c.fail(onion.DestroyProtocol, fmt.Errorf("unexpected %v cell", cell.Cmd))
+	}
+	return nil
+}
+
+// create answers CREATE: a fresh handshake gives this hop's keys.
+func (r *Relay) create(in *inLink, cell onion.Cell) {
+	reject := func(reason onion.DestroyReason, err error) {
+		r.logger.Info("refused CREATE", "link", in.id, "circ", cell.CircID, "err", err)
+		in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdDestroy, Payload: []byte{byte(reason)}})
+	}
+	in.mu.Lock()
+	full := len(in.circs) >= MaxCircuitsPerLink
+	in.mu.Unlock()
+	if full {
+		reject(onion.DestroyResource, errors.New("too many circuits on this link"))
+		return
+	}
+	created, keys, err := onion.ServerHandshake(r.cfg.Rand, r.keys, cell.Payload)
+	if err != nil {
+		reason := onion.DestroyProtocol
+		if errors.Is(err, onion.ErrWrongRelayKeys) {
+			reason = onion.DestroyWrongKey
+		}
+		reject(reason, err)
+		return
+	}
+	c := newRelayCirc(r, in, cell.CircID, keys)
+	in.mu.Lock()
+	in.circs[cell.CircID] = c
+	in.mu.Unlock()
+	if err := in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdCreated, Payload: created}); err != nil {
+		c.destroy(onion.DestroyLinkClosed, sidePrev)
+		return
+	}
+	r.logger.Debug("circuit created", "link", in.id, "circ", cell.CircID)
+}

@@ -1,0 +1,68 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
+)
+
+// Policy decides which destinations an exit may connect to. It is applied
+// to the resolved address, so a hostname cannot smuggle a forbidden IP past it.
+type Policy interface {
+	Allow(addr netip.AddrPort) bool
+	String() string
+}
+
+type policyFunc struct {
+	name  string
+	allow func(netip.AddrPort) bool
+}
+
+func (p policyFunc) Allow(a netip.AddrPort) bool { return p.allow(a) }
+func (p policyFunc) String() string              { return p.name }
+
+// AcceptAll allows every destination. It suits a network on one machine.
+var AcceptAll Policy = policyFunc{"accept-all", func(netip.AddrPort) bool { return true }}
+
+// RejectPrivate refuses loopback, private, link-local, CGNAT, unspecified and
+// multicast addresses, like Tor's ExitPolicyRejectPrivate.
+var RejectPrivate Policy = policyFunc{"reject-private", func(a netip.AddrPort) bool {
+	ip := a.Addr().Unmap()
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
+}}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// ParsePolicy reads a policy name as given on the command line.
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(s) {
+	case "accept-all":
+		return AcceptAll, nil
+	case "reject-private", "":
+		return RejectPrivate, nil
+	}
+	return nil, fmt.Errorf("exit policy %q: want accept-all or reject-private", s)
+}
+
+// errPolicy marks a dial refused by the exit policy.
+var errPolicy = errors.New("relay: destination refused by exit policy")
+
+// policyDialer checks every address the dialer is about to connect to,
+// after name resolution.
+func policyDialer(p Policy) *net.Dialer {
+	return &net.Dialer{
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %v", errPolicy, err)
+			}
+			if !p.Allow(ap) {
+				return errPolicy
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,223 @@
+package relay
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// Defaults and bounds.
+const (
+	DefaultPublishInterval = 30 * time.Second
+	DefaultExtendTimeout   = 15 * time.Second
+	DefaultConnectTimeout  = 10 * time.Second
+	MaxCircuitsPerLink     = 4096
+	MaxStreamsPerCircuit   = 1024
+	MaxInboundLinks        = 4096
+)
+
+// Publisher is the part of the directory client a relay uses.
+type Publisher interface {
+	Publish(ctx context.Context, d onion.RelayDescriptor) error
+}
+
+// Config is everything a relay needs. Fields marked optional have working
+// zero values.
+type Config struct {
+	Identity  ed25519.PrivateKey // long-term identity; signs the descriptor
+	OnionKey  *ecdh.PrivateKey   // answers CREATE
+	Nickname  string
+	Address   string // host:port published in the descriptor (where others reach Serve's listener)
+	Exit      bool
+	Policy    Policy    // exit policy; nil means RejectPrivate
+	Directory Publisher // nil: never publish (tests)
+
+	PublishInterval time.Duration // optional; DefaultPublishInterval
+	ExtendTimeout   time.Duration // optional; DefaultExtendTimeout
+	ConnectTimeout  time.Duration // optional; DefaultConnectTimeout
+
+	// DialLink opens links to other relays; optional, net.Dialer.
+	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialExit opens exit connections; optional, a net.Dialer that applies
+	// Policy to every resolved address. A custom one must apply the policy itself.
+	DialExit func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	Logger *slog.Logger // optional; discard
+	Rand   io.Reader    // optional; crypto/rand
+	Now    func() time.Time
+}
+
+// Relay is a running relay.
+type Relay struct {
+	cfg    Config
+	keys   onion.RelayKeys
+	logger *slog.Logger
+	fp     string
+
+	mu      sync.Mutex
+	inbound map[*inLink]struct{}
+	out     map[string]*outEntry // by address
+	closed  bool
+
+	wg sync.WaitGroup
+}
+
+// New checks cfg and fills in defaults.
+func New(cfg Config) (*Relay, error) {
+	if len(cfg.Identity) != ed25519.PrivateKeySize || cfg.OnionKey == nil {
+		return nil, errors.New("relay: identity and onion keys are required")
+	}
+	if _, _, err := onion.SplitHostPort(cfg.Address); err != nil {
+		return nil, fmt.Errorf("relay: address: %w", err)
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = RejectPrivate
+	}
+	if cfg.PublishInterval <= 0 {
+		cfg.PublishInterval = DefaultPublishInterval
+	}
+	if cfg.ExtendTimeout <= 0 {
+		cfg.ExtendTimeout = DefaultExtendTimeout
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.DialLink == nil {
+		cfg.DialLink = (&net.Dialer{}).DialContext
+	}
+	if cfg.DialExit == nil {
+		cfg.DialExit = policyDialer(cfg.Policy).DialContext
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	id := cfg.Identity.Public().(ed25519.PublicKey)
+	r := &Relay{
+		cfg:     cfg,
+		keys:    onion.RelayKeys{ID: id, OnionKey: cfg.OnionKey},
+		fp:      onion.Fingerprint(id),
+		inbound: make(map[*inLink]struct{}),
+		out:     make(map[string]*outEntry),
+	}
+	r.logger = cfg.Logger.With("relay", cfg.Nickname)
+	return r, nil
+}
+
+// Fingerprint is this relay's fingerprint.
+func (r *Relay) Fingerprint() string { return r.fp }
+
+// Descriptor is this relay's signed descriptor as of now.
+func (r *Relay) Descriptor() onion.RelayDescriptor {
+	d := onion.RelayDescriptor{
+		Nickname:  r.cfg.Nickname,
+		Address:   r.cfg.Address,
+		OnionKey:  r.cfg.OnionKey.PublicKey().Bytes(),
+		Exit:      r.cfg.Exit,
+		Published: r.cfg.Now().Unix(),
+	}
+	d.Sign(r.cfg.Identity)
+	return d
+}
+
+// Publish sends the descriptor to the directory once.
+func (r *Relay) Publish(ctx context.Context) error {
+	if r.cfg.Directory == nil {
+		return nil
+	}
+	return r.cfg.Directory.Publish(ctx, r.Descriptor())
+}
+
+// Serve accepts links on ln and re-publishes the descriptor every
+// PublishInterval until ctx is done; then it closes every link and waits
+// for its goroutines.
+func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.publishLoop(ctx)
+	}()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var err error
+	for {
+		var conn net.Conn
+		conn, err = ln.Accept()
+		if err != nil {
+			break
+		}
+		if !r.admit(conn) {
+			continue
+		}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.serveInbound(conn)
+		}()
+	}
+	r.shutdown()
+	r.wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (r *Relay) admit(conn net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || len(r.inbound) >= MaxInboundLinks {
+		r.logger.Warn("refusing link: too many inbound links", "limit", MaxInboundLinks)
+		conn.Close()
+		return false
+	}
+	return true
+}
+
+func (r *Relay) publishLoop(ctx context.Context) {
+	t := time.NewTicker(r.cfg.PublishInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, r.cfg.PublishInterval)
+		if err := r.Publish(pctx); err != nil && ctx.Err() == nil {
+			r.logger.Warn("re-publishing descriptor failed; will retry", "err", err)
+		}
+		cancel()
+	}
+}
+
+// shutdown closes every link; circuits die with them.
+func (r *Relay) shutdown() {
+	r.mu.Lock()
+	r.closed = true
+	var links []*circuit.Link
+	for in := range r.inbound {
+		links = append(links, in.link)
+	}
+	for _, e := range r.out {
+		if e.link != nil {
+			links = append(links, e.link.link)
+		}
+	}
+	r.mu.Unlock()
+	for _, l := range links {
+		l.Close()
+	}
+}
