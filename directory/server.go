@@ -19,7 +19,9 @@ import (
 const (
 	DefaultRelayTTL     = 90 * time.Second
 	DefaultListValidity = 10 * time.Minute
-	DefaultMaxRelays    = 10000
+	// DefaultMaxRelays keeps a full list under onion.MaxDocumentLen: a
+	// descriptor is at most ~600 bytes of JSON, so 5000 fit in 4 MiB.
+	DefaultMaxRelays = 5000
 )
 
 // HTTP server limits for Serve.

@@ -23,8 +23,14 @@ const (
 	relayListTag   = "onion-relay-list-v1"
 )
 
-// ErrSignature is the one opaque error for a signature that does not verify.
-var ErrSignature = errors.New("onion: bad signature")
+// Errors from checking descriptors and lists.
+var (
+	// ErrSignature is the one opaque error for a signature that does not verify.
+	ErrSignature = errors.New("onion: bad signature")
+	// ErrListExpired means a correctly signed list is outside its validity
+	// window: fetch a fresh one (or fix the clock).
+	ErrListExpired = errors.New("onion: relay list is not valid now")
+)
 
 // Fingerprint names a relay: the upper-case hex of the first 20 bytes of
 // SHA-256 of its ed25519 identity key.
@@ -146,17 +152,26 @@ func (s SignedRelayList) Open(dirKey ed25519.PublicKey, now time.Time) (RelayLis
 	if err := json.Unmarshal([]byte(s.Document), &l); err != nil {
 		return RelayList{}, fmt.Errorf("onion: relay list: %w", err)
 	}
+	if l.ValidAfter > l.ValidUntil {
+		return RelayList{}, errors.New("onion: relay list ends before it starts")
+	}
 	t := now.Unix()
 	skew := int64(MaxClockSkew / time.Second)
 	if t+skew < l.ValidAfter || t-skew > l.ValidUntil {
-		return RelayList{}, fmt.Errorf("onion: relay list valid %s to %s, now %s",
+		return RelayList{}, fmt.Errorf("%w: valid %s to %s, now %s", ErrListExpired,
 			time.Unix(l.ValidAfter, 0).UTC().Format(time.RFC3339),
 			time.Unix(l.ValidUntil, 0).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
+	seen := make(map[string]bool, len(l.Relays))
 	for i := range l.Relays {
 		if err := l.Relays[i].Check(); err != nil {
 			return RelayList{}, fmt.Errorf("relay %d in list: %w", i, err)
 		}
+		fp := l.Relays[i].Fingerprint()
+		if seen[fp] {
+			return RelayList{}, fmt.Errorf("onion: relay %s listed twice", fp)
+		}
+		seen[fp] = true
 	}
 	return l, nil
 }

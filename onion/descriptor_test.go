@@ -395,10 +395,10 @@ func TestRelayListValidity(t *testing.T) {
 		{"expired just within the skew", now.Add(-time.Hour), now.Add(-skew + time.Second), true, ""},
 		{"not yet valid, just within the skew", now.Add(skew - time.Second), now.Add(time.Hour), true, ""},
 		{"expired long ago", time.Unix(0, 0), time.Unix(3600, 0), false, "1970-01-01T01:00:00Z"},
-		{"expired just past the skew", now.Add(-time.Hour), now.Add(-skew - time.Second), false, "relay list valid"},
+		{"expired just past the skew", now.Add(-time.Hour), now.Add(-skew - time.Second), false, "relay list is not valid now"},
 		{"not yet valid", now.Add(24 * time.Hour), now.Add(48 * time.Hour), false, now.Add(24 * time.Hour).UTC().Format(time.RFC3339)},
-		{"not yet valid, just past the skew", now.Add(skew + time.Second), now.Add(time.Hour), false, "relay list valid"},
-		{"zero window", time.Unix(0, 0), time.Unix(0, 0), false, "relay list valid"},
+		{"not yet valid, just past the skew", now.Add(skew + time.Second), now.Add(time.Hour), false, "relay list is not valid now"},
+		{"zero window", time.Unix(0, 0), time.Unix(0, 0), false, "relay list is not valid now"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l := onion.RelayList{ValidAfter: c.after.Unix(), ValidUntil: c.until.Unix()}

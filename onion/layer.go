@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fernet/fernet-go"
 )
@@ -59,6 +60,9 @@ func TokenLen(n int) int {
 // SealedLen is the token length of a layer whose body is n bytes.
 func SealedLen(n int) int { return TokenLen(LayerHeaderLen + n) }
 
+// tokenTime is the timestamp sealed into every token.
+var tokenTime = time.Unix(0, 0)
+
 // Sealer adds layers in one direction of one hop. It numbers them 0, 1, 2...
 // It is not safe for concurrent use: one goroutine (or a lock held by the
 // caller) owns each direction.
@@ -77,7 +81,10 @@ func (s *Sealer) Seal(kind LayerKind, body []byte) ([]byte, error) {
 	binary.BigEndian.PutUint64(pt[0:8], s.seq)
 	pt[8] = byte(kind)
 	pt = append(pt, body...)
-	tok, err := fernet.EncryptAndSign(pt, &s.key)
+	// Every token is stamped with time zero: the timestamp is never checked
+	// (TTL 0 below) and a real one would show the sender's clock to anyone
+	// watching the link (PROTOCOL.md §4.1).
+	tok, err := fernet.EncryptAndSignAtTime(pt, &s.key, tokenTime)
 	if err != nil {
 		return nil, fmt.Errorf("seal layer: %w", err)
 	}

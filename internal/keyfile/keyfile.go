@@ -49,17 +49,29 @@ func loadOrCreate(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("key directory: %w", err)
 	}
-	// O_EXCL: two processes sharing a data dir must not overwrite each other's key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Write a temporary file, sync it, then link it into place: a crash never
+	// leaves a half-written key, and os.Link fails if the name exists, so two
+	// processes sharing a data dir agree on one key instead of overwriting.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
 	if err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(seed) + "\n")
-	if cerr := f.Close(); err == nil {
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(base64.StdEncoding.EncodeToString(seed) + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return load(path) // another process won the race: use its key
+		}
+		return nil, fmt.Errorf("create key file: %w", err)
 	}
 	return seed, nil
 }
