@@ -23,7 +23,46 @@ const (
 	RelayData         RelayCmd = 6 // either way: stream bytes
 	RelayEnd          RelayCmd = 7 // either way: one EndReason; EndDone is a half-close
 	RelaySendme       RelayCmd = 8 // either way: grant the peer more stream window
+
+	// Meeting points for hidden services (PROTOCOL.md §11).
+	RelayEstablish   RelayCmd = 9  // service -> meeting relay: serve introductions for this key
+	RelayEstablished RelayCmd = 10 // meeting relay -> service: done
+	RelayMeet        RelayCmd = 11 // client -> meeting relay: join me to this service (body: CREATE)
+	RelayIntroduce   RelayCmd = 12 // meeting relay -> service: a client's CREATE; stream = join id
+	RelayAccept      RelayCmd = 13 // service -> meeting relay: CREATED for join id
+	RelayMet         RelayCmd = 14 // meeting relay -> client: the service's CREATED
+	RelayMeetFailed  RelayCmd = 15 // meeting relay -> client: one MeetReason
+	RelayE2E         RelayCmd = 16 // either way: an end-to-end token; stream = join id on the service side
+	RelayE2EEnd      RelayCmd = 17 // either way: the joined session is over
+
+	// Inside the end-to-end layer, on a stream (PROTOCOL.md §12).
+	RelayAuthChallenge RelayCmd = 18 // service -> client: salt and challenge
+	RelayAuthProof     RelayCmd = 19 // client -> service: user name and proof
+	RelayAuthResult    RelayCmd = 20 // service -> client: accepted (with the service's proof) or refused
+	RelayURL           RelayCmd = 21 // service -> client: open this URL
 )
+
+// MeetReason says why a meeting relay could not join a client to a service.
+type MeetReason uint8
+
+// Meet failure reasons.
+const (
+	MeetNoService MeetReason = 1 // no service has established this key here
+	MeetRefused   MeetReason = 2 // the service refused or did not answer
+	MeetProtocol  MeetReason = 3 // malformed MEET
+)
+
+func (r MeetReason) String() string {
+	switch r {
+	case MeetNoService:
+		return "service not at this meeting point"
+	case MeetRefused:
+		return "service refused"
+	case MeetProtocol:
+		return "protocol violation"
+	}
+	return fmt.Sprintf("MeetReason(%d)", uint8(r))
+}
 
 func (c RelayCmd) String() string {
 	switch c {
@@ -44,7 +83,18 @@ func (c RelayCmd) String() string {
 	case RelaySendme:
 		return "SENDME"
 	}
+	if name, ok := relayCmdNames[c]; ok {
+		return name
+	}
 	return fmt.Sprintf("RelayCmd(%d)", uint8(c))
+}
+
+var relayCmdNames = map[RelayCmd]string{
+	RelayEstablish: "ESTABLISH", RelayEstablished: "ESTABLISHED", RelayMeet: "MEET",
+	RelayIntroduce: "INTRODUCE", RelayAccept: "ACCEPT", RelayMet: "MET",
+	RelayMeetFailed: "MEET_FAILED", RelayE2E: "E2E", RelayE2EEnd: "E2E_END",
+	RelayAuthChallenge: "AUTH_CHALLENGE", RelayAuthProof: "AUTH_PROOF",
+	RelayAuthResult: "AUTH_RESULT", RelayURL: "URL",
 }
 
 // Relay message sizes and bounds.
@@ -61,8 +111,12 @@ const (
 	// SendmeThreshold: a receiver grants window back once this many bytes
 	// have been consumed by the application.
 	SendmeThreshold = StreamWindow / 4
-	// MaxMessage bounds a relay message: a full DATA message.
-	MaxMessage = RelayHeaderLen + MaxData
+	// MaxBody bounds any relay message body: a full DATA message sealed in
+	// one more (end-to-end) layer fits, SealedLen(RelayHeaderLen+MaxData)
+	// being MaxData+73.
+	MaxBody = MaxData + 128
+	// MaxMessage bounds a relay message.
+	MaxMessage = RelayHeaderLen + MaxBody
 )
 
 // ErrBadMessage is the error for a relay message that does not parse.
@@ -82,8 +136,8 @@ func (m RelayMsg) MarshalBinary() ([]byte, error) {
 
 // AppendBinary appends m's encoding to b.
 func (m RelayMsg) AppendBinary(b []byte) ([]byte, error) {
-	if len(m.Body) > MaxData {
-		return nil, fmt.Errorf("%w: body of %d bytes", ErrBadMessage, len(m.Body))
+	if len(m.Body) > MaxBody || m.Cmd == RelayData && len(m.Body) > MaxData {
+		return nil, fmt.Errorf("%w: %v body of %d bytes", ErrBadMessage, m.Cmd, len(m.Body))
 	}
 	b = append(b, byte(m.Cmd))
 	b = binary.BigEndian.AppendUint16(b, m.Stream)
@@ -98,6 +152,9 @@ func (m *RelayMsg) UnmarshalBinary(b []byte) error {
 	m.Cmd = RelayCmd(b[0])
 	m.Stream = binary.BigEndian.Uint16(b[1:3])
 	m.Body = b[RelayHeaderLen:]
+	if m.Cmd == RelayData && len(m.Body) > MaxData {
+		return fmt.Errorf("%w: DATA body of %d bytes", ErrBadMessage, len(m.Body))
+	}
 	return nil
 }
 

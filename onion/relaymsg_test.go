@@ -92,7 +92,7 @@ func TestRelayMsgBounds(t *testing.T) {
 		}
 	}
 	var d onion.RelayMsg
-	if err := d.UnmarshalBinary(make([]byte, onion.MaxMessage)); err != nil || len(d.Body) != onion.MaxData {
+	if err := d.UnmarshalBinary(make([]byte, onion.MaxMessage)); err != nil || len(d.Body) != onion.MaxBody {
 		t.Errorf("UnmarshalBinary(MaxMessage bytes) = %d-byte body, %v", len(d.Body), err)
 	}
 }

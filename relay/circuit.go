@@ -35,6 +35,12 @@ type relayCirc struct {
 	extending bool
 	streams   map[uint16]*circuit.Stream
 	dead      bool
+
+	// Meeting point state (meeting.go).
+	serviceKey string           // set on a service's circuit after ESTABLISH
+	joins      map[uint16]*join // on a service's circuit: joined clients by join id
+	nextJoin   uint16
+	joined     *join // on a client's circuit: the service it is joined to
 }
 
 func newRelayCirc(r *Relay, in *inLink, id uint32, keys onion.HopKeys) *relayCirc {
@@ -84,6 +90,20 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
 		return c.extend(m)
 	case onion.RelayBegin:
 		return c.begin(m)
+	case onion.RelayEstablish:
+		return c.establish(m)
+	case onion.RelayMeet:
+		return c.meet(m)
+	case onion.RelayAccept:
+		return c.serviceMsg(m)
+	case onion.RelayE2E, onion.RelayE2EEnd:
+		c.mu.Lock()
+		isService := c.serviceKey != ""
+		c.mu.Unlock()
+		if isService {
+			return c.serviceMsg(m)
+		}
+		return c.clientMsg(m)
 	case onion.RelayData, onion.RelayEnd, onion.RelaySendme:
 		if m.Stream == 0 {
 			return fmt.Errorf("%v on stream 0", m.Cmd)
@@ -162,4 +182,5 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 	for _, s := range streams {
 		s.Abort(fmt.Errorf("%w: %v", circuit.ErrCircuitClosed, reason))
 	}
+	c.leaveMeetings()
 }

@@ -64,10 +64,11 @@ type Relay struct {
 	logger *slog.Logger
 	fp     string
 
-	mu      sync.Mutex
-	inbound map[*inLink]struct{}
-	out     map[string]*outEntry // by address
-	closed  bool
+	mu       sync.Mutex
+	inbound  map[*inLink]struct{}
+	out      map[string]*outEntry  // by address
+	meetings map[string]*relayCirc // service key -> its established circuit
+	closed   bool
 
 	wg sync.WaitGroup
 }
@@ -106,11 +107,12 @@ func New(cfg Config) (*Relay, error) {
 	}
 	id := cfg.Identity.Public().(ed25519.PublicKey)
 	r := &Relay{
-		cfg:     cfg,
-		keys:    onion.RelayKeys{ID: id, OnionKey: cfg.OnionKey},
-		fp:      onion.Fingerprint(id),
-		inbound: make(map[*inLink]struct{}),
-		out:     make(map[string]*outEntry),
+		cfg:      cfg,
+		keys:     onion.RelayKeys{ID: id, OnionKey: cfg.OnionKey},
+		fp:       onion.Fingerprint(id),
+		inbound:  make(map[*inLink]struct{}),
+		out:      make(map[string]*outEntry),
+		meetings: make(map[string]*relayCirc),
 	}
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
 	return r, nil

@@ -44,6 +44,8 @@ type Circuit struct {
 	id uint32
 
 	hops atomic.Pointer[[]*clientHop] // grows during the build only
+	e2e  atomic.Pointer[e2eLayer]     // set once the circuit has met a hidden service
+	svc  atomic.Pointer[serviceSide]  // set when the circuit serves a hidden service
 	ctrl chan ctrlMsg                 // CREATED / EXTENDED / EXTEND_FAILED for the builder
 
 	sendMu sync.Mutex // orders sealing with queueing
@@ -140,6 +142,13 @@ func (c *Circuit) Extend(ctx context.Context, next Hop) error {
 func (c *Circuit) awaitCtrl(ctx context.Context, want onion.RelayCmd) ([]byte, error) {
 	select {
 	case m := <-c.ctrl:
+		if m.cmd == onion.RelayMeetFailed {
+			reason := onion.MeetReason(0)
+			if len(m.body) > 0 {
+				reason = onion.MeetReason(m.body[0])
+			}
+			return nil, &MeetError{Reason: reason}
+		}
 		if m.cmd == onion.RelayExtendFailed {
 			reason := onion.DestroyReason(0)
 			if len(m.body) > 0 {
@@ -164,9 +173,34 @@ func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
 	if err != nil {
 		return err
 	}
-	hops := *c.hops.Load()
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	return c.sendToLocked(k, msg)
+}
+
+// sendE2E seals inner in the end-to-end layer sealer, wraps it in an E2E
+// message on stream join, and sends that to the last hop. One lock orders
+// both sealings with the queueing.
+func (c *Circuit) sendE2E(sealer *onion.Sealer, join uint16, inner onion.RelayMsg) error {
+	b, err := inner.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	tok, err := sealer.Seal(onion.KindMessage, b)
+	if err != nil {
+		return err
+	}
+	outer, err := onion.RelayMsg{Cmd: onion.RelayE2E, Stream: join, Body: tok}.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return c.sendToLocked(len(*c.hops.Load())-1, outer)
+}
+
+func (c *Circuit) sendToLocked(k int, msg []byte) error {
+	hops := *c.hops.Load()
 	select {
 	case <-c.done:
 		return c.Err()
@@ -186,12 +220,30 @@ func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
 type exitSender struct{ c *Circuit }
 
 func (e exitSender) SendMsg(m onion.RelayMsg) error {
+	if l := e.c.e2e.Load(); l != nil {
+		return e.c.sendE2E(l.fwd, 0, m)
+	}
 	return e.c.sendTo(len(*e.c.hops.Load())-1, m)
 }
 
-// OpenStream asks the last hop to connect to target (host:port; the host is
-// sent unresolved) and waits for CONNECTED. An END answer is a *StreamError.
+// OpenStream asks the last hop (or, on a circuit that met a hidden service,
+// the service) to connect to target (host:port; the host is sent
+// unresolved) and waits for CONNECTED. An END answer is a *StreamError.
 func (c *Circuit) OpenStream(ctx context.Context, target string) (*Stream, error) {
+	s, err := c.Begin(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.WaitConnected(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Begin sends BEGIN and returns the stream without waiting for CONNECTED,
+// for callers that must answer control messages (an auth challenge) first.
+func (c *Circuit) Begin(target string) (*Stream, error) {
 	if _, _, err := onion.SplitHostPort(target); err != nil {
 		return nil, err
 	}
@@ -201,10 +253,6 @@ func (c *Circuit) OpenStream(ctx context.Context, target string) (*Stream, error
 	}
 	if err := (exitSender{c}).SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: s.id, Body: []byte(target)}); err != nil {
 		s.Abort(err)
-		return nil, err
-	}
-	if err := s.WaitConnected(ctx); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -257,6 +305,9 @@ func (c *Circuit) closeWith(err error, tell bool) {
 		c.cl.remove(c.id)
 		for _, s := range streams {
 			s.Abort(c.err)
+		}
+		if side := c.svc.Load(); side != nil {
+			side.endAll(c.err)
 		}
 		if tell {
 			reason := onion.DestroyRequested

@@ -76,18 +76,36 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg) error {
 		c.deliverCtrl(ctrlMsg{cmd: m.Cmd, body: m.Body})
 		return nil
 	case onion.RelayConnected, onion.RelayData, onion.RelayEnd, onion.RelaySendme:
-		if hop != last || m.Stream == 0 {
+		if hop != last || m.Stream == 0 || c.e2e.Load() != nil {
 			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
 		}
-		c.mu.Lock()
-		s := c.streams[m.Stream]
-		c.mu.Unlock()
-		if s == nil {
-			return nil // the stream closed here first; the exit will hear our END
+		return c.deliverStream(m)
+	case onion.RelayMet, onion.RelayMeetFailed, onion.RelayEstablished:
+		if hop != last {
+			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)
 		}
-		return s.Deliver(m)
+		c.deliverCtrl(ctrlMsg{cmd: m.Cmd, body: m.Body})
+		return nil
+	case onion.RelayE2E, onion.RelayE2EEnd, onion.RelayIntroduce:
+		if hop != last {
+			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)
+		}
+		if svc := c.svc.Load(); svc != nil {
+			return svc.handle(c, m)
+		}
+		return c.handleE2E(m)
 	}
 	return fmt.Errorf("%w: unexpected %v from hop %d", ErrProtocol, m.Cmd, hop+1)
+}
+
+func (c *Circuit) deliverStream(m onion.RelayMsg) error {
+	c.mu.Lock()
+	s := c.streams[m.Stream]
+	c.mu.Unlock()
+	if s == nil {
+		return nil // the stream closed here first; the far end will hear our END
+	}
+	return s.Deliver(m)
 }
 
 // deliverCtrl hands a build answer to the builder. An answer nobody asked

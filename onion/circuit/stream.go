@@ -50,6 +50,8 @@ type Stream struct {
 	local   net.Addr
 	remote  net.Addr
 
+	ctrl chan onion.RelayMsg // control messages (auth, URL) for the application
+
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every state change
 	connected   bool
@@ -77,8 +79,38 @@ func NewStream(id uint16, out MsgSender, onClose func(), local, remote net.Addr)
 		local:      local,
 		remote:     remote,
 		changed:    make(chan struct{}),
+		ctrl:       make(chan onion.RelayMsg, ctrlQueueLen),
 		sendWindow: onion.StreamWindow,
 	}
+}
+
+const ctrlQueueLen = 8
+
+// Control delivers the stream's control messages (PROTOCOL.md §12): auth
+// exchanges and URL replies. They are not part of the byte stream.
+func (s *Stream) Control() <-chan onion.RelayMsg { return s.ctrl }
+
+// SendControl sends a control message on this stream.
+func (s *Stream) SendControl(cmd onion.RelayCmd, body []byte) error {
+	s.mu.Lock()
+	err := s.err
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.out.SendMsg(onion.RelayMsg{Cmd: cmd, Stream: s.id, Body: body})
+}
+
+// Accept sends CONNECTED: the service side's answer to BEGIN.
+func (s *Stream) Accept() error {
+	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayConnected, Stream: s.id})
+}
+
+// Err is why the stream was aborted, or nil.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // ID is the stream id on its circuit.
@@ -157,6 +189,14 @@ func (s *Stream) Deliver(m onion.RelayMsg) error {
 		} else if s.err == nil {
 			s.err = &StreamError{Reason: r, Remote: true}
 			s.sentEnd = true // the peer has forgotten the stream; never answer
+		}
+	case onion.RelayAuthChallenge, onion.RelayAuthProof, onion.RelayAuthResult, onion.RelayURL:
+		// Control messages for the application above the stream. The queue
+		// is small: these come one at a time, each answered before the next.
+		select {
+		case s.ctrl <- onion.RelayMsg{Cmd: m.Cmd, Stream: m.Stream, Body: append([]byte(nil), m.Body...)}:
+		default:
+			return fmt.Errorf("%w: stream %d control queue full", ErrProtocol, s.id)
 		}
 	default:
 		return fmt.Errorf("%w: %v on a stream", ErrProtocol, m.Cmd)
