@@ -28,6 +28,16 @@ const (
 	maxErrorBody = 4 << 10
 )
 
+// ErrUnknownService means the directory holds no live descriptor for the
+// onion address asked for: it was never published, or its service stopped
+// publishing. To a user, the host is unreachable.
+var ErrUnknownService = errors.New("directory: unknown onion address")
+
+// serviceMaxAge is the oldest service descriptor Client.Service accepts,
+// even from its own directory (which drops them much sooner): a bound on
+// what a lying directory can replay.
+const serviceMaxAge = 10 * time.Minute
+
 // ErrNoDirectoryKey means Client.Relays was called without a directory key
 // to check the list with.
 var ErrNoDirectoryKey = errors.New("directory: no directory key to verify the relay list")
@@ -150,6 +160,95 @@ func (c *Client) relays(ctx context.Context) (onion.RelayList, error) {
 		return onion.RelayList{}, fmt.Errorf("answer: %w", err)
 	}
 	return signed.Open(c.Key, c.now())
+}
+
+// PublishService sends d, which must already be signed, to the directory.
+func (c *Client) PublishService(ctx context.Context, d onion.ServiceDescriptor) error {
+	if err := c.publishService(ctx, d); err != nil {
+		return fmt.Errorf("publish service descriptor: %w", err)
+	}
+	return nil
+}
+
+func (c *Client) publishService(ctx context.Context, d onion.ServiceDescriptor) error {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(servicesPath), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp); err != nil {
+		return err
+	}
+	var res ServiceResult
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&res); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	if res.Address != d.Address() {
+		return errors.New("directory stored the descriptor under another address")
+	}
+	return nil
+}
+
+// Service fetches the descriptor of the hidden service at address (with its
+// ".onion" suffix) and returns it once CheckFor has passed: signed by the
+// key the address names and published within the last 10 minutes, so a
+// directory can neither substitute another service's descriptor nor replay
+// an old one. A 404 is ErrUnknownService; a malformed address is
+// onion.ErrBadAddress, found before any request. Errors do not repeat the
+// address.
+func (c *Client) Service(ctx context.Context, address string) (onion.ServiceDescriptor, error) {
+	d, err := c.service(ctx, address)
+	if err != nil {
+		return onion.ServiceDescriptor{}, fmt.Errorf("fetch service descriptor: %w", err)
+	}
+	return d, nil
+}
+
+func (c *Client) service(ctx context.Context, address string) (onion.ServiceDescriptor, error) {
+	pub, err := onion.ParseAddress(address)
+	if err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	url := c.endpoint(servicesPath + "/" + onion.EncodeAddress(pub))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return onion.ServiceDescriptor{}, ErrUnknownService
+	}
+	if err := statusError(resp); err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxServiceBody+1))
+	if err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	if len(b) > MaxServiceBody {
+		return onion.ServiceDescriptor{}, fmt.Errorf("answer longer than %d bytes", MaxServiceBody)
+	}
+	var d onion.ServiceDescriptor
+	if err := json.Unmarshal(b, &d); err != nil {
+		return onion.ServiceDescriptor{}, fmt.Errorf("answer: %w", err)
+	}
+	if err := d.CheckFor(address, c.now(), serviceMaxAge); err != nil {
+		return onion.ServiceDescriptor{}, err
+	}
+	return d, nil
 }
 
 // statusError turns a non-2xx answer into a *StatusError carrying the

@@ -53,11 +53,18 @@ type Server struct {
 	// MaxRelays bounds the number of relays held; a new fingerprint beyond
 	// it is refused with 503. Zero means DefaultMaxRelays.
 	MaxRelays int
+	// ServiceTTL is how long a hidden service stays reachable after its
+	// descriptor was published. Zero means DefaultRelayTTL.
+	ServiceTTL time.Duration
+	// MaxServices bounds the number of hidden services held; a new address
+	// beyond it is refused with 503. Zero means DefaultMaxServices.
+	MaxServices int
 
-	mu     sync.Mutex
-	relays map[string]*entry // by fingerprint
-	gen    uint64            // bumped whenever relays changes
-	cache  cachedList        // the last list served
+	mu       sync.Mutex
+	relays   map[string]*entry        // by fingerprint
+	gen      uint64                   // bumped whenever relays changes
+	cache    cachedList               // the last list served
+	services map[string]*serviceEntry // by onion address, in lower case
 }
 
 // entry is one stored relay.
@@ -130,6 +137,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.handleKey(w)
 	default:
+		if s.routeService(w, r) {
+			return
+		}
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	}
 }

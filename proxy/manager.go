@@ -43,6 +43,12 @@ type Config struct {
 	Logger   *slog.Logger // optional
 	Rand     io.Reader    // optional: crypto/rand; drives path choice and handshakes
 	Now      func() time.Time
+
+	// Passwords answers hidden services' auth challenges; nil refuses them.
+	Passwords *Passwords
+	// OpenURL is called with each URL a hidden service sends (already
+	// received; the callee validates and decides). Nil ignores them.
+	OpenURL func(url string)
 }
 
 // Manager owns the proxy's circuits. It implements StreamDialer.
@@ -172,6 +178,9 @@ func (m *Manager) Run(ctx context.Context) {
 // DialStream opens a stream to req's host and port through a circuit chosen
 // by req's isolation key.
 func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, error) {
+	if onion.IsOnionHost(req.Host) {
+		return m.dialOnion(ctx, req)
+	}
 	target := net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))
 	key := isolationKey(req)
 	var lastErr error
@@ -211,6 +220,11 @@ func isolationKey(req DialRequest) string {
 // circuitFor returns the circuit new streams with this key use, building one
 // if there is none young enough. Concurrent callers share one build.
 func (m *Manager) circuitFor(ctx context.Context, key string) (*circEntry, error) {
+	return m.circuitForWith(ctx, key, func() (*circEntry, error) { return m.build(key) })
+}
+
+// circuitForWith is circuitFor with the build step given.
+func (m *Manager) circuitForWith(ctx context.Context, key string, build func() (*circEntry, error)) (*circEntry, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -225,7 +239,7 @@ func (m *Manager) circuitFor(ctx context.Context, key string) (*circEntry, error
 		call = &buildCall{done: make(chan struct{})}
 		m.building[key] = call
 		m.wg.Add(1)
-		go m.runBuild(key, call)
+		go m.runBuild(key, call, build)
 	}
 	m.mu.Unlock()
 	select {
@@ -236,9 +250,9 @@ func (m *Manager) circuitFor(ctx context.Context, key string) (*circEntry, error
 	}
 }
 
-func (m *Manager) runBuild(key string, call *buildCall) {
+func (m *Manager) runBuild(key string, call *buildCall, build func() (*circEntry, error)) {
 	defer m.wg.Done()
-	call.ce, call.err = m.build(key)
+	call.ce, call.err = build()
 	m.mu.Lock()
 	delete(m.building, key)
 	if call.err == nil {

@@ -35,10 +35,7 @@ func (m *Manager) build(key string) (*circEntry, error) {
 		c, failed, err := m.buildPath(ctx, path)
 		cancel()
 		if err == nil {
-			m.mu.Lock()
-			id := m.nextID
-			m.nextID++
-			m.mu.Unlock()
+			id := m.newID()
 			m.logger.Info("circuit built", "circ", id, "path", nicknames(path))
 			return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
 		}
@@ -49,6 +46,50 @@ func (m *Manager) build(key string) (*circEntry, error) {
 		lastErr = err
 	}
 	return nil, fmt.Errorf("proxy: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+}
+
+func (m *Manager) newID() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := m.nextID
+	m.nextID++
+	return id
+}
+
+// BuildCircuit builds a fresh circuit that nothing else shares. If last is
+// not nil it is the last hop (a meeting relay, say) and need not be an exit;
+// otherwise the last hop is a random exit. It tries other paths as build
+// does, but never another last hop.
+func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor) (*circuit.Circuit, []onion.RelayDescriptor, error) {
+	var lastErr error
+	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
+		path, err := m.pickPathTo(last)
+		if err != nil {
+			return nil, nil, errors.Join(err, lastErr)
+		}
+		bctx, cancel := context.WithTimeout(ctx, m.cfg.BuildTimeout)
+		c, failed, err := m.buildPath(bctx, path)
+		cancel()
+		if err == nil {
+			return c, path, nil
+		}
+		lastErr = err
+		if last != nil && failed == len(path)-1 {
+			return nil, nil, err // the fixed last hop itself failed
+		}
+		m.markDown(path[failed].Fingerprint())
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, fmt.Errorf("proxy: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+}
+
+// Relays is the current verified relay list.
+func (m *Manager) Relays() []onion.RelayDescriptor {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]onion.RelayDescriptor(nil), m.relays...)
 }
 
 // buildPath builds through path; on failure it reports which hop failed.
@@ -75,7 +116,11 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 }
 
 // pickPath chooses three distinct relays at random, the last an exit.
-func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) {
+func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) { return m.pickPathTo(nil) }
+
+// pickPathTo chooses three distinct relays at random, the last one given or
+// else an exit.
+func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
 	now := m.cfg.Now()
 	m.mu.Lock()
 	var usable, exits []onion.RelayDescriptor
@@ -89,6 +134,10 @@ func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) {
 		}
 	}
 	m.mu.Unlock()
+	if last != nil {
+		exits = []onion.RelayDescriptor{*last}
+		usable = append(usable, *last) // it may be down for us, but it is the service's choice
+	}
 	if len(usable) < pathLen || len(exits) == 0 {
 		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
 	}
@@ -101,6 +150,9 @@ func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) {
 			if !chosen[d.Fingerprint()] {
 				rest = append(rest, d)
 			}
+		}
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("%w: %d usable relays", ErrNotEnoughRelays, len(usable))
 		}
 		d := rest[m.randIntn(len(rest))]
 		chosen[d.Fingerprint()] = true

@@ -131,14 +131,19 @@ func (r *Relay) outLink(ctx context.Context, addr string) (*outLink, error) {
 	r.out[addr] = e
 	r.mu.Unlock()
 
-	e.link, e.err = r.dialOut(ctx, addr)
-	if e.err != nil {
-		r.mu.Lock()
-		delete(r.out, addr)
-		r.mu.Unlock()
+	link, err := r.dialOut(ctx, addr)
+	r.mu.Lock()
+	if err == nil && r.closed {
+		link.link.Close()
+		link, err = nil, errors.New("relay shutting down")
 	}
+	if err != nil {
+		delete(r.out, addr)
+	}
+	e.link, e.err = link, err
+	r.mu.Unlock()
 	close(e.ready)
-	return e.link, e.err
+	return link, err
 }
 
 func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {

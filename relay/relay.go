@@ -213,12 +213,19 @@ func (r *Relay) shutdown() {
 	for in := range r.inbound {
 		links = append(links, in.link)
 	}
+	var dialing []*outEntry
 	for _, e := range r.out {
+		dialing = append(dialing, e)
+	}
+	r.mu.Unlock()
+	for _, e := range dialing {
+		// e.link is written by the dialer before it closes ready; a dial that
+		// finishes after closed was set closes its own link (outLink).
+		<-e.ready
 		if e.link != nil {
 			links = append(links, e.link.link)
 		}
 	}
-	r.mu.Unlock()
 	for _, l := range links {
 		l.Close()
 	}

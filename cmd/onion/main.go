@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			directoryCommand(),
 			relayCommand(),
 			proxyCommand(),
+			hiddenserverCommand(),
 			upCommand(),
 		},
 		EnableBashCompletion: true,

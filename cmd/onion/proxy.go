@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -32,6 +33,10 @@ func proxyCommand() *cli.Command {
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: proxy.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
 			&cli.DurationFlag{Name: "build-timeout", Value: proxy.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
 			&cli.DurationFlag{Name: "refresh-interval", Value: proxy.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
+			&cli.StringFlag{Name: "user", Usage: "user name for hidden services that ask for a login (a SOCKS5 username overrides it)", EnvVars: []string{"ONION_USER"}},
+			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
+			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
+			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		},
 		Action: runProxy,
 	}
@@ -60,12 +65,18 @@ func runProxy(c *cli.Context) error {
 		defer statusLn.Close()
 		statusAddr = statusLn.Addr().String()
 	}
+	passwords, opener, err := hiddenServiceClient(c, logger)
+	if err != nil {
+		return err
+	}
 	m := proxy.NewManager(proxy.Config{
 		Directory:       &directory.Client{URL: c.String("directory"), Key: dirKey},
 		CircuitLifetime: c.Duration("circuit-lifetime"),
 		BuildTimeout:    c.Duration("build-timeout"),
 		RefreshInterval: c.Duration("refresh-interval"),
 		Logger:          logger,
+		Passwords:       passwords,
+		OpenURL:         opener.Handle,
 	})
 	ctx := c.Context
 	if err := waitForRelays(ctx, m, logger); err != nil {
@@ -91,6 +102,25 @@ func runProxy(c *cli.Context) error {
 	err = socks.Serve(socksLn)
 	<-done
 	return err
+}
+
+// hiddenServiceClient sets up password sources and the URL opener.
+func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords, *proxy.URLOpener, error) {
+	prompt := proxy.StdinPrompter()
+	pw := os.Getenv("ONION_PASSWORD")
+	if f := c.String("password-file"); f != "" {
+		var err error
+		if pw, err = proxy.ReadPasswordFile(f); err != nil {
+			return nil, nil, err
+		}
+	}
+	mode, err := proxy.ParseOpenMode(c.String("open-urls"), prompt != nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	passwords := &proxy.Passwords{User: c.String("user"), Password: pw, NoCache: c.Bool("no-password-cache"), Prompt: prompt}
+	opener := &proxy.URLOpener{Mode: mode, Prompt: prompt, Out: os.Stderr, Logger: logger}
+	return passwords, opener, nil
 }
 
 // listenLoopback refuses anything but a loopback address: the status

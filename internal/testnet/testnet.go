@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"onion/directory"
+	"onion/hiddenserver"
 	"onion/onion"
 	"onion/proxy"
 	"onion/relay"
@@ -29,8 +30,11 @@ type Options struct {
 	// (index i counts from 0; exits come first).
 	Relay func(i int, cfg *relay.Config)
 	// Proxy may change the manager's config.
-	Proxy  func(cfg *proxy.Config)
-	Logger *slog.Logger // nil: logs go to t.Log at debug when ONION_TEST_LOG is set
+	Proxy func(cfg *proxy.Config)
+	// HiddenServer starts a hidden server; Service may change its config.
+	HiddenServer bool
+	Service      func(cfg *hiddenserver.Config)
+	Logger       *slog.Logger // nil: logs go to t.Log at debug when ONION_TEST_LOG is set
 }
 
 // Net is a running network.
@@ -40,6 +44,8 @@ type Net struct {
 	Relays    []*RelayProc
 	Manager   *proxy.Manager
 	SOCKSAddr string
+	// Service is the hidden server, when Options.HiddenServer is set.
+	Service *hiddenserver.Server
 }
 
 // RelayProc is one relay of the network.
@@ -100,6 +106,10 @@ func Start(t testing.TB, o Options) *Net {
 	wg.Add(1)
 	go func() { defer wg.Done(); n.Manager.Run(ctx) }()
 
+	if o.HiddenServer {
+		n.Service = startService(t, ctx, &wg, n, o, logger)
+	}
+
 	socksLn := listen(t)
 	socks := &proxy.SOCKSServer{Dialer: n.Manager, Logger: logger.With("role", "socks")}
 	wg.Add(1)
@@ -146,6 +156,48 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 	}()
 	return rp
 }
+
+func startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, n *Net, o Options, logger *slog.Logger) *hiddenserver.Server {
+	t.Helper()
+	dir := &directory.Client{URL: n.DirURL, Key: n.DirKey}
+	m := proxy.NewManager(proxy.Config{Directory: dir, Logger: logger.With("role", "hiddenserver")})
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatalf("testnet: hidden server relay list: %v", err)
+	}
+	e2eKey, err := onion.GenerateOnionKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := hiddenserver.Config{
+		Key:       ed25519.NewKeyFromSeed(seed("service", 0)),
+		E2EKey:    e2eKey,
+		Builder:   m,
+		Directory: dir,
+		Logger:    logger.With("role", "hiddenserver"),
+	}
+	if o.Service != nil {
+		o.Service(&cfg)
+	}
+	srv, err := hiddenserver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		srv.Run(ctx)
+		m.Close()
+	}()
+	select {
+	case <-srv.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("testnet: hidden server not reachable after 30s")
+	}
+	return srv
+}
+
+// ServiceKey is the fixed key of the testnet's hidden server.
+func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("service", 0)) }
 
 func listen(t testing.TB) net.Listener {
 	t.Helper()

@@ -294,7 +294,7 @@ func (c *Circuit) Close() error {
 func (c *Circuit) closeWith(err error, tell bool) {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
-		c.err = fmt.Errorf("%w: %v", ErrCircuitClosed, err)
+		c.err = fmt.Errorf("%w: %w", ErrCircuitClosed, err)
 		if errors.Is(err, ErrCircuitClosed) {
 			c.err = err
 		}

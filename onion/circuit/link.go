@@ -44,16 +44,25 @@ type Link struct {
 }
 
 // Handshake exchanges prefaces on a fresh connection and returns the Link.
-// Both sides write the preface then read the peer's, so neither waits on
-// the other. The exchange is bounded by a deadline.
+// Both sides write the preface and read the peer's at the same time, so
+// neither waits on the other even over a conn with no buffer (net.Pipe,
+// where a write completes only when the peer reads). The exchange is bounded
+// by a deadline. On error the caller closes conn.
 func Handshake(conn net.Conn) (*Link, error) {
 	conn.SetDeadline(time.Now().Add(prefaceTimeout))
-	if _, err := io.WriteString(conn, onion.LinkPreface); err != nil {
-		return nil, fmt.Errorf("write preface: %w", err)
-	}
+	werr := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(conn, onion.LinkPreface)
+		werr <- err
+	}()
 	r := bufio.NewReaderSize(conn, readBufferSize)
 	if err := onion.ReadPreface(r); err != nil {
+		conn.SetWriteDeadline(time.Unix(1, 0)) // a peer that does not read must not hold the writer
+		<-werr
 		return nil, err
+	}
+	if err := <-werr; err != nil {
+		return nil, fmt.Errorf("write preface: %w", err)
 	}
 	conn.SetDeadline(time.Time{})
 	return newLink(conn, r), nil
@@ -122,7 +131,7 @@ func (l *Link) Close() error {
 func (l *Link) closeWith(err error) {
 	l.closeOnce.Do(func() {
 		l.mu.Lock()
-		l.err = fmt.Errorf("%w: %v", ErrLinkClosed, err)
+		l.err = fmt.Errorf("%w: %w", ErrLinkClosed, err)
 		if errors.Is(err, ErrLinkClosed) {
 			l.err = err
 		}

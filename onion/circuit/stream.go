@@ -50,7 +50,9 @@ type Stream struct {
 	local   net.Addr
 	remote  net.Addr
 
-	ctrl chan onion.RelayMsg // control messages (auth, URL) for the application
+	ctrl   chan onion.RelayMsg // control messages (auth, URL) for the application
+	connCh chan struct{}       // closed on CONNECTED
+	doneCh chan struct{}       // closed when the stream is released
 
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every state change
@@ -80,6 +82,8 @@ func NewStream(id uint16, out MsgSender, onClose func(), local, remote net.Addr)
 		remote:     remote,
 		changed:    make(chan struct{}),
 		ctrl:       make(chan onion.RelayMsg, ctrlQueueLen),
+		connCh:     make(chan struct{}),
+		doneCh:     make(chan struct{}),
 		sendWindow: onion.StreamWindow,
 	}
 }
@@ -100,6 +104,12 @@ func (s *Stream) SendControl(cmd onion.RelayCmd, body []byte) error {
 	}
 	return s.out.SendMsg(onion.RelayMsg{Cmd: cmd, Stream: s.id, Body: body})
 }
+
+// Connected is closed when CONNECTED arrives.
+func (s *Stream) Connected() <-chan struct{} { return s.connCh }
+
+// Done is closed when the stream is over: finished both ways, closed or aborted.
+func (s *Stream) Done() <-chan struct{} { return s.doneCh }
 
 // Accept sends CONNECTED: the service side's answer to BEGIN.
 func (s *Stream) Accept() error {
@@ -159,7 +169,10 @@ func (s *Stream) Deliver(m onion.RelayMsg) error {
 	defer s.mu.Unlock()
 	switch m.Cmd {
 	case onion.RelayConnected:
-		s.connected = true
+		if !s.connected {
+			s.connected = true
+			close(s.connCh)
+		}
 	case onion.RelayData:
 		if s.remoteEOF || s.err != nil && s.released {
 			return nil // late data after an end we already acted on
@@ -226,6 +239,7 @@ func (s *Stream) maybeReleaseLocked() {
 		return
 	}
 	s.released = true
+	close(s.doneCh)
 	if s.onClose != nil {
 		go s.onClose() // never under s.mu: onClose takes the circuit's lock
 	}
@@ -253,6 +267,12 @@ func (s *Stream) WaitConnected(ctx context.Context) error {
 // Read reads stream bytes; io.EOF after the peer's half-close.
 func (s *Stream) Read(p []byte) (int, error) {
 	s.mu.Lock()
+	// A passed deadline fails the call even when bytes are waiting, as on a
+	// TCP conn: that is how a caller cancels I/O (net.Conn's contract).
+	if !s.closed && passed(s.rdeadline) {
+		s.mu.Unlock()
+		return 0, os.ErrDeadlineExceeded
+	}
 	for len(s.recv) == 0 {
 		switch {
 		case s.closed:
@@ -300,7 +320,7 @@ func (s *Stream) Write(p []byte) (int, error) {
 	written := 0
 	for written < len(p) {
 		s.mu.Lock()
-		for s.sendWindow == 0 && s.err == nil && !s.closed && !s.sentEnd {
+		for s.sendWindow == 0 && s.writeErrLocked() == nil {
 			if !s.waitLocked(s.wdeadline) {
 				s.mu.Unlock()
 				return written, os.ErrDeadlineExceeded
@@ -326,6 +346,10 @@ func (s *Stream) writeErrLocked() error {
 	switch {
 	case s.closed:
 		return net.ErrClosed
+	case passed(s.wdeadline):
+		// Checked before window, so a passed deadline fails a Write that
+		// could complete at once, as on a TCP conn.
+		return os.ErrDeadlineExceeded
 	case s.err != nil:
 		return s.err
 	case s.sentEnd:
@@ -379,6 +403,9 @@ func (s *Stream) end(r onion.EndReason, closing bool) error {
 	}
 	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}})
 }
+
+// passed reports whether deadline d is set and has passed.
+func passed(d time.Time) bool { return !d.IsZero() && !time.Now().Before(d) }
 
 // LocalAddr reports the address given to NewStream.
 func (s *Stream) LocalAddr() net.Addr { return s.local }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"onion/directory"
+	"onion/hiddenserver"
+	"onion/internal/keyfile"
+	"onion/onion"
+	"onion/proxy"
+)
+
+func hiddenserverCommand() *cli.Command {
+	dataDir := &cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "hiddenserver"), Usage: "where the service key (service.key, e2e.key) lives", EnvVars: []string{"ONION_HIDDENSERVER_DATA_DIR"}}
+	users := &cli.StringFlag{Name: "users", Usage: "users file (from `onion hiddenserver adduser`); with it, every stream must log in", EnvVars: []string{"ONION_USERS"}}
+	return &cli.Command{
+		Name:  "hiddenserver",
+		Usage: "run the hidden server: echo (port 7) and HTTP (port 80), reachable only by its onion address",
+		Description: "The service builds its own circuits to meeting relays and publishes a descriptor signed\n" +
+			"by its key; it never listens on a socket. Prints\n" +
+			"`hiddenserver ready address=ADDRESS.onion` once reachable.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "directory", Usage: "directory URL", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
+			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
+			dataDir,
+			users,
+			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
+			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
+			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
+		},
+		Action: runHiddenServer,
+		Subcommands: []*cli.Command{{
+			Name:      "adduser",
+			Usage:     "add a user (or change a password) in the users file; prompts for the password",
+			ArgsUsage: "NAME",
+			Description: "Stores a salted scrypt verifier, never the password. The password is read from the\n" +
+				"terminal, or from ONION_PASSWORD / --password-file for scripts.",
+			Flags: []cli.Flag{
+				dataDir,
+				&cli.StringFlag{Name: "users", Usage: "users file to write (mode 0600)", Required: true, EnvVars: []string{"ONION_USERS"}},
+				&cli.StringFlag{Name: "password-file", Usage: "read the password from the first line of this file (mode 0600)"},
+			},
+			Action: runAddUser,
+		}},
+	}
+}
+
+func serviceKeys(dataDir string) (ed25519.PrivateKey, error) {
+	k, err := keyfile.Ed25519(filepath.Join(dataDir, "service.key"))
+	if err != nil {
+		return nil, fmt.Errorf("service key: %w", err)
+	}
+	return k, nil
+}
+
+func runHiddenServer(c *cli.Context) error {
+	logger, err := newLogger(c, "hiddenserver")
+	if err != nil {
+		return err
+	}
+	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
+	if err != nil {
+		return err
+	}
+	key, err := serviceKeys(c.String("data-dir"))
+	if err != nil {
+		return err
+	}
+	e2eKey, err := keyfile.X25519(filepath.Join(c.String("data-dir"), "e2e.key"))
+	if err != nil {
+		return fmt.Errorf("e2e key: %w", err)
+	}
+	var users *hiddenserver.Users
+	if p := c.String("users"); p != "" {
+		if users, err = hiddenserver.LoadUsers(p); err != nil {
+			return err
+		}
+	}
+	var links map[string]string
+	if p := c.String("links"); p != "" {
+		if links, err = hiddenserver.LoadLinks(p); err != nil {
+			return err
+		}
+	}
+	dir := &directory.Client{URL: c.String("directory"), Key: dirKey}
+	m := proxy.NewManager(proxy.Config{Directory: dir, Logger: logger})
+	ctx := c.Context
+	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
+		return err
+	}
+	go m.Run(ctx)
+	srv, err := hiddenserver.New(hiddenserver.Config{
+		Key: key, E2EKey: e2eKey, Builder: m, Directory: dir,
+		MeetingPoints: c.Int("meeting-points"), PublishInterval: c.Duration("publish-interval"),
+		Users: users, Links: links, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		return err
+	}
+	auth := "off"
+	if users != nil {
+		auth = fmt.Sprintf("%d users", users.Len())
+	}
+	logger.Info("hidden server reachable", "auth", auth)
+	logger.Debug("hidden server address", "address", srv.Address())
+	fmt.Printf("hiddenserver ready address=%s\n", srv.Address())
+	return <-done
+}
+
+func runAddUser(c *cli.Context) error {
+	name := c.Args().First()
+	if name == "" || c.NArg() != 1 {
+		return cli.Exit("usage: onion hiddenserver adduser --users FILE NAME", 2)
+	}
+	key, err := serviceKeys(c.String("data-dir"))
+	if err != nil {
+		return err
+	}
+	pw, err := newPassword(c.String("password-file"))
+	if err != nil {
+		return err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	if err := hiddenserver.AddUser(c.String("users"), pub, name, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "user %s saved in %s (for %s)\n", name, c.String("users"), onion.EncodeAddress(pub))
+	return nil
+}
+
+// newPassword reads a new password from a file, ONION_PASSWORD, or the
+// terminal (asked twice).
+func newPassword(file string) (string, error) {
+	if file != "" {
+		return proxy.ReadPasswordFile(file)
+	}
+	if pw := os.Getenv("ONION_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	p := proxy.StdinPrompter()
+	if p == nil {
+		return "", errors.New("no terminal to ask for the password: use --password-file or ONION_PASSWORD")
+	}
+	a, err := p.Ask("New password: ", true)
+	if err != nil {
+		return "", err
+	}
+	b, err := p.Ask("Again: ", true)
+	if err != nil {
+		return "", err
+	}
+	if a != b {
+		return "", errors.New("passwords differ")
+	}
+	if strings.TrimSpace(a) == "" {
+		return "", errors.New("empty password")
+	}
+	return a, nil
+}

@@ -1,0 +1,11 @@
+// Package hiddenserver is the destination service of the onion network,
+// reachable only through it by its onion address: it keeps circuits to
+// meeting relays, publishes a descriptor signed by its key, and answers the
+// streams that clients open to it — raw echo on virtual port 7 and HTTP on
+// virtual port 80 (an index page, /echo, and /open/NAME URL replies) —
+// optionally behind challenge-response authentication.
+//
+// It opens no listening socket: every byte it serves arrives over a circuit
+// it built itself. It is not a client of arbitrary destinations and holds
+// no relay's keys. docs/PROTOCOL.md §11-12 specify what it speaks.
+package hiddenserver

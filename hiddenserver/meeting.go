@@ -1,0 +1,114 @@
+package hiddenserver
+
+import (
+	"context"
+	"time"
+
+	"onion/onion"
+)
+
+// fillMeetingPoints drops dead meeting circuits and builds new ones until
+// there are enough. It reports whether the set changed.
+func (s *Server) fillMeetingPoints(ctx context.Context) bool {
+	changed := s.dropDead()
+	for s.count() < s.cfg.MeetingPoints && ctx.Err() == nil {
+		relay, ok := s.pickMeetingRelay()
+		if !ok {
+			s.logger.Warn("no relay left to use as a meeting point", "have", s.count(), "want", s.cfg.MeetingPoints)
+			return changed
+		}
+		if err := s.establish(ctx, relay); err != nil {
+			s.logger.Warn("could not establish at meeting relay", "relay", relay.Nickname, "err", err)
+			return changed // retried after rebuildBackoff
+		}
+		changed = true
+	}
+	return changed
+}
+
+func (s *Server) dropDead() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for fp, mc := range s.meeting {
+		select {
+		case <-mc.c.Done():
+			s.logger.Info("meeting circuit closed; moving on", "relay", mc.relay.Nickname, "err", mc.c.Err())
+			delete(s.meeting, fp)
+			changed = true
+		default:
+		}
+	}
+	return changed
+}
+
+func (s *Server) pickMeetingRelay() (onion.RelayDescriptor, bool) {
+	s.mu.Lock()
+	var free []onion.RelayDescriptor
+	for _, d := range s.cfg.Builder.Relays() {
+		if s.meeting[d.Fingerprint()] == nil {
+			free = append(free, d)
+		}
+	}
+	s.mu.Unlock()
+	if len(free) == 0 {
+		return onion.RelayDescriptor{}, false
+	}
+	return free[randIntn(len(free))], true
+}
+
+func (s *Server) establish(ctx context.Context, relay onion.RelayDescriptor) error {
+	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, path, err := s.cfg.Builder.BuildCircuit(bctx, &relay)
+	if err != nil {
+		return err
+	}
+	if err := c.Establish(bctx, s.svc, relay.IdentityKey); err != nil {
+		c.Close()
+		return err
+	}
+	s.mu.Lock()
+	s.meeting[relay.Fingerprint()] = &meetingCirc{relay: relay, c: c}
+	s.mu.Unlock()
+	names := make([]string, len(path))
+	for i, d := range path {
+		names[i] = d.Nickname
+	}
+	s.logger.Info("established at meeting relay", "relay", relay.Nickname, "path", names)
+	return nil
+}
+
+// Descriptor is the service's signed descriptor for its current meeting relays.
+func (s *Server) Descriptor() onion.ServiceDescriptor {
+	s.mu.Lock()
+	d := onion.ServiceDescriptor{
+		E2EKey:    s.cfg.E2EKey.PublicKey().Bytes(),
+		Published: s.cfg.Now().Unix(),
+	}
+	for _, mc := range s.meeting {
+		r := mc.relay
+		d.MeetingPoints = append(d.MeetingPoints, onion.MeetingPoint{
+			Nickname: r.Nickname, Address: r.Address, IdentityKey: r.IdentityKey, OnionKey: r.OnionKey,
+		})
+	}
+	s.mu.Unlock()
+	d.Sign(s.cfg.Key)
+	return d
+}
+
+func (s *Server) publish(ctx context.Context) {
+	if s.count() == 0 || s.cfg.Directory == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.cfg.Directory.PublishService(pctx, s.Descriptor()); err != nil {
+		if ctx.Err() == nil {
+			s.logger.Warn("publishing service descriptor failed; will retry", "err", err)
+		}
+		return
+	}
+	s.logger.Debug("service descriptor published", "meeting_points", s.count())
+	s.readyOnce.Do(func() { close(s.ready) })
+}

@@ -1,0 +1,195 @@
+package hiddenserver
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// Defaults.
+const (
+	DefaultMeetingPoints   = 2
+	DefaultPublishInterval = 30 * time.Second
+	rebuildBackoff         = 2 * time.Second
+)
+
+// Builder builds circuits; the proxy's circuit manager satisfies it.
+type Builder interface {
+	BuildCircuit(ctx context.Context, last *onion.RelayDescriptor) (*circuit.Circuit, []onion.RelayDescriptor, error)
+	Relays() []onion.RelayDescriptor
+}
+
+// Publisher publishes service descriptors; directory.Client satisfies it.
+type Publisher interface {
+	PublishService(ctx context.Context, d onion.ServiceDescriptor) error
+}
+
+// Config configures a Server.
+type Config struct {
+	Key             ed25519.PrivateKey // the service identity; the onion address derives from it
+	E2EKey          *ecdh.PrivateKey   // answers clients' end-to-end handshakes
+	Builder         Builder
+	Directory       Publisher
+	MeetingPoints   int           // optional: DefaultMeetingPoints
+	PublishInterval time.Duration // optional: DefaultPublishInterval
+	Users           *Users        // optional: nil serves everyone without auth
+	Links           map[string]string
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Server is a running hidden service.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	svc    *circuit.Service
+	pub    ed25519.PublicKey
+	addr   string
+	web    *web
+
+	mu      sync.Mutex
+	meeting map[string]*meetingCirc // by relay fingerprint
+
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+type meetingCirc struct {
+	relay onion.RelayDescriptor
+	c     *circuit.Circuit
+}
+
+// New checks cfg.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Key) != ed25519.PrivateKeySize || cfg.E2EKey == nil || cfg.Builder == nil {
+		return nil, errors.New("hiddenserver: key, e2e key and circuit builder are required")
+	}
+	if cfg.MeetingPoints <= 0 {
+		cfg.MeetingPoints = DefaultMeetingPoints
+	}
+	cfg.MeetingPoints = min(cfg.MeetingPoints, onion.MaxMeetingPoints)
+	if cfg.PublishInterval <= 0 {
+		cfg.PublishInterval = DefaultPublishInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Links == nil {
+		cfg.Links = DefaultLinks()
+	}
+	s := &Server{
+		cfg:     cfg,
+		logger:  cfg.Logger,
+		pub:     cfg.Key.Public().(ed25519.PublicKey),
+		meeting: make(map[string]*meetingCirc),
+		ready:   make(chan struct{}),
+	}
+	s.addr = onion.EncodeAddress(s.pub)
+	s.web = newWeb(s)
+	s.svc = &circuit.Service{
+		Key:    cfg.Key,
+		E2EKey: onion.RelayKeys{ID: s.pub, OnionKey: cfg.E2EKey},
+		Accept: s.accept,
+		Logger: cfg.Logger,
+	}
+	return s, nil
+}
+
+// Address is the service's onion address.
+func (s *Server) Address() string { return s.addr }
+
+// Ready is closed once the service is established at a meeting relay and
+// its descriptor is published.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Run keeps the service reachable until ctx is done: it builds circuits to
+// meeting relays, replaces those that die, and publishes the descriptor
+// whenever the set changes and every PublishInterval.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.web.close()
+	defer s.closeAll()
+	tick := time.NewTicker(s.cfg.PublishInterval)
+	defer tick.Stop()
+	for {
+		changed := s.fillMeetingPoints(ctx)
+		if changed || s.count() > 0 && !s.isReady() {
+			s.publish(ctx)
+		}
+		anyDone, stop := s.anyDone()
+		select {
+		case <-ctx.Done():
+			stop()
+			return nil
+		case <-anyDone:
+		case <-tick.C:
+			s.publish(ctx)
+		case <-time.After(s.retryDelay()):
+		}
+		stop()
+	}
+}
+
+func (s *Server) isReady() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.meeting)
+}
+
+// retryDelay is how soon to try again when short of meeting points.
+func (s *Server) retryDelay() time.Duration {
+	if s.count() < s.cfg.MeetingPoints {
+		return rebuildBackoff
+	}
+	return time.Hour
+}
+
+// anyDone fires when one of the meeting circuits closes; stop releases
+// its watchers.
+func (s *Server) anyDone() (<-chan struct{}, func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, quit := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for _, mc := range s.meeting {
+		done := mc.c.Done()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-done:
+				once.Do(func() { close(ch) })
+			case <-quit:
+			}
+		}()
+	}
+	return ch, func() { close(quit); wg.Wait() }
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for fp, mc := range s.meeting {
+		mc.c.Close()
+		delete(s.meeting, fp)
+	}
+}

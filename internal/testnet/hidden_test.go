@@ -1,0 +1,145 @@
+package testnet
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"onion/hiddenserver"
+	"onion/onion"
+	"onion/proxy"
+)
+
+func TestHiddenEcho(t *testing.T) {
+	n := Start(t, Options{HiddenServer: true})
+	ctx := Deadline(t, 30*time.Second)
+	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: n.Service.Address(), Port: hiddenserver.PortEcho})
+	if err != nil {
+		t.Fatalf("dial hidden echo: %v", err)
+	}
+	defer conn.Close()
+	msg := bytes.Repeat([]byte("hidden "), 150000) // ~1 MiB
+	go func() {
+		conn.Write(msg)
+		conn.(interface{ CloseWrite() error }).CloseWrite()
+	}()
+	got, err := io.ReadAll(conn)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo: %d bytes, err %v; want %d bytes back", len(got), err, len(msg))
+	}
+}
+
+func httpVia(n *Net, req proxy.DialRequest) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return n.Manager.DialStream(ctx, req)
+		},
+	}, Timeout: 30 * time.Second}
+}
+
+func TestHiddenHTTPAndURL(t *testing.T) {
+	var mu sync.Mutex
+	var opened []string
+	n := Start(t, Options{HiddenServer: true, Proxy: func(c *proxy.Config) {
+		c.OpenURL = func(u string) { mu.Lock(); opened = append(opened, u); mu.Unlock() }
+	}})
+	addr := n.Service.Address()
+	c := httpVia(n, proxy.DialRequest{Host: addr, Port: hiddenserver.PortHTTP})
+	resp, err := c.Post("http://"+addr+"/echo", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello" {
+		t.Fatalf("POST /echo = %q", b)
+	}
+	resp, err = c.Get("http://" + addr + "/open/tor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := hiddenserver.DefaultLinks()["tor"]
+	if strings.TrimSpace(string(b)) != want {
+		t.Fatalf("GET /open/tor = %q", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got := append([]string(nil), opened...)
+		mu.Unlock()
+		if len(got) == 1 && got[0] == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("URL replies seen by the proxy: %q, want [%q]", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestHiddenAuth(t *testing.T) {
+	usersFile := filepath.Join(t.TempDir(), "users")
+	pub := ServiceKey().Public().(ed25519.PublicKey)
+	if err := hiddenserver.AddUser(usersFile, pub, "demo", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	users, err := hiddenserver.LoadUsers(usersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := Start(t, Options{HiddenServer: true,
+		Service: func(c *hiddenserver.Config) { c.Users = users },
+		Proxy:   func(c *proxy.Config) { c.Passwords = &proxy.Passwords{} },
+	})
+	addr := n.Service.Address()
+	ctx := Deadline(t, 60*time.Second)
+
+	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "s3cret"})
+	if err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	conn.Write([]byte("x"))
+	one := make([]byte, 1)
+	if _, err := io.ReadFull(conn, one); err != nil || one[0] != 'x' {
+		t.Fatalf("echo after login: %q %v", one, err)
+	}
+	conn.Close()
+
+	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "wrong"})
+	var oe *proxy.OpenError
+	if !errors.As(err, &oe) || oe.Reason != onion.EndExitPolicy {
+		t.Fatalf("wrong password: err %v, want an OpenError with EndExitPolicy", err)
+	}
+	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho})
+	if !errors.As(err, &oe) || oe.Reason != onion.EndExitPolicy {
+		t.Fatalf("no credentials: err %v, want an OpenError with EndExitPolicy", err)
+	}
+}
+
+func TestUnknownOnionAddress(t *testing.T) {
+	n := Start(t, Options{HiddenServer: true})
+	ctx := Deadline(t, 30*time.Second)
+	other := onion.EncodeAddress(ed25519.NewKeyFromSeed(seed("nobody", 1)).Public().(ed25519.PublicKey))
+	_, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: other, Port: 80})
+	var oe *proxy.OpenError
+	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
+		t.Fatalf("unknown address: %v, want EndResolve", err)
+	}
+	typo := []byte(n.Service.Address())
+	typo[3] ^= 1
+	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: string(typo), Port: 80})
+	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
+		t.Fatalf("typo address: %v, want EndResolve", err)
+	}
+}

@@ -1,0 +1,188 @@
+package proxy
+
+// Streams to hidden services (PROTOCOL.md §11-12): resolve ADDRESS.onion by
+// its signed descriptor, build a circuit to one of its meeting relays, MEET,
+// then open streams inside the end-to-end layer, answering the service's
+// auth challenge when it sends one.
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"onion/onion"
+	"onion/onion/circuit"
+)
+
+// ServiceDirectory is the directory's hidden-service lookup. The manager
+// uses it when its Directory implements it (directory.Client does).
+type ServiceDirectory interface {
+	Service(ctx context.Context, address string) (onion.ServiceDescriptor, error)
+}
+
+const maxAuthAttempts = 3
+
+func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, error) {
+	host := strings.ToLower(req.Host)
+	pub, err := onion.ParseAddress(host)
+	if err != nil {
+		m.logger.Info("refused onion address", "err", err)
+		return nil, &OpenError{Reason: onion.EndResolve, Err: err}
+	}
+	key := "onion\x00" + host + "\x00" + isolationKey(req)
+	ce, err := m.circuitForWith(ctx, key, func() (*circEntry, error) { return m.meet(host, key) })
+	if err != nil {
+		var oe *OpenError
+		if errors.As(err, &oe) {
+			return nil, err
+		}
+		return nil, &OpenError{Reason: onion.EndUnreachable, Err: err}
+	}
+	target := net.JoinHostPort(host, strconv.Itoa(int(req.Port)))
+	s, err := ce.c.Begin(target)
+	if err != nil {
+		m.retire(ce)
+		return nil, &OpenError{Reason: onion.EndUnreachable, Err: err}
+	}
+	if err := m.awaitService(ctx, s, pub, host, req); err != nil {
+		s.Close()
+		return nil, err
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.watchControl(s)
+	}()
+	return s, nil
+}
+
+// meet builds a circuit to one of the service's meeting relays and joins it.
+func (m *Manager) meet(host, key string) (*circEntry, error) {
+	sd, ok := m.cfg.Directory.(ServiceDirectory)
+	if !ok {
+		return nil, errors.New("proxy: directory cannot look up onion addresses")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
+	defer cancel()
+	desc, err := sd.Service(ctx, host)
+	if err != nil {
+		m.logger.Info("onion address lookup failed", "err", err)
+		return nil, &OpenError{Reason: onion.EndResolve, Err: err}
+	}
+	var lastErr error
+	for _, i := range m.perm(len(desc.MeetingPoints)) {
+		mp := desc.MeetingPoints[i]
+		last := onion.RelayDescriptor{Nickname: mp.Nickname, Address: mp.Address, IdentityKey: mp.IdentityKey, OnionKey: mp.OnionKey}
+		c, path, err := m.BuildCircuit(ctx, &last)
+		if err == nil {
+			if err = c.Meet(ctx, desc.ServiceKey, desc.E2EKey); err == nil {
+				id := m.newID()
+				m.logger.Info("joined hidden service", "circ", id, "path", nicknames(path))
+				return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
+			}
+			c.Close()
+		}
+		m.logger.Info("meeting relay failed; trying the next", "relay", mp.Nickname, "err", err)
+		lastErr = err
+	}
+	if lastErr == nil {
+		lastErr = errors.New("descriptor lists no meeting relay")
+	}
+	return nil, fmt.Errorf("no meeting relay of the service answered: %w", lastErr)
+}
+
+// awaitService waits for CONNECTED, answering an auth challenge on the way.
+func (m *Manager) awaitService(ctx context.Context, s *circuit.Stream, pub []byte, host string, req DialRequest) error {
+	var a *authState
+	attempts := 0
+	for {
+		select {
+		case <-s.Connected():
+			if a != nil && !a.verified {
+				// AUTH_RESULT is queued before CONNECTED: it must be there.
+				select {
+				case msg := <-s.Control():
+					if err := m.authResult(a, msg); err != nil {
+						return err
+					}
+				default:
+				}
+				if !a.verified {
+					return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service connected without proving it knows the password verifier")}
+				}
+			}
+			return nil
+		case <-s.Done():
+			return m.streamEnded(s, a)
+		case <-ctx.Done():
+			return &OpenError{Reason: onion.EndTimeout, Err: ctx.Err()}
+		case msg := <-s.Control():
+			switch msg.Cmd {
+			case onion.RelayAuthChallenge:
+				attempts++
+				if attempts > maxAuthAttempts {
+					return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("authentication failed")}
+				}
+				var err error
+				if a, err = m.answerChallenge(ctx, s, pub, host, req, msg.Body, attempts); err != nil {
+					return err
+				}
+			case onion.RelayAuthResult:
+				if a == nil {
+					return &OpenError{Reason: onion.EndProtocol, Err: errors.New("AUTH_RESULT without a challenge")}
+				}
+				if err := m.authResult(a, msg); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func (m *Manager) streamEnded(s *circuit.Stream, a *authState) error {
+	err := s.Err()
+	var se *circuit.StreamError
+	if errors.As(err, &se) {
+		if a != nil && !a.verified && se.Reason == onion.EndExitPolicy {
+			return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("authentication failed")}
+		}
+		return &OpenError{Reason: se.Reason, Err: err}
+	}
+	return &OpenError{Reason: onion.EndUnreachable, Err: err}
+}
+
+// watchControl handles control messages for the stream's life: URL replies.
+func (m *Manager) watchControl(s *circuit.Stream) {
+	for {
+		select {
+		case <-s.Done():
+			return
+		case msg := <-s.Control():
+			if msg.Cmd == onion.RelayURL && m.cfg.OpenURL != nil {
+				m.cfg.OpenURL(string(msg.Body))
+			}
+		}
+	}
+}
+
+// perm is a random permutation of 0..n-1 from the manager's entropy.
+func (m *Manager) perm(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := m.randIntn(i + 1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+func randomNonce() (n [onion.AuthNonceLen]byte) {
+	rand.Read(n[:])
+	return n
+}
