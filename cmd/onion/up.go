@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"onion/hiddenserver"
 	"onion/internal/launch"
 )
 
@@ -34,8 +38,8 @@ const (
 func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
-		Usage: "run a whole network on this machine: a directory, relays and the SOCKS5 proxy",
-		Description: "Starts a directory, --relays relays and the proxy as separate processes on\n" +
+		Usage: "run a whole network on this machine: a directory, relays, a hidden server and the SOCKS5 proxy",
+		Description: "Starts a directory, --relays relays, a hidden server (with a demo user) and the proxy as separate processes on\n" +
 			"127.0.0.1, waits until all are ready, prints the SOCKS5 address and commands to try,\n" +
 			"and stops everything on Ctrl-C. Each part is the same command you would run by hand\n" +
 			"(`onion directory`, `onion relay`, `onion proxy`); their logs are prefixed with their names.",
@@ -45,7 +49,9 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status HTTP listen address (GET /circuits)"},
 			&cli.StringFlag{Name: "data-dir", Usage: "keep keys and state here, one directory per part, never removed (default: a temporary directory removed on exit)"},
-			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key and relays here as JSON"},
+			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
+			&cli.StringFlag{Name: "open-urls", Value: "never", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (the proxy runs without a terminal under up, so ask means never)"},
+			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
 		},
 		Action: runUp,
 	}
@@ -59,6 +65,7 @@ type upConfig struct {
 	tempDataDir     bool
 	infoFile        string
 	logLevel        string
+	openURLs, user  string
 	readyTimeout    time.Duration
 	publishInterval time.Duration
 	relayTTL        time.Duration
@@ -73,7 +80,8 @@ func runUp(c *cli.Context) error {
 		relays: c.Int("relays"), exits: c.Int("exits"),
 		socks: c.String("socks"), status: c.String("status"),
 		dataDir: c.String("data-dir"), infoFile: c.String("info-file"),
-		logLevel:     c.String("log-level"),
+		logLevel: c.String("log-level"),
+		openURLs: c.String("open-urls"), user: c.String("user"),
 		readyTimeout: upReadyTimeout, publishInterval: upPublishInterval, relayTTL: upRelayTTL,
 	}
 	if err := cfg.check(); err != nil {
@@ -162,6 +170,7 @@ type network struct {
 
 	directory *launch.Child
 	relays    []*launch.Child
+	hidden    *launch.Child
 	proxy     *launch.Child
 	info      upInfo
 }
@@ -179,6 +188,10 @@ type upInfo struct {
 	DirectoryPID int           `json:"directory_pid"`
 	ProxyPID     int           `json:"proxy_pid"`
 	Relays       []upRelayInfo `json:"relays"`
+	OnionAddress string        `json:"onion_address"`
+	HiddenPID    int           `json:"hiddenserver_pid"`
+	DemoUser     string        `json:"demo_user"`
+	DemoPassword string        `json:"demo_password"`
 }
 
 type upRelayInfo struct {
@@ -226,15 +239,70 @@ func (n *network) start(ctx context.Context) error {
 	if err := n.startRelays(ctx); err != nil {
 		return err
 	}
-	n.proxy = n.child("proxy", "proxy",
-		"--socks", n.cfg.socks, "--status", n.cfg.status,
-		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey)
+	if err := n.startHidden(ctx); err != nil {
+		return err
+	}
+	args := []string{"--socks", n.cfg.socks, "--status", n.cfg.status,
+		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
+		"--open-urls", n.cfg.openURLs}
+	if n.cfg.user != "" {
+		args = append(args, "--user", n.cfg.user)
+	}
+	n.proxy = n.child("proxy", "proxy", args...)
 	if ready, err = n.proxy.Start(ctx); err != nil {
 		return err
 	}
 	n.info.Socks, n.info.Status, n.info.ProxyPID = ready["socks"], ready["status"], n.proxy.Pid()
 	n.info.CircuitsURL = "http://" + n.info.Status + "/circuits"
 	return need(ready, "proxy", "socks", "status")
+}
+
+// startHidden creates the demo user (its password kept in the data dir, so a
+// kept --data-dir keeps it) and starts the hidden server.
+func (n *network) startHidden(ctx context.Context) error {
+	dir := n.subdir("hiddenserver")
+	user, pw, err := demoUser(dir)
+	if err != nil {
+		return fmt.Errorf("demo user: %w", err)
+	}
+	n.info.DemoUser, n.info.DemoPassword = user, pw
+	n.hidden = n.child("hiddenserver", "hiddenserver",
+		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
+		"--data-dir", dir, "--users", filepath.Join(dir, "users"),
+		"--publish-interval", n.cfg.publishInterval.String())
+	ready, err := n.hidden.Start(ctx)
+	if err != nil {
+		return err
+	}
+	n.info.OnionAddress, n.info.HiddenPID = ready["address"], n.hidden.Pid()
+	return need(ready, "hiddenserver", "address")
+}
+
+// demoUser returns the demo account, creating its password and users entry
+// the first time.
+func demoUser(dir string) (string, string, error) {
+	const user = "demo"
+	key, err := serviceKeys(dir)
+	if err != nil {
+		return "", "", err
+	}
+	pwFile := filepath.Join(dir, "demo-password")
+	if b, err := os.ReadFile(pwFile); err == nil {
+		return user, strings.TrimSpace(string(b)), nil
+	}
+	raw := make([]byte, 9)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(raw)
+	pub := key.Public().(ed25519.PublicKey)
+	if err := hiddenserver.AddUser(filepath.Join(dir, "users"), pub, user, pw); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+		return "", "", err
+	}
+	return user, pw, nil
 }
 
 // startRelays starts the relays side by side (each is ready only after its
@@ -285,7 +353,7 @@ func (n *network) child(name, command string, args ...string) *launch.Child {
 	c := launch.New(name, n.exe, all...)
 	c.Output = os.Stderr
 	c.ReadyTimeout = n.cfg.readyTimeout
-	width := launch.PrefixWidth("directory", "relay"+strconv.Itoa(n.cfg.relays), "proxy")
+	width := launch.PrefixWidth("directory", "relay"+strconv.Itoa(n.cfg.relays), "proxy", "hiddenserver")
 	c.Prefix = launch.Prefix(name, width, colourIndex(name), n.colour)
 	return c
 }
@@ -297,9 +365,11 @@ func colourIndex(name string) int {
 		return 0
 	case "proxy":
 		return 1
+	case "hiddenserver":
+		return 2
 	}
 	k, _ := strconv.Atoi(strings.TrimPrefix(name, "relay"))
-	return 1 + k
+	return 2 + k
 }
 
 func (n *network) subdir(name string) string { return filepath.Join(n.cfg.dataDir, name) }
@@ -340,6 +410,9 @@ func (n *network) supervise(ctx context.Context) error {
 				return nil // a signal and an exit at once: this is a shutdown
 			}
 			n.log.Error("component exited unexpectedly", "name", c.Name, "status", c.State())
+			if c == n.hidden {
+				continue // the network itself still works; the log says what happened
+			}
 			if c == n.directory || c == n.proxy {
 				return fmt.Errorf("%s exited (%s); stopped the network", c.Name, c.State())
 			}
@@ -368,6 +441,9 @@ func (n *network) children() []*launch.Child {
 	var all []*launch.Child
 	if n.proxy != nil {
 		all = append(all, n.proxy)
+	}
+	if n.hidden != nil {
+		all = append(all, n.hidden)
 	}
 	for _, r := range n.relays {
 		if r != nil {
@@ -439,23 +515,33 @@ func (n *network) printBanner() {
 	if i.TempDataDir {
 		dataDir += " (temporary: removed when up exits; keep one with --data-dir)"
 	}
-	fmt.Fprintf(n.out, "up ready socks=%s status=%s directory=%s key=%s relays=%d\n",
-		i.Socks, i.Status, i.Directory, i.DirectoryKey, len(i.Relays))
+	fmt.Fprintf(n.out, "up ready socks=%s status=%s directory=%s key=%s relays=%d onion=%s\n",
+		i.Socks, i.Status, i.Directory, i.DirectoryKey, len(i.Relays), i.OnionAddress)
+	creds := i.DemoUser + ":" + i.DemoPassword
 	fmt.Fprintf(n.out, `
-onion network is up: a directory, %d relays and the SOCKS5 proxy, each its own process.
+onion network is up: a directory, %d relays, a hidden server and the SOCKS5 proxy, each its own process.
 
   SOCKS5 proxy   %s
   circuits       %s
   directory      %s
   directory key  %s
   relays         %s (exits: %s)
+  hidden server  http://%s/
+  demo login     user %s, password %s
   data dir       %s
 
-Try:
+Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --socks5):
   curl --socks5-hostname %s http://example.com/
   curl %s
+  curl -x socks5h://%s@%s http://%s/echo -d hello
+  curl -x socks5h://%s@%s http://%s/
+  curl -x socks5h://%s@%s http://%s/open/tor     (the proxy opens URLs per --open-urls)
 
 Ctrl-C stops the network.
 `, len(i.Relays), i.Socks, i.CircuitsURL, i.Directory, i.DirectoryKey,
-		strings.Join(relays, " "), strings.Join(exits, " "), dataDir, i.Socks, i.CircuitsURL)
+		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
+		i.Socks, i.CircuitsURL,
+		creds, i.Socks, i.OnionAddress,
+		creds, i.Socks, i.OnionAddress,
+		creds, i.Socks, i.OnionAddress)
 }
