@@ -1,6 +1,6 @@
 package directory
 
-// Hidden-service descriptors, PROTOCOL.md "Service descriptors":
+// Hidden-service descriptors, PROTOCOL.md §11 (hidden services):
 //
 //	POST /v1/services            body: one onion.ServiceDescriptor (at most 16 KiB)
 //	                             200 {"address":"....onion","expires":<unix seconds>}

@@ -21,9 +21,9 @@ import (
 // serviceKey is hidden service n's key from a fixed seed.
 func serviceKey(n int) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed32(byte(50 + n))) }
 
-// service is hidden service n's descriptor published at pub, with relays 0
+// serviceDescriptor is hidden service n's descriptor published at pub, with relays 0
 // and 1 as meeting points, signed.
-func service(t testing.TB, n int, pub time.Time) onion.ServiceDescriptor {
+func serviceDescriptor(t testing.TB, n int, pub time.Time) onion.ServiceDescriptor {
 	t.Helper()
 	d := onion.ServiceDescriptor{E2EKey: seed32(byte(80 + n)), Published: pub.Unix()}
 	for i := range 2 {
@@ -54,7 +54,7 @@ func TestServicePublishAndFetch(t *testing.T) {
 	h := newHarness(t)
 	var want []onion.ServiceDescriptor
 	for n := range 3 {
-		d := service(t, n, t0)
+		d := serviceDescriptor(t, n, t0)
 		if err := h.client.PublishService(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestServicePublishAndFetch(t *testing.T) {
 
 func TestServicePublishAnswer(t *testing.T) {
 	h := newHarness(t)
-	d := service(t, 1, t0.Add(-30*time.Second))
+	d := serviceDescriptor(t, 1, t0.Add(-30*time.Second))
 	a := h.postService(t, mustJSON(t, d))
 	if a.status != http.StatusOK {
 		t.Fatalf("status %d: %s", a.status, a.body)
@@ -100,7 +100,7 @@ func TestServicePublishAnswer(t *testing.T) {
 }
 
 func TestServicePublishRefused(t *testing.T) {
-	good := func(t *testing.T) onion.ServiceDescriptor { return service(t, 1, t0) }
+	good := func(t *testing.T) onion.ServiceDescriptor { return serviceDescriptor(t, 1, t0) }
 	resign := func(d onion.ServiceDescriptor) onion.ServiceDescriptor { d.Sign(serviceKey(1)); return d }
 	tests := []struct {
 		name   string
@@ -115,7 +115,7 @@ func TestServicePublishRefused(t *testing.T) {
 		}, 400, "bad signature"},
 		{"signed by another service", func(t *testing.T) []byte {
 			d := good(t)
-			d.Signature = service(t, 2, t0).Signature
+			d.Signature = serviceDescriptor(t, 2, t0).Signature
 			return mustJSON(t, d)
 		}, 400, "bad signature"},
 		{"tampered meeting point", func(t *testing.T) []byte {
@@ -148,10 +148,10 @@ func TestServicePublishRefused(t *testing.T) {
 			return mustJSON(t, d)
 		}, 400, "32 bytes"},
 		{"stale", func(t *testing.T) []byte {
-			return mustJSON(t, service(t, 1, t0.Add(-DefaultRelayTTL)))
+			return mustJSON(t, serviceDescriptor(t, 1, t0.Add(-DefaultRelayTTL)))
 		}, 400, "older than"},
 		{"far in the future", func(t *testing.T) []byte {
-			return mustJSON(t, service(t, 1, t0.Add(onion.MaxClockSkew+time.Second)))
+			return mustJSON(t, serviceDescriptor(t, 1, t0.Add(onion.MaxClockSkew+time.Second)))
 		}, 400, "ahead"},
 		{"unknown field", func(t *testing.T) []byte {
 			return append([]byte(`{"extra":1,`), mustJSON(t, good(t))[1:]...)
@@ -189,8 +189,8 @@ func TestServicePublishRefused(t *testing.T) {
 
 func TestServiceReplay(t *testing.T) {
 	h := newHarness(t)
-	older := service(t, 1, t0.Add(-10*time.Second))
-	newer := service(t, 1, t0)
+	older := serviceDescriptor(t, 1, t0.Add(-10*time.Second))
+	newer := serviceDescriptor(t, 1, t0)
 	newer.MeetingPoints = newer.MeetingPoints[:1]
 	newer.Sign(serviceKey(1))
 
@@ -198,7 +198,7 @@ func TestServiceReplay(t *testing.T) {
 		t.Fatalf("newer: %d %s", a.status, a.body)
 	}
 	wantError(t, h.postService(t, mustJSON(t, older)), http.StatusConflict, "older than the stored")
-	wantError(t, h.postService(t, mustJSON(t, service(t, 1, t0))), http.StatusConflict, "different descriptor")
+	wantError(t, h.postService(t, mustJSON(t, serviceDescriptor(t, 1, t0))), http.StatusConflict, "different descriptor")
 
 	// The same descriptor again is a harmless retry, and buys no more life.
 	first := h.postService(t, mustJSON(t, newer))
@@ -217,20 +217,20 @@ func TestServiceReplay(t *testing.T) {
 func TestServiceFull(t *testing.T) {
 	h := newHarness(t, func(s *Server) { s.MaxServices = 2 })
 	for n := range 2 {
-		if a := h.postService(t, mustJSON(t, service(t, n, t0))); a.status != 200 {
+		if a := h.postService(t, mustJSON(t, serviceDescriptor(t, n, t0))); a.status != 200 {
 			t.Fatalf("service %d: %d %s", n, a.status, a.body)
 		}
 	}
-	wantError(t, h.postService(t, mustJSON(t, service(t, 2, t0))), http.StatusServiceUnavailable, "full")
+	wantError(t, h.postService(t, mustJSON(t, serviceDescriptor(t, 2, t0))), http.StatusServiceUnavailable, "full")
 
 	// A held service may still refresh itself when the directory is full.
 	h.clock.Set(t0.Add(30 * time.Second))
-	if a := h.postService(t, mustJSON(t, service(t, 0, t0.Add(30*time.Second)))); a.status != 200 {
+	if a := h.postService(t, mustJSON(t, serviceDescriptor(t, 0, t0.Add(30*time.Second)))); a.status != 200 {
 		t.Fatalf("refresh when full: %d %s", a.status, a.body)
 	}
 	// Once service 1 expires, there is room again.
 	h.clock.Set(t0.Add(DefaultRelayTTL))
-	if a := h.postService(t, mustJSON(t, service(t, 2, t0.Add(DefaultRelayTTL)))); a.status != 200 {
+	if a := h.postService(t, mustJSON(t, serviceDescriptor(t, 2, t0.Add(DefaultRelayTTL)))); a.status != 200 {
 		t.Fatalf("after expiry: %d %s", a.status, a.body)
 	}
 	// Services and relays are counted apart.
@@ -246,7 +246,7 @@ func TestServiceExpiry(t *testing.T) {
 			if ttl == 0 {
 				ttl = DefaultRelayTTL
 			}
-			d := service(t, 1, t0)
+			d := serviceDescriptor(t, 1, t0)
 			if err := h.client.PublishService(t.Context(), d); err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func TestServiceExpiry(t *testing.T) {
 
 func TestServiceLookup(t *testing.T) {
 	h := newHarness(t)
-	d := service(t, 1, t0)
+	d := serviceDescriptor(t, 1, t0)
 	if err := h.client.PublishService(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
@@ -321,11 +321,11 @@ func TestServiceClientRefusesBeforeAsking(t *testing.T) {
 // TestServiceClientHostileDirectory: a directory that lies about a service
 // is caught by the client's own checks.
 func TestServiceClientHostileDirectory(t *testing.T) {
-	want := service(t, 1, t0)
+	want := serviceDescriptor(t, 1, t0)
 	addr := want.Address()
-	tampered := service(t, 1, t0)
+	tampered := serviceDescriptor(t, 1, t0)
 	tampered.MeetingPoints[0].Address = "203.0.113.66:9001" // the directory's own relay
-	unsigned := service(t, 1, t0)
+	unsigned := serviceDescriptor(t, 1, t0)
 	unsigned.Signature = nil
 	for _, tt := range []struct {
 		name   string
@@ -334,11 +334,11 @@ func TestServiceClientHostileDirectory(t *testing.T) {
 		want   error
 		substr string
 	}{
-		{"another service's descriptor", 200, string(mustJSON(t, service(t, 2, t0))), onion.ErrWrongService, ""},
+		{"another service's descriptor", 200, string(mustJSON(t, serviceDescriptor(t, 2, t0))), onion.ErrWrongService, ""},
 		{"a tampered descriptor", 200, string(mustJSON(t, tampered)), onion.ErrSignature, ""},
 		{"an unsigned descriptor", 200, string(mustJSON(t, unsigned)), onion.ErrSignature, ""},
-		{"an old descriptor", 200, string(mustJSON(t, service(t, 1, t0.Add(-serviceMaxAge-time.Second)))), onion.ErrDescriptorExpired, ""},
-		{"a descriptor from the future", 200, string(mustJSON(t, service(t, 1, t0.Add(onion.MaxClockSkew+time.Second)))), onion.ErrDescriptorExpired, ""},
+		{"an old descriptor", 200, string(mustJSON(t, serviceDescriptor(t, 1, t0.Add(-serviceMaxAge-time.Second)))), onion.ErrDescriptorExpired, ""},
+		{"a descriptor from the future", 200, string(mustJSON(t, serviceDescriptor(t, 1, t0.Add(onion.MaxClockSkew+time.Second)))), onion.ErrDescriptorExpired, ""},
 		{"oversize", 200, `{"service_key":"` + strings.Repeat("A", MaxServiceBody) + `"}`, nil, "longer than"},
 		{"not JSON", 200, `<html>`, nil, "answer"},
 		{"nothing", 200, ``, nil, "answer"},
@@ -380,13 +380,13 @@ func TestServiceClientHostileDirectory(t *testing.T) {
 // signatures never.
 func TestServiceLogs(t *testing.T) {
 	h := newHarness(t)
-	d := service(t, 1, t0)
+	d := serviceDescriptor(t, 1, t0)
 	for range 2 {
 		if err := h.client.PublishService(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	bad := service(t, 1, t0)
+	bad := serviceDescriptor(t, 1, t0)
 	bad.Signature[0] ^= 1
 	h.postService(t, mustJSON(t, bad))
 	h.getService(t, serviceAddress(2))
@@ -424,10 +424,10 @@ func TestServiceLogs(t *testing.T) {
 // answers 200 only for a descriptor that passes Check, which it then
 // serves back under its address.
 func FuzzPublishService(f *testing.F) {
-	good := mustJSON(f, service(f, 1, t0))
+	good := mustJSON(f, serviceDescriptor(f, 1, t0))
 	f.Add(good)
 	f.Add(bytes.Replace(good, []byte(`relay1`), []byte(`relay2`), 1))
-	f.Add(mustJSON(f, service(f, 2, t0.Add(-DefaultRelayTTL))))
+	f.Add(mustJSON(f, serviceDescriptor(f, 2, t0.Add(-DefaultRelayTTL))))
 	f.Add([]byte(`{"service_key":"","e2e_key":"","meeting_points":[{}],"published":0,"signature":""}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{}{}`))

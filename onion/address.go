@@ -1,6 +1,6 @@
 package onion
 
-// Onion addresses, PROTOCOL.md "Onion addresses".
+// Onion addresses, PROTOCOL.md §11 (hidden services).
 //
 // An onion address names a hidden service by its ed25519 public key:
 //

@@ -1,6 +1,6 @@
 package onion
 
-// Service descriptors, PROTOCOL.md "Service descriptors": what a hidden
+// Service descriptors, PROTOCOL.md §11 (hidden services): what a hidden
 // service publishes so that clients can reach it through meeting relays.
 
 import (

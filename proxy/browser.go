@@ -107,7 +107,7 @@ func (o *URLOpener) Handle(raw string) {
 	}
 	log.Info("opened URL from hidden service in the system browser", "url", raw)
 	if o.Out != nil {
-		fmt.Fprintf(o.Out, "onion proxy: opened %s in your browser\n", raw)
+		fmt.Fprintf(o.Out, "opened %s in your browser\n", raw)
 	}
 }
 

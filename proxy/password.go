@@ -29,6 +29,7 @@ type Passwords struct {
 	Password string   // from --password-file or ONION_PASSWORD; "" if none
 	NoCache  bool     // --no-password-cache: forget verifiers after use
 	Prompt   Prompter // nil: no terminal
+	AskUser  bool     // ask the terminal for a user name when none is given
 
 	promptMu sync.Mutex // one question on the terminal at a time
 
@@ -96,7 +97,7 @@ func (p *Passwords) userName(host string, req DialRequest) (string, error) {
 		user = p.User
 	}
 	if user == "" {
-		if p.Prompt == nil {
+		if p.Prompt == nil || !p.AskUser {
 			return "", errors.New("the service requires a login: give a user name as the SOCKS5 username or with --user")
 		}
 		var err error

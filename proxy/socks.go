@@ -63,7 +63,7 @@ func (e *OpenError) Error() string {
 	if e.Err == nil {
 		return "open stream: " + e.Reason.String()
 	}
-	return "open stream: " + e.Reason.String() + ": " + e.Err.Error()
+	return "open stream: " + e.Err.Error()
 }
 
 func (e *OpenError) Unwrap() error { return e.Err }

@@ -46,6 +46,7 @@ func newApp() *cli.App {
 			relayCommand(),
 			proxyCommand(),
 			hiddenserverCommand(),
+			clientCommand(),
 			upCommand(),
 		},
 		EnableBashCompletion: true,

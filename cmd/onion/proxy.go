@@ -115,10 +115,13 @@ func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords,
 		}
 	}
 	mode, err := proxy.ParseOpenMode(c.String("open-urls"), prompt != nil)
+	if err == nil && mode == proxy.OpenAsk && prompt == nil {
+		mode = proxy.OpenNever
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	passwords := &proxy.Passwords{User: c.String("user"), Password: pw, NoCache: c.Bool("no-password-cache"), Prompt: prompt}
+	passwords := &proxy.Passwords{User: c.String("user"), Password: pw, NoCache: c.Bool("no-password-cache"), Prompt: prompt, AskUser: true}
 	opener := &proxy.URLOpener{Mode: mode, Prompt: prompt, Out: os.Stderr, Logger: logger}
 	return passwords, opener, nil
 }

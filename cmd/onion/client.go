@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"onion/directory"
+	"onion/onion"
+	"onion/proxy"
+)
+
+func clientCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "client",
+		Usage:     "talk to a hidden service from the terminal: echo lines, /login, /open",
+		ArgsUsage: "ADDRESS.onion",
+		Description: "Builds its own circuits (no proxy needed) and joins the service at one of its\n" +
+			"meeting relays. Lines you type go to the service's echo port and come back.\n" +
+			"/login NAME proves a password without sending it; /open NAME asks for a URL reply.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "directory", Usage: "directory URL", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
+			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
+			&cli.StringFlag{Name: "user", Usage: "log in as this user from the start", EnvVars: []string{"ONION_USER"}},
+			&cli.StringFlag{Name: "password-file", Usage: "password for logins, first line of this file (mode 0600); ONION_PASSWORD works too"},
+			&cli.StringFlag{Name: "open-urls", Usage: "ask, always or never open URL replies (default: ask)", EnvVars: []string{"ONION_OPEN_URLS"}},
+		},
+		Action: runClient,
+	}
+}
+
+func runClient(c *cli.Context) error {
+	addr := strings.ToLower(strings.TrimSpace(c.Args().First()))
+	if addr == "" || c.NArg() != 1 {
+		return cli.Exit("usage: onion client [flags] ADDRESS.onion", 2)
+	}
+	if _, err := onion.ParseAddress(addr); err != nil {
+		return err
+	}
+	logger, err := newLogger(c, "client")
+	if err != nil {
+		return err
+	}
+	prompt := proxy.StdinPrompter()
+	if prompt == nil {
+		return errors.New("onion client is interactive: run it on a terminal (scripts can use the SOCKS proxy)")
+	}
+	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
+	if err != nil {
+		return err
+	}
+	passwords, opener, err := hiddenServiceClient(c, logger)
+	if err != nil {
+		return err
+	}
+	passwords.AskUser = false // the chat logs in with /login NAME
+	urls := make(chan string, 4)
+	m := proxy.NewManager(proxy.Config{
+		Directory: &directory.Client{URL: c.String("directory"), Key: dirKey},
+		Logger:    logger,
+		Passwords: passwords,
+		OpenURL: func(u string) {
+			select {
+			case urls <- u:
+			default: // the chat takes one per /open; extra ones are dropped
+			}
+		},
+	})
+	ctx := c.Context
+	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
+		return err
+	}
+	go m.Run(ctx)
+	chat := &proxy.Chat{
+		Manager: m, Address: addr, Prompt: prompt, Out: os.Stdout,
+		Color: stderrIsColourTerminal(), URLs: urls, Opener: opener, User: c.String("user"),
+	}
+	return chat.Run(ctx)
+}
