@@ -101,7 +101,8 @@ func (p *AuthProof) UnmarshalBinary(b []byte) error {
 	if len(b) < 1 || len(b) != 1+int(b[0])+AuthNonceLen+AuthProofLen {
 		return fmt.Errorf("%w: proof of %d bytes", ErrBadAuth, len(b))
 	}
-	user := string(b[1 : 1+b[0]])
+	n := int(b[0]) // int first: 1+b[0] in byte arithmetic wraps at 255
+	user := string(b[1 : 1+n])
 	if err := checkUser(user); err != nil {
 		return err
 	}
