@@ -6,6 +6,7 @@ package relay
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 
 	"onion/onion"
@@ -34,6 +35,7 @@ type relayCirc struct {
 	nextID    uint32
 	extending bool
 	streams   map[uint16]*circuit.Stream
+	exits     map[*circuit.Stream]net.Conn // exit conns being spliced (exit.go)
 	dead      bool
 
 	// Meeting point state (meeting.go).
@@ -114,7 +116,13 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
 		if s == nil {
 			return nil // closed here already; the client hears our END
 		}
-		return s.Deliver(m)
+		if err := s.Deliver(m); err != nil {
+			return err
+		}
+		if m.Cmd == onion.RelayEnd && onion.EndReason(m.Body[0]) != onion.EndDone {
+			c.dropExit(s) // Deliver checked the body; the client aborted the stream
+		}
+		return nil
 	}
 	return fmt.Errorf("unexpected relay message %v", m.Cmd)
 }
@@ -162,6 +170,8 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 	next, nextID := c.next, c.nextID
 	streams := c.streams
 	c.streams = map[uint16]*circuit.Stream{}
+	exits := c.exits
+	c.exits = nil
 	c.mu.Unlock()
 
 	c.prev.mu.Lock()
@@ -181,6 +191,9 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 	}
 	for _, s := range streams {
 		s.Abort(fmt.Errorf("%w: %v", circuit.ErrCircuitClosed, reason))
+	}
+	for _, conn := range exits {
+		conn.Close() // a splice blocked on a stalled destination sees no Abort
 	}
 	c.leaveMeetings()
 }

@@ -79,12 +79,51 @@ func (c *relayCirc) connect(s *circuit.Stream, target string) {
 		return
 	}
 	defer conn.Close()
+	if !c.trackExit(s, conn) {
+		s.Abort(circuit.ErrCircuitClosed)
+		return
+	}
+	defer c.untrackExit(s)
 	if err := c.SendMsg(onion.RelayMsg{Cmd: onion.RelayConnected, Stream: s.ID()}); err != nil {
 		s.Abort(err)
 		return
 	}
 	log.Debug("exit stream open", "target", target)
 	splice(s, conn)
+}
+
+// trackExit records conn as s's destination so that the stream's or the
+// circuit's end closes it: a destination that neither reads nor writes would
+// otherwise hold both copies in splice (and Serve's shutdown) forever, since
+// a stream's abort only wakes a copy that waits on the stream. It reports
+// false if the circuit is already gone.
+func (c *relayCirc) trackExit(s *circuit.Stream, conn net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead {
+		return false
+	}
+	if c.exits == nil {
+		c.exits = make(map[*circuit.Stream]net.Conn)
+	}
+	c.exits[s] = conn
+	return true
+}
+
+func (c *relayCirc) untrackExit(s *circuit.Stream) {
+	c.mu.Lock()
+	delete(c.exits, s)
+	c.mu.Unlock()
+}
+
+// dropExit closes s's destination conn, if it has one.
+func (c *relayCirc) dropExit(s *circuit.Stream) {
+	c.mu.Lock()
+	conn := c.exits[s]
+	c.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
 }
 
 // splice copies both ways and half-closes each direction at its EOF. An

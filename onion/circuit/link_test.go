@@ -1,0 +1,244 @@
+package circuit_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"onion/onion"
+	"onion/onion/circuit"
+	"onion/onion/oniontest"
+)
+
+// The Link tests run in synctest bubbles: timeouts are fake time, and a
+// goroutine a Link leaks (its writer, a preface write) would be left blocked
+// when the test returns, which synctest.Test reports as a deadlock.
+
+// linkPair runs Handshake on both ends of a net.Pipe.
+func linkPair(t *testing.T) (a, b *circuit.Link) {
+	t.Helper()
+	ca, cb := net.Pipe()
+	type res struct {
+		l   *circuit.Link
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		l, err := circuit.Handshake(cb)
+		ch <- res{l, err}
+	}()
+	a, err := circuit.Handshake(ca)
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("Handshake (other end): %v", r.err)
+	}
+	t.Cleanup(func() { a.Close(); r.l.Close() })
+	return a, r.l
+}
+
+// TestLinkPairOverPipe: two Links handshake over a synchronous net.Pipe
+// (neither end's preface write can complete before the other reads) and
+// carry cells both ways, in order, including a full-size one.
+func TestLinkPairOverPipe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := linkPair(t)
+		cells := []onion.Cell{
+			{CircID: 1, Cmd: onion.CmdCreate, Payload: bytes.Repeat([]byte{1}, onion.CreateLen)},
+			{CircID: 1, Cmd: onion.CmdRelay, Payload: bytes.Repeat([]byte{2}, onion.MaxCellPayload)},
+			{CircID: 0xffffffff, Cmd: onion.CmdDestroy, Payload: []byte{3}},
+			{CircID: 2, Cmd: onion.CmdRelay},
+		}
+		for _, c := range cells {
+			if err := a.Send(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, want := range cells {
+			got, err := b.ReadCell()
+			if err != nil || got.CircID != want.CircID || got.Cmd != want.Cmd || !bytes.Equal(got.Payload, want.Payload) {
+				t.Fatalf("ReadCell = %v %d %d bytes, %v; want %v %d %d bytes",
+					got.Cmd, got.CircID, len(got.Payload), err, want.Cmd, want.CircID, len(want.Payload))
+			}
+		}
+		if err := b.Send(onion.Cell{CircID: 9, Cmd: onion.CmdCreated, Payload: []byte("back")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.ReadCell(); err != nil || string(got.Payload) != "back" {
+			t.Fatalf("ReadCell the other way = %+v, %v", got, err)
+		}
+	})
+}
+
+// TestHandshakeRejectsHTTP: a peer that speaks HTTP is told apart from a
+// broken cell: Handshake fails with ErrBadPreface at once, not at a timeout.
+func TestHandshakeRejectsHTTP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		defer theirs.Close()
+		go io.Copy(io.Discard, theirs) // read whatever our end writes
+		go theirs.Write([]byte("GET / HTTP/1.1\r\nHost: relay\r\n\r\n"))
+		start := time.Now()
+		l, err := circuit.Handshake(ours)
+		if !errors.Is(err, onion.ErrBadPreface) || l != nil {
+			t.Fatalf("Handshake = %v, %v; want ErrBadPreface", l, err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Handshake took %v to reject HTTP", d)
+		}
+		ours.Close()
+	})
+}
+
+// TestHandshakeBadPrefaceFromNonReader: a peer that sends garbage and never
+// reads cannot hold Handshake (or its preface write) until the timeout.
+func TestHandshakeBadPrefaceFromNonReader(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		defer theirs.Close()
+		go theirs.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+		start := time.Now()
+		if _, err := circuit.Handshake(ours); !errors.Is(err, onion.ErrBadPreface) {
+			t.Fatalf("Handshake = %v, want ErrBadPreface", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Handshake took %v to reject a peer that does not read", d)
+		}
+		ours.Close()
+	})
+}
+
+// TestHandshakeSilentPeerTimesOut: a peer that connects and never speaks
+// does not hold a handshake forever.
+func TestHandshakeSilentPeerTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		defer theirs.Close()
+		go io.Copy(io.Discard, theirs)
+		start := time.Now()
+		_, err := circuit.Handshake(ours)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Handshake with a silent peer = %v, want os.ErrDeadlineExceeded", err)
+		}
+		if d := time.Since(start); d < time.Second || d > time.Minute {
+			t.Fatalf("Handshake gave up after %v", d)
+		}
+		ours.Close()
+	})
+}
+
+// TestSendFailsWhenPeerNeverReads: a peer that stops reading cannot make
+// Send block forever: once the writer has waited DefaultWriteTimeout the
+// link closes and Send fails with ErrLinkClosed.
+func TestSendFailsWhenPeerNeverReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		peer := oniontest.NewPeer(t, theirs)
+		peer.Timeout = time.Hour
+		lc := make(chan *circuit.Link, 1)
+		go func() {
+			l, err := circuit.Handshake(ours)
+			if err != nil {
+				t.Error(err)
+			}
+			lc <- l
+		}()
+		peer.Preface()
+		l := <-lc
+		defer l.Close()
+
+		start := time.Now()
+		var err error
+		sent := 0
+		for err == nil {
+			err = l.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: make([]byte, 1000)})
+			sent++
+		}
+		d := time.Since(start)
+		if !errors.Is(err, circuit.ErrLinkClosed) || !errors.Is(l.Err(), os.ErrDeadlineExceeded) {
+			t.Fatalf("Send = %v, link error %v; want ErrLinkClosed from a write timeout", err, l.Err())
+		}
+		if d < circuit.DefaultWriteTimeout || d > 2*circuit.DefaultWriteTimeout {
+			t.Fatalf("Send failed after %v (%d cells), want about %v", d, sent, circuit.DefaultWriteTimeout)
+		}
+		select {
+		case <-l.Done():
+		default:
+			t.Fatal("Done not closed after the write timeout")
+		}
+	})
+}
+
+// TestLinkCloseIdempotent: Close can be called any number of times, from
+// many goroutines; afterwards Send and ReadCell fail and Err says closed.
+func TestLinkCloseIdempotent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := linkPair(t)
+		readErr := make(chan error, 1)
+		go func() {
+			_, err := a.ReadCell() // blocked in a read when Close comes
+			readErr <- err
+		}()
+		synctest.Wait()
+		done := make(chan struct{})
+		for range 4 {
+			go func() { a.Close(); done <- struct{}{} }()
+		}
+		for range 4 {
+			<-done
+		}
+		if err := a.Close(); err != nil {
+			t.Fatalf("Close again: %v", err)
+		}
+		if err := <-readErr; err == nil {
+			t.Fatal("ReadCell blocked across Close returned no error")
+		}
+		if err := a.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay}); !errors.Is(err, circuit.ErrLinkClosed) {
+			t.Fatalf("Send after Close = %v", err)
+		}
+		if !errors.Is(a.Err(), circuit.ErrLinkClosed) {
+			t.Fatalf("Err = %v", a.Err())
+		}
+		// The other end sees the close as the end of its link.
+		if _, err := b.ReadCell(); err != io.EOF {
+			t.Fatalf("peer ReadCell after Close = %v, want io.EOF", err)
+		}
+		<-b.Done()
+		if err := b.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay}); !errors.Is(err, circuit.ErrLinkClosed) {
+			t.Fatalf("peer Send after its link closed = %v", err)
+		}
+	})
+}
+
+// TestLinkTruncatedFrame: a frame cut off mid-payload closes the link with
+// io.ErrUnexpectedEOF; it is not mistaken for a short cell.
+func TestLinkTruncatedFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		peer := oniontest.NewPeer(t, theirs)
+		lc := make(chan *circuit.Link, 1)
+		go func() {
+			l, _ := circuit.Handshake(ours)
+			lc <- l
+		}()
+		peer.Preface()
+		l := <-lc
+		defer l.Close()
+		wire := onion.AppendCell(nil, onion.Cell{CircID: 3, Cmd: onion.CmdRelay, Payload: make([]byte, 500)})
+		go func() {
+			peer.WriteErr(wire[:100])
+			theirs.Close()
+		}()
+		if _, err := l.ReadCell(); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("ReadCell of a truncated frame = %v, want io.ErrUnexpectedEOF", err)
+		}
+		<-l.Done()
+	})
+}
