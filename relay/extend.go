@@ -84,6 +84,10 @@ func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([
 		if !ok {
 			return nil, errors.New("next relay refused CREATE")
 		}
+		if len(created) != onion.CreatedLen {
+			out.link.Send(onion.Cell{CircID: id, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyProtocol)}})
+			return nil, fmt.Errorf("next relay sent a %d-byte CREATED", len(created))
+		}
 		c.mu.Lock()
 		dead := c.dead
 		if !dead {
@@ -245,6 +249,12 @@ func (o *outLink) handle(cell onion.Cell) error {
 	case c == nil:
 		o.r.logger.Debug("cell for unknown circuit from next relay", "circ", cell.CircID, "cmd", cell.Cmd)
 	case cell.Cmd == onion.CmdRelay:
+		// Our layer must still fit a cell: a next hop that sends more is
+		// broken or hostile, and the circuit ends rather than the process.
+		if onion.SealedLen(len(cell.Payload)) > onion.MaxCellPayload {
+			c.fail(onion.DestroyProtocol, fmt.Errorf("next relay sent a %d-byte cell: no room for our layer", len(cell.Payload)))
+			return nil
+		}
 		if err := c.sendBack(onion.KindForward, cell.Payload); err != nil {
 			c.destroy(onion.DestroyLinkClosed, sidePrev)
 		}

@@ -86,6 +86,7 @@ func (cl *ClientLink) Create(ctx context.Context, first Hop) (*Circuit, error) {
 		c.Close()
 		return nil, err
 	}
+	c.expect.Store(true)
 	if err := cl.link.Send(onion.Cell{CircID: c.id, Cmd: onion.CmdCreate, Payload: create}); err != nil {
 		c.closeWith(err, false)
 		return nil, err

@@ -43,10 +43,11 @@ type Circuit struct {
 	cl *ClientLink
 	id uint32
 
-	hops atomic.Pointer[[]*clientHop] // grows during the build only
-	e2e  atomic.Pointer[e2eLayer]     // set once the circuit has met a hidden service
-	svc  atomic.Pointer[serviceSide]  // set when the circuit serves a hidden service
-	ctrl chan ctrlMsg                 // CREATED / EXTENDED / EXTEND_FAILED for the builder
+	hops   atomic.Pointer[[]*clientHop] // grows during the build only
+	e2e    atomic.Pointer[e2eLayer]     // set once the circuit has met a hidden service
+	svc    atomic.Pointer[serviceSide]  // set when the circuit serves a hidden service
+	ctrl   chan ctrlMsg                 // CREATED / EXTENDED / EXTEND_FAILED / MET / ESTABLISHED for the builder
+	expect atomic.Bool                  // a request is out and its answer may arrive on ctrl
 
 	sendMu sync.Mutex // orders sealing with queueing
 
@@ -123,6 +124,7 @@ func (c *Circuit) Extend(ctx context.Context, next Hop) error {
 		return err
 	}
 	last := len(*c.hops.Load()) - 1
+	c.expect.Store(true)
 	if err := c.sendTo(last, onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}); err != nil {
 		return err
 	}

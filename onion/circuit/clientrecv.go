@@ -109,8 +109,12 @@ func (c *Circuit) deliverStream(m onion.RelayMsg) error {
 }
 
 // deliverCtrl hands a build answer to the builder. An answer nobody asked
-// for finds the one-slot channel full or unread, which is a protocol error.
+// for is a protocol error.
 func (c *Circuit) deliverCtrl(m ctrlMsg) {
+	if !c.expect.CompareAndSwap(true, false) {
+		c.fail(fmt.Errorf("%w: unsolicited %v", ErrProtocol, m.cmd))
+		return
+	}
 	select {
 	case c.ctrl <- m:
 	default:

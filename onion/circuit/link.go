@@ -95,9 +95,15 @@ func (l *Link) ReadCell() (onion.Cell, error) {
 	return c, nil
 }
 
+// ErrCellTooBig is returned by Send for a payload that cannot be framed.
+var ErrCellTooBig = errors.New("circuit: cell payload too big")
+
 // Send queues c for writing. It blocks while the queue is full and fails
 // once the link is closed. The caller must not touch c.Payload afterwards.
 func (l *Link) Send(c onion.Cell) error {
+	if len(c.Payload) > onion.MaxCellPayload {
+		return fmt.Errorf("%w: %d bytes", ErrCellTooBig, len(c.Payload))
+	}
 	select {
 	case <-l.done:
 		return l.Err()

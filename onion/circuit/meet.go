@@ -31,6 +31,7 @@ func (c *Circuit) Meet(ctx context.Context, serviceKey, e2eKey []byte) error {
 		return err
 	}
 	last := len(*c.hops.Load()) - 1
+	c.expect.Store(true)
 	if err := c.sendTo(last, onion.RelayMsg{Cmd: onion.RelayMeet, Body: create}); err != nil {
 		return err
 	}

@@ -62,6 +62,7 @@ func (c *Circuit) Establish(ctx context.Context, svc *Service, relayID []byte) e
 	sig := ed25519.Sign(svc.Key, onion.EstablishSignedBytes(relayID, pub))
 	body := append(append([]byte(nil), pub...), sig...)
 	last := len(*c.hops.Load()) - 1
+	c.expect.Store(true)
 	if err := c.sendTo(last, onion.RelayMsg{Cmd: onion.RelayEstablish, Body: body}); err != nil {
 		return err
 	}

@@ -278,12 +278,14 @@ func (s *Stream) Read(p []byte) (int, error) {
 		case s.closed:
 			s.mu.Unlock()
 			return 0, net.ErrClosed
+		case s.remoteEOF:
+			// Before err: a peer that finished sending and then closed
+			// (END done, END reset) delivered everything.
+			s.mu.Unlock()
+			return 0, io.EOF
 		case s.err != nil:
 			s.mu.Unlock()
 			return 0, s.err
-		case s.remoteEOF:
-			s.mu.Unlock()
-			return 0, io.EOF
 		}
 		if !s.waitLocked(s.rdeadline) {
 			s.mu.Unlock()
@@ -360,48 +362,72 @@ func (s *Stream) writeErrLocked() error {
 
 // CloseWrite half-closes: the peer reads EOF after the bytes already written.
 func (s *Stream) CloseWrite() error {
-	return s.end(onion.EndDone, false)
-}
-
-// Close ends the stream. If it was not finished in both directions, the peer
-// is told to reset it.
-func (s *Stream) Close() error {
-	return s.end(onion.EndReset, true)
-}
-
-// CloseWithReason ends the stream with an explicit reason (an exit reporting
-// why a connection failed, say).
-func (s *Stream) CloseWithReason(r onion.EndReason) error {
-	return s.end(r, true)
-}
-
-func (s *Stream) end(r onion.EndReason, closing bool) error {
 	s.mu.Lock()
-	send := !s.sentEnd && s.err == nil
-	if closing {
-		if s.closed {
-			s.mu.Unlock()
-			return nil
-		}
-		s.closed = true
-		if s.remoteEOF && !s.sentEnd {
-			r = onion.EndDone // both halves done cleanly
-		}
-	} else if s.closed {
+	if s.closed {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
+	send := !s.sentEnd && s.err == nil
 	s.sentEnd = true
-	if closing {
-		s.recv = nil
-	}
 	s.notifyLocked()
 	s.maybeReleaseLocked()
 	s.mu.Unlock()
 	if !send {
 		return nil
 	}
+	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(onion.EndDone)}})
+}
+
+// Close ends the stream like closing a TCP socket: the peer still reads
+// every byte written before Close, then EOF (END done); if the peer was
+// still sending, it is also told to stop (END reset), since nobody reads
+// here any more.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	var msgs []onion.EndReason
+	if s.err == nil && !s.sentEnd {
+		msgs = append(msgs, onion.EndDone)
+	}
+	if s.err == nil && !s.remoteEOF {
+		msgs = append(msgs, onion.EndReset)
+	}
+	s.closeLocked()
+	s.mu.Unlock()
+	for _, r := range msgs {
+		if err := s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CloseWithReason aborts the stream with an explicit reason (an exit
+// reporting why a connection failed, say): one END carrying r.
+func (s *Stream) CloseWithReason(r onion.EndReason) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	send := s.err == nil && !(s.sentEnd && s.remoteEOF)
+	s.closeLocked()
+	s.mu.Unlock()
+	if !send {
+		return nil
+	}
 	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}})
+}
+
+func (s *Stream) closeLocked() {
+	s.closed = true
+	s.sentEnd = true
+	s.recv = nil
+	s.notifyLocked()
+	s.maybeReleaseLocked()
 }
 
 // passed reports whether deadline d is set and has passed.

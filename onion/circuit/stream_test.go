@@ -333,9 +333,12 @@ func TestCloseSendsEndReset(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 	}
+	// Like closing a TCP socket: END done (the peer reads what was written,
+	// then EOF), then END reset (the peer was still sending; nobody reads).
 	got := rec.take()
-	if len(got) != 1 || got[0].Cmd != onion.RelayEnd || got[0].Stream != 7 || !bytes.Equal(got[0].Body, []byte{byte(onion.EndReset)}) {
-		t.Fatalf("Close sent %v, want one END reset", got)
+	if len(got) != 2 || got[0].Cmd != onion.RelayEnd || got[0].Stream != 7 ||
+		!bytes.Equal(got[0].Body, []byte{byte(onion.EndDone)}) || !bytes.Equal(got[1].Body, []byte{byte(onion.EndReset)}) {
+		t.Fatalf("Close sent %v, want END done then END reset, once", got)
 	}
 	if _, err := s.Read(make([]byte, 10)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Read after Close: %v, want net.ErrClosed", err)
@@ -370,14 +373,22 @@ func TestCloseAfterBothEndsDone(t *testing.T) {
 
 	s = newStream(rec)
 	s.CloseWrite()
+	s.Close() // the peer has not finished: it must stop sending
+	if got := rec.take(); len(got) != 2 || !bytes.Equal(got[0].Body, []byte{byte(onion.EndDone)}) || !bytes.Equal(got[1].Body, []byte{byte(onion.EndReset)}) {
+		t.Fatalf("CloseWrite then Close sent %v, want END done, END reset", got)
+	}
+
+	s = newStream(rec)
+	s.CloseWrite()
+	mustDeliver(t, s, end(onion.EndDone))
 	s.Close()
 	if got := rec.take(); len(got) != 1 || !bytes.Equal(got[0].Body, []byte{byte(onion.EndDone)}) {
-		t.Fatalf("CloseWrite then Close sent %v, want one END done", got)
+		t.Fatalf("CloseWrite, peer's END done, Close sent %v, want one END done", got)
 	}
 }
 
 // TestCloseDeliversWrittenBytesFirst: what a stream wrote before Close
-// reaches the peer intact; only then does the peer see the reset.
+// reaches the peer intact, then EOF; the peer's own writes then fail.
 func TestCloseDeliversWrittenBytesFirst(t *testing.T) {
 	a, b := streamPair(t)
 	msg := bytes.Repeat([]byte("0123456789"), 10000)
@@ -386,9 +397,12 @@ func TestCloseDeliversWrittenBytesFirst(t *testing.T) {
 	}
 	a.Close()
 	got, err := io.ReadAll(b)
+	if !bytes.Equal(got, msg) || err != nil {
+		t.Fatalf("ReadAll = %d bytes, %v; want %d bytes then EOF", len(got), err, len(msg))
+	}
 	var se *circuit.StreamError
-	if !bytes.Equal(got, msg) || !errors.As(err, &se) || se.Reason != onion.EndReset {
-		t.Fatalf("ReadAll = %d bytes, %v; want %d bytes then reset", len(got), err, len(msg))
+	if _, err := b.Write([]byte("x")); !errors.As(err, &se) || se.Reason != onion.EndReset {
+		t.Fatalf("Write to a closed peer: %v, want a reset StreamError", err)
 	}
 }
 
