@@ -143,3 +143,52 @@ func TestUnknownOnionAddress(t *testing.T) {
 		t.Fatalf("typo address: %v, want EndResolve", err)
 	}
 }
+
+// TestHiddenMovesOffDeadMeetingRelay: when a meeting relay dies, the service
+// builds a circuit to another, re-publishes, and new clients reach it.
+func TestHiddenMovesOffDeadMeetingRelay(t *testing.T) {
+	n := Start(t, Options{HiddenServer: true})
+	addr := n.Service.Address()
+	d := n.Service.Descriptor()
+	if len(d.MeetingPoints) == 0 {
+		t.Fatal("service has no meeting points")
+	}
+	dead := d.MeetingPoints[0]
+	for _, r := range n.Relays {
+		if r.Addr == dead.Address {
+			r.Stop()
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		moved := true
+		for _, mp := range n.Service.Descriptor().MeetingPoints {
+			if mp.Address == dead.Address {
+				moved = false
+			}
+		}
+		if moved && len(n.Service.Descriptor().MeetingPoints) == len(d.MeetingPoints) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("service still lists the dead meeting relay after 30s: %+v", n.Service.Descriptor().MeetingPoints)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A fresh client (new isolation key) joins through the new set; the
+	// directory may still hold the old descriptor for a moment, and the
+	// proxy then falls back to the next meeting relay.
+	ctx := Deadline(t, 30*time.Second)
+	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "fresh"})
+	if err != nil {
+		t.Fatalf("dial after the meeting relay died: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo after move: %q %v", buf, err)
+	}
+}
