@@ -95,11 +95,23 @@ func (c *Client) Publish(ctx context.Context, d onion.RelayDescriptor) error {
 }
 
 func (c *Client) publish(ctx context.Context, d onion.RelayDescriptor) error {
-	body, err := json.Marshal(d)
+	var res PublishResult
+	if err := c.post(ctx, "/v1/relays", d, &res); err != nil {
+		return err
+	}
+	if want := d.Fingerprint(); res.Fingerprint != want {
+		return fmt.Errorf("directory stored fingerprint %q, want %q", res.Fingerprint, want)
+	}
+	return nil
+}
+
+// post sends v as JSON and decodes a 2xx answer into res.
+func (c *Client) post(ctx context.Context, path string, v, res any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/v1/relays"), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -112,12 +124,8 @@ func (c *Client) publish(ctx context.Context, d onion.RelayDescriptor) error {
 	if err := statusError(resp); err != nil {
 		return err
 	}
-	var res PublishResult
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&res); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(res); err != nil {
 		return fmt.Errorf("answer: %w", err)
-	}
-	if want := d.Fingerprint(); res.Fingerprint != want {
-		return fmt.Errorf("directory stored fingerprint %q, want %q", res.Fingerprint, want)
 	}
 	return nil
 }
@@ -171,26 +179,9 @@ func (c *Client) PublishService(ctx context.Context, d onion.ServiceDescriptor) 
 }
 
 func (c *Client) publishService(ctx context.Context, d onion.ServiceDescriptor) error {
-	body, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(servicesPath), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := statusError(resp); err != nil {
-		return err
-	}
 	var res ServiceResult
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&res); err != nil {
-		return fmt.Errorf("answer: %w", err)
+	if err := c.post(ctx, servicesPath, d, &res); err != nil {
+		return err
 	}
 	if res.Address != d.Address() {
 		return errors.New("directory stored the descriptor under another address")

@@ -4,10 +4,8 @@ package directory
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -63,22 +61,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 // decodeDescriptor reads exactly one JSON descriptor from the body: no
 // unknown fields, nothing after it, at most MaxDescriptorBody bytes.
 func decodeDescriptor(w http.ResponseWriter, r *http.Request, d *onion.RelayDescriptor) error {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxDescriptorBody))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return refused(http.StatusRequestEntityTooLarge, "descriptor larger than %d bytes", MaxDescriptorBody)
-	}
-	if err != nil {
-		return refused(http.StatusBadRequest, "read descriptor: %v", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(d); err != nil {
-		return refused(http.StatusBadRequest, "malformed descriptor: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return refused(http.StatusBadRequest, "malformed descriptor: data after the descriptor")
-	}
-	return nil
+	return decodeBody(w, r, d, MaxDescriptorBody)
 }
 
 // admit checks the descriptor's fields, signature and published time.
