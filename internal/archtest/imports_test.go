@@ -1,0 +1,59 @@
+package archtest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// roles must not import each other; the engine and the wire packages must
+// import no role.
+var (
+	roles  = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
+	engine = []string{"onion/onion", "onion/onion/circuit"}
+)
+
+func imports(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	var deps []string
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct{ ImportPath string }
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		deps = append(deps, p.ImportPath)
+	}
+	return deps
+}
+
+func TestImportsPointDown(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	for _, p := range append(append([]string{}, roles...), engine...) {
+		for _, dep := range imports(t, p) {
+			if dep == p {
+				continue
+			}
+			for _, r := range roles {
+				if dep == r {
+					t.Errorf("%s imports the role package %s", p, r)
+				}
+			}
+			if strings.HasPrefix(dep, "onion/cmd/") {
+				t.Errorf("%s imports %s", p, dep)
+			}
+		}
+	}
+	for _, dep := range imports(t, "onion/onion") {
+		if dep == "onion/onion/circuit" {
+			t.Error("the wire package imports the engine")
+		}
+	}
+}
