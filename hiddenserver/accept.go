@@ -24,6 +24,16 @@ func (s *Server) accept(st *circuit.Stream, target string) {
 		st.CloseWithReason(onion.EndProtocol)
 		return
 	}
+	// Authenticate first: a client without credentials learns nothing,
+	// not even which ports exist.
+	if s.cfg.Users != nil {
+		user, ok := s.authenticate(st)
+		if !ok {
+			st.CloseWithReason(onion.EndExitPolicy)
+			return
+		}
+		s.logger.Info("client authenticated", "user", user, "port", port)
+	}
 	var serve func(*circuit.Stream)
 	switch port {
 	case PortEcho:
@@ -34,14 +44,6 @@ func (s *Server) accept(st *circuit.Stream, target string) {
 		s.logger.Info("stream to a port the service does not offer", "port", strconv.Itoa(int(port)))
 		st.CloseWithReason(onion.EndRefused)
 		return
-	}
-	if s.cfg.Users != nil {
-		user, ok := s.authenticate(st)
-		if !ok {
-			st.CloseWithReason(onion.EndExitPolicy)
-			return
-		}
-		s.logger.Info("client authenticated", "user", user, "port", port)
 	}
 	if err := st.Accept(); err != nil {
 		st.Close()

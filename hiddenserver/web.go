@@ -91,9 +91,17 @@ func (w *web) echo(rw http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		io.WriteString(rw, r.URL.Query().Get("msg"))
 	case http.MethodPost, http.MethodPut:
-		n, err := io.Copy(rw, http.MaxBytesReader(rw, r.Body, MaxEchoBody))
-		if err != nil && n == 0 {
-			http.Error(rw, "echo: "+err.Error(), http.StatusRequestEntityTooLarge)
+		// Full duplex: we answer while the body still arrives. Without it the
+		// server discards the unread rest of a body once the reply starts.
+		if err := http.NewResponseController(rw).EnableFullDuplex(); err != nil {
+			w.s.logger.Info("echo: full duplex unavailable", "err", err)
+		}
+		if r.ContentLength > MaxEchoBody {
+			http.Error(rw, fmt.Sprintf("echo: body larger than %d bytes", MaxEchoBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if _, err := io.Copy(rw, http.MaxBytesReader(rw, r.Body, MaxEchoBody)); err != nil {
+			w.s.logger.Info("echo: copy ended early", "err", err)
 		}
 	default:
 		rw.Header().Set("Allow", "GET, POST, PUT")

@@ -27,8 +27,9 @@ func hiddenserverCommand() *cli.Command {
 			"by its key; it never listens on a socket. Prints\n" +
 			"`hiddenserver ready address=ADDRESS.onion` once reachable.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "directory", Usage: "directory URL", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
-			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
+			// Not Required: urfave/cli would then demand them of `adduser` too.
+			&cli.StringFlag{Name: "directory", Usage: "directory URL (required)", EnvVars: []string{"ONION_DIRECTORY"}},
+			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key (required)", EnvVars: []string{"ONION_DIRECTORY_KEY"}},
 			dataDir,
 			users,
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
@@ -64,6 +65,9 @@ func runHiddenServer(c *cli.Context) error {
 	logger, err := newLogger(c, "hiddenserver")
 	if err != nil {
 		return err
+	}
+	if c.String("directory") == "" || c.String("directory-key") == "" {
+		return cli.Exit("onion hiddenserver needs --directory URL and --directory-key KEY", 2)
 	}
 	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
 	if err != nil {

@@ -278,8 +278,9 @@ func (n *network) startHidden(ctx context.Context) error {
 	return need(ready, "hiddenserver", "address")
 }
 
-// demoUser returns the demo account, creating its password and users entry
-// the first time.
+// demoUser returns the demo account. Its password is made once and kept in
+// the data dir; the users entry is written every time, so the two always
+// agree (a kept data dir from an older run, a deleted users file).
 func demoUser(dir string) (string, string, error) {
 	const user = "demo"
 	key, err := serviceKeys(dir)
@@ -287,19 +288,21 @@ func demoUser(dir string) (string, string, error) {
 		return "", "", err
 	}
 	pwFile := filepath.Join(dir, "demo-password")
-	if b, err := os.ReadFile(pwFile); err == nil {
-		return user, strings.TrimSpace(string(b)), nil
+	var pw string
+	if b, err := os.ReadFile(pwFile); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		pw = strings.TrimSpace(string(b))
+	} else {
+		raw := make([]byte, 9)
+		if _, err := rand.Read(raw); err != nil {
+			return "", "", err
+		}
+		pw = base64.RawURLEncoding.EncodeToString(raw)
+		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+			return "", "", err
+		}
 	}
-	raw := make([]byte, 9)
-	if _, err := rand.Read(raw); err != nil {
-		return "", "", err
-	}
-	pw := base64.RawURLEncoding.EncodeToString(raw)
 	pub := key.Public().(ed25519.PublicKey)
 	if err := hiddenserver.AddUser(filepath.Join(dir, "users"), pub, user, pw); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
 		return "", "", err
 	}
 	return user, pw, nil
