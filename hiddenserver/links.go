@@ -52,6 +52,9 @@ func LoadLinks(path string) (map[string]string, error) {
 		if err := onion.CheckURL(raw); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
+		if _, dup := links[name]; dup {
+			return nil, fmt.Errorf("%s:%d: link %q listed twice", path, n, name)
+		}
 		if len(links) >= MaxLinks {
 			return nil, fmt.Errorf("%s: more than %d links", path, MaxLinks)
 		}

@@ -119,20 +119,22 @@ func AddUser(path string, pub ed25519.PublicKey, name, password string) error {
 		return errors.New("empty password")
 	}
 	lines := map[string]string{}
+	logN := uint8(onion.DefaultAuthLogN)
 	if _, err := os.Stat(path); err == nil {
 		u, err := LoadUsers(path)
 		if err != nil {
 			return err
 		}
+		logN = u.logN // one cost per file: the challenge names it before the user is known
 		for n, v := range u.m {
 			lines[n] = fmt.Sprintf("%s %d %s", n, u.logN, base64.StdEncoding.EncodeToString(v))
 		}
 	}
-	v, err := onion.DeriveVerifier(pub, name, password, onion.DefaultAuthLogN)
+	v, err := onion.DeriveVerifier(pub, name, password, logN)
 	if err != nil {
 		return err
 	}
-	lines[name] = fmt.Sprintf("%s %d %s", name, onion.DefaultAuthLogN, base64.StdEncoding.EncodeToString(v))
+	lines[name] = fmt.Sprintf("%s %d %s", name, logN, base64.StdEncoding.EncodeToString(v))
 	names := make([]string, 0, len(lines))
 	for n := range lines {
 		names = append(names, n)

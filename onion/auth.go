@@ -157,7 +157,7 @@ func (r *AuthResult) UnmarshalBinary(b []byte) error {
 }
 
 // ClientProof is HMAC-SHA256(verifier, tag | service key | challenge nonce |
-// client nonce | user).
+// client nonce | len(user) as one byte | user).
 func ClientProof(verifier, serviceKey []byte, c AuthChallenge, p AuthProof) [AuthProofLen]byte {
 	return authMAC(clientProofTag, verifier, serviceKey, c, p)
 }

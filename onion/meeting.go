@@ -1,7 +1,7 @@
 package onion
 
 // EstablishTag prefixes what a hidden service signs to ESTABLISH itself at a
-// meeting relay (PROTOCOL.md §11.2).
+// meeting relay (PROTOCOL.md §11.3).
 const EstablishTag = "onion-meet-establish-v1"
 
 // EstablishSignedBytes is the byte string a service signs with its key to

@@ -36,7 +36,7 @@ const (
 	RelayE2EEnd      RelayCmd = 17 // either way: the joined session is over
 
 	// Inside the end-to-end layer, on a stream (PROTOCOL.md §12).
-	RelayAuthChallenge RelayCmd = 18 // service -> client: salt and challenge
+	RelayAuthChallenge RelayCmd = 18 // service -> client: scrypt cost and a fresh nonce
 	RelayAuthProof     RelayCmd = 19 // client -> service: user name and proof
 	RelayAuthResult    RelayCmd = 20 // service -> client: accepted (with the service's proof) or refused
 	RelayURL           RelayCmd = 21 // service -> client: open this URL

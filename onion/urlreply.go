@@ -10,7 +10,7 @@ import (
 const MaxURLLen = 2048
 
 // CheckURL accepts what a URL reply may carry: an absolute http or https
-// URL with a host and no user info, without spaces or control characters,
+// URL with a host and no user info, in printable ASCII without spaces,
 // of at most MaxURLLen bytes. Both the service (for its links) and the proxy
 // (before opening anything) apply it, so file:, javascript: and friends
 // never reach a browser.
@@ -18,9 +18,12 @@ func CheckURL(raw string) error {
 	if len(raw) > MaxURLLen {
 		return fmt.Errorf("URL longer than %d bytes", MaxURLLen)
 	}
+	// ASCII only: a URL's non-ASCII parts travel percent-encoded or as
+	// punycode, and raw bytes could carry terminal controls or bidi tricks
+	// into the prompt that shows the URL.
 	for i := 0; i < len(raw); i++ {
-		if raw[i] <= ' ' || raw[i] == 0x7f {
-			return errors.New("URL has spaces or control characters")
+		if raw[i] <= ' ' || raw[i] >= 0x7f {
+			return errors.New("URL has spaces, control characters or non-ASCII bytes")
 		}
 	}
 	u, err := url.Parse(raw)

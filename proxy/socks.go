@@ -71,7 +71,9 @@ func (e *OpenError) Unwrap() error { return e.Err }
 // Default timeouts of a SOCKSServer.
 const (
 	DefaultHandshakeTimeout = 30 * time.Second
-	DefaultConnectTimeout   = 60 * time.Second
+	// DefaultConnectTimeout is Tor's SocksTimeout: long enough for a
+	// person to type a hidden service's password at the proxy's prompt.
+	DefaultConnectTimeout = 2 * time.Minute
 )
 
 // SOCKSServer is the SOCKS5 front end. Set its fields, then call Serve; do

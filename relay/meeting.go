@@ -42,8 +42,11 @@ func (c *relayCirc) establish(m onion.RelayMsg) error {
 	if len(m.Body) != ed25519.PublicKeySize+ed25519.SignatureSize {
 		return fmt.Errorf("ESTABLISH of %d bytes", len(m.Body))
 	}
-	if !c.lastHop() {
-		return errors.New("ESTABLISH on a relay that is not the last hop")
+	c.mu.Lock()
+	fresh := c.next == nil && !c.extending && c.joined == nil && c.serviceKey == "" && len(c.streams) == 0
+	c.mu.Unlock()
+	if !fresh {
+		return errors.New("ESTABLISH on a circuit that is not a fresh last hop")
 	}
 	key, sig := m.Body[:ed25519.PublicKeySize], m.Body[ed25519.PublicKeySize:]
 	if !ed25519.Verify(key, onion.EstablishSignedBytes(c.r.keys.ID, key), sig) {
@@ -173,10 +176,17 @@ func (svc *relayCirc) serviceMsg(m onion.RelayMsg) error {
 	switch m.Cmd {
 	case onion.RelayAccept:
 		if !first {
-			return errors.New("second ACCEPT for one join")
+			// A confused service: end this client's session, not the circuit
+			// that serves every other client.
+			svc.r.logger.Info("second ACCEPT for one join; ending that session", "circ", svc.prevID)
+			svc.r.unjoin(j, onion.MeetRefused)
+			return nil
 		}
 		j.timer.Stop()
-		return j.client.SendMsg(onion.RelayMsg{Cmd: onion.RelayMet, Body: m.Body})
+		if err := j.client.SendMsg(onion.RelayMsg{Cmd: onion.RelayMet, Body: m.Body}); err != nil {
+			svc.r.unjoin(j, onion.MeetRefused) // the client's circuit died meanwhile
+		}
+		return nil
 	case onion.RelayE2E:
 		if !j.accepted {
 			return errors.New("E2E before ACCEPT")

@@ -40,7 +40,7 @@ func directoryCommand() *cli.Command {
 			&cli.DurationFlag{
 				Name:    "relay-ttl",
 				Value:   directory.DefaultRelayTTL,
-				Usage:   "drop a relay that has not published a fresh descriptor for this long",
+				Usage:   "drop a relay or hidden service that has not published a fresh descriptor for this long",
 				EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"},
 			},
 			&cli.DurationFlag{
@@ -71,7 +71,7 @@ func runDirectory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &directory.Server{Key: key, RelayTTL: ttl, ListValidity: validity, Logger: log}
+	srv := &directory.Server{Key: key, RelayTTL: ttl, ServiceTTL: ttl, ListValidity: validity, Logger: log}
 	url := "http://" + ln.Addr().String()
 	pub := onion.EncodeKey(key.Public().(ed25519.PublicKey))
 	log.Info("directory listening", "url", url, "key", pub)

@@ -57,7 +57,7 @@ func (c *Circuit) handleE2E(m onion.RelayMsg) error {
 	}
 	if m.Cmd == onion.RelayE2EEnd {
 		c.cl.logger.Info("hidden service session ended", "circ", c.id)
-		c.closeWith(fmt.Errorf("service session ended"), true)
+		c.closeWith(fmt.Errorf("%w: hidden service session ended", ErrCircuitClosed), true)
 		return nil
 	}
 	if m.Cmd != onion.RelayE2E {
