@@ -62,9 +62,14 @@ func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, err
 
 // meet builds a circuit to one of the service's meeting relays and joins it.
 func (m *Manager) meet(host, key string) (*circEntry, error) {
-	sd, ok := m.cfg.Directory.(ServiceDirectory)
-	if !ok {
-		return nil, errors.New("proxy: directory cannot look up onion addresses")
+	m.mu.Lock()
+	sd := m.cfg.Services
+	m.mu.Unlock()
+	if sd == nil {
+		var ok bool
+		if sd, ok = m.cfg.Directory.(ServiceDirectory); !ok {
+			return nil, errors.New("proxy: directory cannot look up onion addresses")
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
 	defer cancel()

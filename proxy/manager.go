@@ -49,6 +49,10 @@ type Config struct {
 	// OpenURL is called with each URL a hidden service sends (already
 	// received; the callee validates and decides). Nil ignores them.
 	OpenURL func(url string)
+	// Services looks up onion addresses. Nil uses Directory if it can. Give
+	// one that reaches the directory through the network (see TunnelHTTP),
+	// so the directory cannot tie this machine to the addresses it asks for.
+	Services ServiceDirectory
 }
 
 // Manager owns the proxy's circuits. It implements StreamDialer.
@@ -211,10 +215,11 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 // isolationKey separates streams whose SOCKS credentials differ, like Tor's
 // IsolateSOCKSAuth. The key is never logged.
 func isolationKey(req DialRequest) string {
-	if req.Username == "" && req.Password == "" {
+	if req.Username == "" && req.Password == "" && req.Isolation == "" {
 		return ""
 	}
-	return strconv.Itoa(len(req.Username)) + ":" + req.Username + req.Password
+	return strconv.Itoa(len(req.Isolation)) + ":" + req.Isolation +
+		strconv.Itoa(len(req.Username)) + ":" + req.Username + req.Password
 }
 
 // circuitFor returns the circuit new streams with this key use, building one

@@ -37,6 +37,9 @@ type DialRequest struct {
 	Port     uint16
 	Username string // SOCKS5 username/password (RFC 1929), "" if none
 	Password string
+	// Isolation keeps the stream off circuits that other tags (and SOCKS
+	// streams, which have none) use. The proxy's own traffic sets it.
+	Isolation string
 }
 
 // StreamDialer opens a stream through the network. The proxy's circuit

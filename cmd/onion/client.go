@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -68,6 +69,7 @@ func runClient(c *cli.Context) error {
 			}
 		},
 	})
+	m.SetServices(&directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("directory", 30*time.Second)})
 	ctx := c.Context
 	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
 		return err

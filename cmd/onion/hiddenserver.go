@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -100,8 +101,11 @@ func runHiddenServer(c *cli.Context) error {
 		return err
 	}
 	go m.Run(ctx)
+	// The descriptor goes up through the network, so the directory never
+	// sees this machine's address next to the onion address.
+	publisher := &directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("publish", 30*time.Second)}
 	srv, err := hiddenserver.New(hiddenserver.Config{
-		Key: key, E2EKey: e2eKey, Builder: m, Directory: dir,
+		Key: key, E2EKey: e2eKey, Builder: m, Directory: publisher,
 		MeetingPoints: c.Int("meeting-points"), PublishInterval: c.Duration("publish-interval"),
 		Users: users, Links: links, Logger: logger,
 	})

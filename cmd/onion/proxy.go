@@ -78,6 +78,9 @@ func runProxy(c *cli.Context) error {
 		Passwords:       passwords,
 		OpenURL:         opener.Handle,
 	})
+	// Descriptor lookups go through the network: the directory must not
+	// learn which onion addresses this machine asks for.
+	m.SetServices(&directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("directory", 30*time.Second)})
 	ctx := c.Context
 	if err := waitForRelays(ctx, m, logger); err != nil {
 		return err

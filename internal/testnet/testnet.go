@@ -100,6 +100,9 @@ func Start(t testing.TB, o Options) *Net {
 		o.Proxy(&pcfg)
 	}
 	n.Manager = proxy.NewManager(pcfg)
+	if pcfg.Services == nil {
+		n.Manager.SetServices(&directory.Client{URL: n.DirURL, HTTP: n.Manager.TunnelHTTP("directory", 30*time.Second)})
+	}
 	if err := n.Manager.Refresh(ctx); err != nil {
 		t.Fatalf("testnet: proxy relay list: %v", err)
 	}
@@ -172,7 +175,7 @@ func startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, n *Net,
 		Key:       ed25519.NewKeyFromSeed(seed("service", 0)),
 		E2EKey:    e2eKey,
 		Builder:   m,
-		Directory: dir,
+		Directory: &directory.Client{URL: n.DirURL, HTTP: m.TunnelHTTP("publish", 30*time.Second)},
 		Logger:    logger.With("role", "hiddenserver"),
 	}
 	if o.Service != nil {
