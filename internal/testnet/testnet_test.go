@@ -95,7 +95,7 @@ func TestSOCKSEcho(t *testing.T) {
 	}
 }
 
-func mustPort(t *testing.T, s string) uint16 {
+func mustPort(_ testing.TB, s string) uint16 {
 	var p uint16
 	for _, c := range s {
 		p = p*10 + uint16(c-'0')
