@@ -255,6 +255,12 @@ func (o *outLink) handle(cell onion.Cell) error {
 			c.fail(onion.DestroyProtocol, fmt.Errorf("next relay sent a %d-byte cell: no room for our layer", len(cell.Payload)))
 			return nil
 		}
+		if rogueEnabled { // only in -tags onion_rogue test binaries
+			for _, p := range rogueBackward(cell.Payload) {
+				c.sendBack(onion.KindForward, p)
+			}
+			return nil
+		}
 		if err := c.sendBack(onion.KindForward, cell.Payload); err != nil {
 			c.destroy(onion.DestroyLinkClosed, sidePrev)
 		}
