@@ -285,7 +285,17 @@ func (m *Manager) watch(ce *circEntry) {
 		delete(m.current, ce.key)
 	}
 	m.mu.Unlock()
-	m.logger.Info("circuit closed", "circ", ce.id, "err", ce.c.Err())
+	err := ce.c.Err()
+	m.logger.Info("circuit closed", "circ", ce.id, "err", err)
+	var le *circuit.LayerError
+	if errors.As(err, &le) && le.Hop >= 1 && le.Hop <= len(ce.path) {
+		// A cell was tampered with, replayed or dropped between hop Hop
+		// sealing it and us: avoid both suspects for a while.
+		for _, d := range ce.path[max(0, le.Hop-2):le.Hop] {
+			m.logger.Warn("avoiding a relay suspected of tampering", "relay", d.Nickname, "fingerprint", d.Fingerprint(), "for", relayDownFor)
+			m.markDown(d.Fingerprint())
+		}
+	}
 }
 
 // retire stops new streams from using ce; it closes once idle.

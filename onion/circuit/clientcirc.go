@@ -19,6 +19,18 @@ const MaxStreamsPerCircuit = 1024
 // ErrCircuitClosed is the cause of failures on a circuit that has closed.
 var ErrCircuitClosed = errors.New("circuit: closed")
 
+// LayerError is a backward cell whose layer of hop Hop (counting from 1)
+// failed to open: the cell was altered, replayed, reordered or dropped
+// after that hop sealed it, so hop Hop or the one before it (or the link
+// between) is to blame.
+type LayerError struct {
+	Hop int
+	Err error
+}
+
+func (e *LayerError) Error() string { return fmt.Sprintf("layer of hop %d: %v", e.Hop, e.Err) }
+func (e *LayerError) Unwrap() error { return e.Err }
+
 // Hop names a relay to build through: its address and public keys, as the
 // directory published them.
 type Hop struct {

@@ -52,7 +52,7 @@ func (c *Circuit) peel(tok []byte) (int, onion.RelayMsg, error) {
 	for i, h := range hops {
 		kind, body, err := h.back.Open(tok)
 		if err != nil {
-			return 0, onion.RelayMsg{}, fmt.Errorf("layer of hop %d: %w", i+1, err)
+			return 0, onion.RelayMsg{}, &LayerError{Hop: i + 1, Err: err}
 		}
 		if kind == onion.KindMessage {
 			var m onion.RelayMsg
