@@ -67,6 +67,6 @@ func (m *Manager) authResult(a *authState, msg onion.RelayMsg) error {
 		return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service could not prove it knows the password verifier")}
 	}
 	a.verified = true
-	m.cfg.Passwords.remember(a.cacheKey, a.verifier)
+	m.cfg.Passwords.remember(a.host, a.proof.User, a.cacheKey, a.verifier)
 	return nil
 }

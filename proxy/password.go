@@ -35,6 +35,7 @@ type Passwords struct {
 
 	mu    sync.Mutex
 	cache map[string][]byte // host \x00 user -> verifier
+	users map[string]string // host -> the user name that last logged in there
 }
 
 // cacheKey names a cached verifier. A password the application gave as its
@@ -49,7 +50,7 @@ func cacheKey(host, user, socksPassword string) string {
 	return k
 }
 
-func (p *Passwords) remember(key string, v []byte) {
+func (p *Passwords) remember(host, user, key string, v []byte) {
 	if p.NoCache {
 		return
 	}
@@ -57,8 +58,10 @@ func (p *Passwords) remember(key string, v []byte) {
 	defer p.mu.Unlock()
 	if p.cache == nil {
 		p.cache = make(map[string][]byte)
+		p.users = make(map[string]string)
 	}
 	p.cache[key] = v
+	p.users[host] = user
 }
 
 func (p *Passwords) forget(key string) {
@@ -95,6 +98,11 @@ func (p *Passwords) userName(host string, req DialRequest) (string, error) {
 	user := req.Username
 	if user == "" {
 		user = p.User
+	}
+	if user == "" {
+		p.mu.Lock()
+		user = p.users[host] // who logged in there before, on this terminal
+		p.mu.Unlock()
 	}
 	if user == "" {
 		if p.Prompt == nil || !p.AskUser {
