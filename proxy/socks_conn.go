@@ -26,6 +26,9 @@ type socksClientConn struct {
 	// Set by the session goroutine just before go-socks5 writes its reply
 	// on the same goroutine; atomic so the copy goroutines may read it.
 	reply atomic.Uint32
+	// stream is the dialled stream, once there is one (atomic: the copy
+	// goroutines read it).
+	stream atomic.Pointer[socksStreamConn]
 }
 
 // newSocksClientConn replays greeting, then what br buffered beyond it, then c.
@@ -51,8 +54,17 @@ func (c *socksClientConn) Write(b []byte) (int, error) {
 }
 
 // CloseWrite half-closes toward the application (go-socks5 calls it when the
-// stream ended its sending side).
+// stream ended its sending side, however it ended). A stream that failed
+// (circuit torn down, reset by the far end) must not look complete: the
+// application gets a TCP reset instead of a clean end, so a download cut
+// short is an error, never a shorter file.
 func (c *socksClientConn) CloseWrite() error {
+	if s := c.stream.Load(); s != nil && s.failed() {
+		if tc, ok := c.Conn.(*net.TCPConn); ok {
+			tc.SetLinger(0) // close with RST
+		}
+		return c.Conn.Close()
+	}
 	if cw, ok := c.Conn.(socksCloseWriter); ok {
 		return cw.CloseWrite()
 	}
@@ -64,6 +76,13 @@ func (c *socksClientConn) CloseWrite() error {
 // application as BND.ADDR: it gets 0.0.0.0:0, which leaks nothing.
 type socksStreamConn struct {
 	net.Conn
+}
+
+// failed reports whether the stream ended in error rather than a clean end
+// from the far side. A conn that cannot tell is taken as clean.
+func (c *socksStreamConn) failed() bool {
+	f, ok := c.Conn.(interface{ Failed() bool })
+	return ok && f.Failed()
 }
 
 func (*socksStreamConn) LocalAddr() net.Addr {

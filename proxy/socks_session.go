@@ -198,6 +198,7 @@ func (ss *socksSession) dial(ctx context.Context, _, _ string) (net.Conn, error)
 		stream.Close()
 		return nil, net.ErrClosed
 	}
+	ss.client.stream.Store(stream)
 	return stream, nil
 }
 

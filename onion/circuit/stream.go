@@ -116,6 +116,14 @@ func (s *Stream) Accept() error {
 	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayConnected, Stream: s.id})
 }
 
+// Failed reports whether the stream ended in error before the far end
+// finished cleanly: what a proxy must not pass on as a normal end.
+func (s *Stream) Failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err != nil && !s.remoteEOF
+}
+
 // Err is why the stream was aborted, or nil.
 func (s *Stream) Err() error {
 	s.mu.Lock()
