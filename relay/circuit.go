@@ -203,3 +203,11 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 	}
 	c.leaveMeetings()
 }
+
+// destroyReason reads a DESTROY payload's reason, or def if there is none.
+func destroyReason(payload []byte, def onion.DestroyReason) onion.DestroyReason {
+	if len(payload) == 0 {
+		return def
+	}
+	return onion.DestroyReason(payload[0])
+}

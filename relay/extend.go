@@ -265,7 +265,9 @@ func (o *outLink) handle(cell onion.Cell) error {
 			c.destroy(onion.DestroyLinkClosed, sidePrev)
 		}
 	case cell.Cmd == onion.CmdDestroy:
-		c.destroy(onion.DestroyLinkClosed, sideNext)
+		// Pass the next hop's reason on, so the client learns why (a
+		// failed layer, say) and not just that a link closed.
+		c.destroy(destroyReason(cell.Payload, onion.DestroyLinkClosed), sideNext)
 	default:
 		c.fail(onion.DestroyProtocol, fmt.Errorf("unexpected %v from next relay", cell.Cmd))
 	}

@@ -27,9 +27,9 @@ func TestTamperedInnerLayer(t *testing.T) {
 		inner[len(inner)/2] ^= 0x04
 	})
 	p.Send(onion.Cell{CircID: victim.ID, Cmd: onion.CmdRelay, Payload: tok})
-	// The guard passes the exit's DESTROY back with its own reason, "link
-	// closed" (outLink.handle in relay/extend.go), not the exit's.
-	p.ExpectDestroy(victim.ID, onion.DestroyLinkClosed)
+	// The guard passes the exit's DESTROY back with the exit's reason, so
+	// the client learns that a layer failed.
+	p.ExpectDestroy(victim.ID, onion.DestroyLayer)
 	r2.destroyLogged(1, onion.DestroyLayer)
 
 	echo(t, p, witness, 1, echoAddr, []byte("two hops, still fine"))

@@ -92,7 +92,7 @@ func (r *Relay) handleInbound(in *inLink, cell onion.Cell) error {
 		c.forward(cell.Payload)
 	case onion.CmdDestroy:
 		if c != nil {
-			c.destroy(onion.DestroyRequested, sidePrev)
+			c.destroy(destroyReason(cell.Payload, onion.DestroyRequested), sidePrev)
 		}
 	default:
 		if c == nil {
