@@ -62,7 +62,8 @@ type Manager struct {
 
 	mu       sync.Mutex
 	relays   []onion.RelayDescriptor
-	down     map[string]time.Time // fingerprint -> avoid until
+	down     map[string]time.Time // fingerprint -> avoid until (failed a build)
+	suspect  map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
 	links    map[string]*linkEntry
 	current  map[string]*circEntry // isolation key -> circuit new streams use
 	building map[string]*buildCall
@@ -120,6 +121,7 @@ func NewManager(cfg Config) *Manager {
 		cfg:      cfg,
 		logger:   cfg.Logger,
 		down:     make(map[string]time.Time),
+		suspect:  make(map[string]time.Time),
 		links:    make(map[string]*linkEntry),
 		current:  make(map[string]*circEntry),
 		building: make(map[string]*buildCall),
@@ -293,7 +295,7 @@ func (m *Manager) watch(ce *circEntry) {
 		// sealing it and us: avoid both suspects for a while.
 		for _, d := range ce.path[max(0, le.Hop-2):le.Hop] {
 			m.logger.Warn("avoiding a relay suspected of tampering", "relay", d.Nickname, "fingerprint", d.Fingerprint(), "for", relayDownFor)
-			m.markDown(d.Fingerprint())
+			m.markSuspect(d.Fingerprint())
 		}
 	}
 }

@@ -121,19 +121,12 @@ func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) { return m.pickPat
 // pickPathTo chooses three distinct relays at random, the last one given or
 // else an exit.
 func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
-	now := m.cfg.Now()
-	m.mu.Lock()
-	var usable, exits []onion.RelayDescriptor
-	for _, d := range m.relays {
-		if until, ok := m.down[d.Fingerprint()]; ok && now.Before(until) {
-			continue
-		}
-		usable = append(usable, d)
-		if d.Exit {
-			exits = append(exits, d)
-		}
+	usable, exits := m.usable(true)
+	if len(usable) < pathLen || len(exits) == 0 {
+		// Suspects of tampering are avoided while there is a choice; a
+		// network of few relays would otherwise be left with none.
+		usable, exits = m.usable(false)
 	}
-	m.mu.Unlock()
 	if last != nil {
 		exits = []onion.RelayDescriptor{*last}
 		usable = append(usable, *last) // it may be down for us, but it is the service's choice
@@ -171,6 +164,34 @@ func (m *Manager) randIntn(n int) int {
 		panic("proxy: entropy source failed: " + err.Error())
 	}
 	return int(v.Int64())
+}
+
+// usable lists the relays not down, and not suspect if avoidSuspects.
+func (m *Manager) usable(avoidSuspects bool) (usable, exits []onion.RelayDescriptor) {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range m.relays {
+		fp := d.Fingerprint()
+		if until, ok := m.down[fp]; ok && now.Before(until) {
+			continue
+		}
+		if until, ok := m.suspect[fp]; avoidSuspects && ok && now.Before(until) {
+			continue
+		}
+		usable = append(usable, d)
+		if d.Exit {
+			exits = append(exits, d)
+		}
+	}
+	return usable, exits
+}
+
+// markSuspect avoids a relay while others can take its place.
+func (m *Manager) markSuspect(fp string) {
+	m.mu.Lock()
+	m.suspect[fp] = m.cfg.Now().Add(relayDownFor)
+	m.mu.Unlock()
 }
 
 func (m *Manager) markDown(fp string) {
