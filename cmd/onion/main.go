@@ -48,6 +48,7 @@ func newApp() *cli.App {
 			hiddenserverCommand(),
 			clientCommand(),
 			upCommand(),
+			benchCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"onion/internal/bench"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure the network end to end: circuit builds, time to first byte, throughput, CPU and memory",
+		Description: "Starts its own network (as `onion up` on free loopback ports), a local HTTP server to\n" +
+			"download from, and a plain SOCKS5 proxy as a baseline, then prints a table of figures,\n" +
+			"each beside a direct download and the plain proxy. Everything it starts is stopped at the\n" +
+			"end. With --socks it measures a running proxy instead; give that up's --info-file too\n" +
+			"for CPU, memory and the hidden server.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
+			&cli.StringFlag{Name: "info-file", Usage: "with --socks: the --info-file `PATH` of its onion up (pids for CPU and memory, the hidden server)"},
+			&cli.StringFlag{Name: "size", Usage: "bytes per download, e.g. 100MB or 64MiB (default 100MB, 8MB with --quick)"},
+			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions of everything and small downloads: a smoke test, not figures"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
+			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
+		},
+		Action: runBench,
+	}
+}
+
+func runBench(c *cli.Context) error {
+	cfg := bench.Config{
+		Socks: c.String("socks"), InfoFile: c.String("info-file"),
+		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"),
+		Stdout: os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if cfg.InfoFile != "" && cfg.Socks == "" {
+		return cli.Exit("--info-file goes with --socks: without --socks bench starts its own network", 2)
+	}
+	if s := c.String("size"); s != "" {
+		n, err := bench.ParseSize(s)
+		if err != nil {
+			return cli.Exit("--"+err.Error(), 2)
+		}
+		cfg.DownloadBytes = n
+	}
+	_, err := bench.Run(c.Context, cfg)
+	return err
+}

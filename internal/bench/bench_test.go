@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunQuick runs the whole benchmark in quick mode against the real
+// binary: it starts a network, measures every figure, prints JSON and
+// leaves no process behind.
+func TestRunQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole network of real processes")
+	}
+	exe := buildOnion(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	start := time.Now()
+	rep, err := Run(ctx, Config{Exe: exe, Quick: true, JSON: true, Stdout: &out, Stderr: testLog{t}, Timeout: 80 * time.Second})
+	t.Logf("quick run took %v", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	var got Report
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not the report as JSON: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"connect_warm", "circuit_build", "ttfb_warm", "ttfb_fresh",
+		"download_1", "cpu_download_1", "download_8", "cpu_download_8",
+		"hidden_first_contact", "hidden_new_circuit", "hidden_ttfb_warm", "hidden_echo_1", "hidden_echo_8"} {
+		f := got.Figures[k]
+		if f == nil || f.Value == nil || *f.Value <= 0 || f.Error != "" {
+			t.Errorf("figure %s = %+v", k, f)
+		}
+	}
+	if f := got.Figures["download_1"]; f != nil && (f.Plain == nil || f.Direct == nil || f.RatioPlain == nil) {
+		t.Errorf("download_1 lacks its baselines: %+v", f)
+	}
+	if got.PeakRSS["proxy"] <= 0 || got.PeakRSS["relay1"] <= 0 {
+		t.Errorf("peak RSS = %v", got.PeakRSS)
+	}
+	var table bytes.Buffer
+	rep.WriteTable(&table)
+	t.Logf("\n%s", table.String())
+	if pids := running(exe); len(pids) > 0 {
+		t.Errorf("processes of %s still running after Run: %v", exe, pids)
+	}
+}
+
+// buildOnion builds cmd/onion into the test's temporary directory.
+func buildOnion(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "onion")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if p, err := exec.LookPath("go"); err == nil {
+		goTool = p
+	}
+	cmd := exec.Command(goTool, "build", "-o", path, "onion/cmd/onion")
+	cmd.Dir = "../.." // the module root: tests run in their package directory
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
+	}
+	return path
+}
+
+// running lists the pids whose executable is exe (Linux only; elsewhere none).
+func running(exe string) []string {
+	ents, _ := os.ReadDir("/proc")
+	var pids []string
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(target, " (deleted)") == exe {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// testLog writes progress lines into the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

@@ -1,0 +1,70 @@
+package bench
+
+// Latency figures: opening streams and circuits, and the time to the first
+// byte of a tiny GET.
+
+import "context"
+
+// latency measures SOCKS CONNECT on a warm circuit, circuit builds, and
+// tiny GETs on warm and fresh circuits, with their baselines.
+func (r *runner) latency(ctx context.Context) {
+	p := r.plan
+	viaOnion := route{socks: r.net.socks}
+	tiny, url := r.dest.httpAddr(), r.dest.tinyURL()
+	lat := reps{n: p.ttfbs, budget: p.latencyBudget, timeout: p.opTimeout}
+	connect := func(rt route) sampler {
+		d := rt.dialer("", "")
+		return func(ctx context.Context) (float64, error) { return connectTime(ctx, d, tiny) }
+	}
+	get := func(rt route) sampler {
+		c := rt.client("", "")
+		return func(ctx context.Context) (float64, error) { return ttfb(ctx, c, url) }
+	}
+	lat.label = "connect"
+	connBase := r.baselines(ctx, lat, connect)
+	lat.label = "tiny GET"
+	getBase := r.baselines(ctx, lat, get)
+
+	warm := r.user("warm", 0)
+	f := r.rep.add("connect_warm", "SOCKS CONNECT, warm circuit (stream open)", unitSeconds)
+	err := r.warmUp(ctx, viaOnion, warm, "")
+	var xs []float64
+	if err == nil {
+		lat.label = "onion: SOCKS CONNECT on a warm circuit"
+		d := viaOnion.dialer(warm, "")
+		xs, err = r.repeat(ctx, lat, func(ctx context.Context) (float64, error) { return connectTime(ctx, d, tiny) })
+	}
+	r.set(f, xs, err, connBase, true)
+
+	f = r.rep.add("circuit_build", "circuit build + stream open (CONNECT, fresh username)", unitSeconds)
+	i := 0
+	xs, err = r.repeat(ctx, reps{label: "onion: circuit builds", n: p.builds, budget: p.latencyBudget, timeout: p.opTimeout},
+		func(ctx context.Context) (float64, error) {
+			i++
+			return connectTime(ctx, viaOnion.dialer(r.user("build", i), ""), tiny)
+		})
+	r.set(f, xs, err, connBase, true)
+
+	f = r.rep.add("ttfb_warm", "TTFB tiny GET, warm circuit (new stream)", unitSeconds)
+	lat.label = "onion: tiny GET on a warm circuit"
+	c := viaOnion.client(warm, "")
+	xs, err = r.repeat(ctx, lat, func(ctx context.Context) (float64, error) { return ttfb(ctx, c, url) })
+	r.set(f, xs, err, getBase, true)
+
+	f = r.rep.add("ttfb_fresh", "TTFB tiny GET, fresh circuit", unitSeconds)
+	i = 0
+	lat.label = "onion: tiny GET on a fresh circuit"
+	xs, err = r.repeat(ctx, lat, func(ctx context.Context) (float64, error) {
+		i++
+		return ttfb(ctx, viaOnion.client(r.user("fresh", i), ""), url)
+	})
+	r.set(f, xs, err, getBase, true)
+}
+
+// warmUp makes sure the circuit of user exists: one tiny GET, not counted.
+func (r *runner) warmUp(ctx context.Context, rt route, user, pass string) error {
+	_, err := withTimeout(ctx, r.plan.opTimeout, func(ctx context.Context) (float64, error) {
+		return ttfb(ctx, rt.client(user, pass), r.dest.tinyURL())
+	})
+	return err
+}

@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{5, 5, 1, 9, 5}, 5},
+	} {
+		in := slices.Clone(tc.xs)
+		if got := median(tc.xs); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", in, got, tc.want)
+		}
+		if !slices.Equal(in, tc.xs) {
+			t.Errorf("median reordered its input: %v, was %v", tc.xs, in)
+		}
+	}
+	if got := median(nil); !math.IsNaN(got) {
+		t.Errorf("median(nil) = %v, want NaN", got)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	seq := func(n int) []float64 { // n, n-1, ..., 1: unsorted on purpose
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(n - i)
+		}
+		return xs
+	}
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		p    float64
+		want float64
+	}{
+		{"p99 of 100 is the 99th", seq(100), 99, 99},
+		{"p99 of 1000", seq(1000), 99, 990},
+		{"p99 of 50 is the max", seq(50), 99, 50},
+		{"p99 of 20 is the max", seq(20), 99, 20},
+		{"p50 of 4 is the lower middle", seq(4), 50, 2},
+		{"p100 is the max", seq(7), 100, 7},
+		{"tiny p is the min", seq(7), 0.1, 1},
+		{"one sample", []float64{0.25}, 99, 0.25},
+	} {
+		if got := percentile(tc.xs, tc.p); got != tc.want {
+			t.Errorf("%s: percentile(p=%v) = %v, want %v", tc.name, tc.p, got, tc.want)
+		}
+	}
+	for _, p := range []float64{0, -1, 101} {
+		if got := percentile(seq(10), p); !math.IsNaN(got) {
+			t.Errorf("percentile(p=%v) = %v, want NaN", p, got)
+		}
+	}
+	if got := percentile(nil, 99); !math.IsNaN(got) {
+		t.Errorf("percentile(nil) = %v, want NaN", got)
+	}
+}
