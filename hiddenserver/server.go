@@ -53,6 +53,7 @@ type Server struct {
 	pub    ed25519.PublicKey
 	addr   string
 	web    *web
+	fails  failures
 
 	mu      sync.Mutex
 	meeting map[string]*meetingCirc // by relay fingerprint

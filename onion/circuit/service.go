@@ -182,7 +182,7 @@ func (side *serviceSide) begin(c *Circuit, s *session, m onion.RelayMsg) error {
 		s.mu.Lock()
 		delete(s.streams, id)
 		s.mu.Unlock()
-	}, StreamAddr(target), StreamAddr("client"))
+	}, StreamAddr(target), StreamAddr(fmt.Sprintf("session %d/%d", c.id, s.join)))
 	s.streams[id] = st
 	s.mu.Unlock()
 	go side.svc.Accept(st, target)
