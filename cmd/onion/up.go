@@ -392,8 +392,8 @@ func need(ready map[string]string, name string, keys ...string) error {
 // the network is useless, so their death stops everything.
 func (n *network) supervise(ctx context.Context) error {
 	all := n.children()
-	exited := make(chan *launch.Child, len(all))
-	for _, c := range all {
+	exited := make(chan *launch.Child, len(all)+maxDirectoryRestarts)
+	watch := func(c *launch.Child) {
 		go func() {
 			select {
 			case <-c.Done():
@@ -402,6 +402,10 @@ func (n *network) supervise(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, c := range all {
+		watch(c)
+	}
+	restarts := 0
 	alive, exitsAlive := len(n.relays), n.cfg.exits
 	for {
 		select {
@@ -416,6 +420,17 @@ func (n *network) supervise(ctx context.Context) error {
 			if c == n.hidden {
 				continue // the network itself still works; the log says what happened
 			}
+			if c == n.directory && restarts < maxDirectoryRestarts {
+				// Relays re-publish and the proxy keeps its last verified
+				// list meanwhile: bring the directory back where it was, with
+				// its key from its data dir.
+				restarts++
+				if err := n.restartDirectory(ctx); err != nil {
+					return fmt.Errorf("directory exited and could not be restarted: %w", err)
+				}
+				watch(n.directory)
+				continue
+			}
 			if c == n.directory || c == n.proxy {
 				return fmt.Errorf("%s exited (%s); stopped the network", c.Name, c.State())
 			}
@@ -428,6 +443,33 @@ func (n *network) supervise(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// maxDirectoryRestarts bounds how often up brings its directory back.
+const maxDirectoryRestarts = 5
+
+// restartDirectory starts the directory again on the address and data dir
+// it had, so relays and the proxy find it where they expect it.
+func (n *network) restartDirectory(ctx context.Context) error {
+	addr := strings.TrimPrefix(n.info.Directory, "http://")
+	n.log.Warn("restarting the directory", "listen", addr)
+	d := n.child("directory", "directory",
+		"--listen", addr, "--data-dir", n.subdir("directory"),
+		"--relay-ttl", n.cfg.relayTTL.String())
+	ready, err := d.Start(ctx)
+	if err != nil {
+		return err
+	}
+	if ready["key"] != n.info.DirectoryKey {
+		d.Stop(upStopTimeout)
+		return fmt.Errorf("restarted directory has key %s, want %s", ready["key"], n.info.DirectoryKey)
+	}
+	n.directory = d
+	n.info.DirectoryPID = d.Pid()
+	if n.cfg.infoFile != "" {
+		return writeInfoFile(n.cfg.infoFile, n.info)
+	}
+	return nil
 }
 
 func (n *network) isExit(c *launch.Child) bool {
