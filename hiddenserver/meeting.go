@@ -97,18 +97,21 @@ func (s *Server) Descriptor() onion.ServiceDescriptor {
 	return d
 }
 
-func (s *Server) publish(ctx context.Context) {
+// publish sends the current descriptor; it reports whether the directory
+// took it (false means: try again soon).
+func (s *Server) publish(ctx context.Context) bool {
 	if s.count() == 0 || s.cfg.Directory == nil {
-		return
+		return s.cfg.Directory == nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.cfg.Directory.PublishService(pctx, s.Descriptor()); err != nil {
 		if ctx.Err() == nil {
-			s.logger.Warn("publishing service descriptor failed; will retry", "err", err)
+			s.logger.Warn("publishing service descriptor failed; will retry", "err", err, "in", rebuildBackoff)
 		}
-		return
+		return false
 	}
 	s.logger.Debug("service descriptor published", "meeting_points", s.count())
 	s.readyOnce.Do(func() { close(s.ready) })
+	return true
 }

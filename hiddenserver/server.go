@@ -121,10 +121,13 @@ func (s *Server) Run(ctx context.Context) error {
 	defer s.closeAll()
 	tick := time.NewTicker(s.cfg.PublishInterval)
 	defer tick.Stop()
+	stale := false // the directory holds an older set than ours
 	for {
-		changed := s.fillMeetingPoints(ctx)
-		if changed || s.count() > 0 && !s.isReady() {
-			s.publish(ctx)
+		if s.fillMeetingPoints(ctx) || s.count() > 0 && !s.isReady() {
+			stale = true
+		}
+		if stale {
+			stale = !s.publish(ctx)
 		}
 		anyDone, stop := s.anyDone()
 		select {
@@ -133,8 +136,8 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-anyDone:
 		case <-tick.C:
-			s.publish(ctx)
-		case <-time.After(s.retryDelay()):
+			stale = true
+		case <-time.After(s.retryDelay(stale)):
 		}
 		stop()
 	}
@@ -155,9 +158,10 @@ func (s *Server) count() int {
 	return len(s.meeting)
 }
 
-// retryDelay is how soon to try again when short of meeting points.
-func (s *Server) retryDelay() time.Duration {
-	if s.count() < s.cfg.MeetingPoints {
+// retryDelay is how soon to try again when short of meeting points or
+// when the last publish failed.
+func (s *Server) retryDelay(stale bool) time.Duration {
+	if stale || s.count() < s.cfg.MeetingPoints {
 		return rebuildBackoff
 	}
 	return time.Hour

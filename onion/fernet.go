@@ -63,8 +63,9 @@ func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 }
 
 // open checks a raw token's shape and MAC, then decrypts and unpads it into
-// a new buffer. Every failure is the same false.
-func (t *tokenKeys) open(tok []byte) ([]byte, bool) {
+// a new buffer (or, inPlace, into tok itself, which it then aliases). Every
+// failure is the same false, and leaves tok untouched.
+func (t *tokenKeys) open(tok []byte, inPlace bool) ([]byte, bool) {
 	if len(tok) < MinTokenLen || (len(tok)-TokenOverhead)%aes.BlockSize != 0 || tok[0] != tokenVersion {
 		return nil, false
 	}
@@ -75,7 +76,12 @@ func (t *tokenKeys) open(tok []byte) ([]byte, bool) {
 	if !hmac.Equal(t.mac.Sum(sum[:0]), tok[end:]) { // constant time
 		return nil, false
 	}
-	pt := make([]byte, end-ctOffset)
+	var pt []byte
+	if inPlace {
+		pt = tok[ctOffset:end]
+	} else {
+		pt = make([]byte, end-ctOffset)
+	}
 	cipher.NewCBCDecrypter(t.block, tok[ivOffset:ctOffset]).CryptBlocks(pt, tok[ctOffset:end])
 	pad := int(pt[len(pt)-1])
 	if pad < 1 || pad > aes.BlockSize {

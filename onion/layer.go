@@ -83,6 +83,26 @@ func (s *Sealer) Seal(kind LayerKind, body []byte) ([]byte, error) {
 	return tok, nil
 }
 
+// SealMessage is Seal of m's encoding, without building that encoding
+// first: the relay message header joins the layer header and the body is
+// copied once, straight into the token.
+func (s *Sealer) SealMessage(m RelayMsg) ([]byte, error) {
+	if len(m.Body) > MaxBody || m.Cmd == RelayData && len(m.Body) > MaxData {
+		return nil, fmt.Errorf("%w: %v body of %d bytes", ErrBadMessage, m.Cmd, len(m.Body))
+	}
+	var hdr [LayerHeaderLen + RelayHeaderLen]byte
+	binary.BigEndian.PutUint64(hdr[0:8], s.seq)
+	hdr[8] = byte(KindMessage)
+	hdr[9] = byte(m.Cmd)
+	binary.BigEndian.PutUint16(hdr[10:12], m.Stream)
+	tok, err := s.t.seal(hdr[:], m.Body)
+	if err != nil {
+		return nil, fmt.Errorf("seal layer: %w", err)
+	}
+	s.seq++
+	return tok, nil
+}
+
 // Opener removes layers in one direction of one hop and checks that their
 // sequence numbers run 0, 1, 2... Like Sealer, one goroutine owns it.
 type Opener struct {
@@ -97,9 +117,20 @@ func NewOpener(k fernet.Key) *Opener { return &Opener{t: newTokenKeys(k)} }
 // returns the kind and body. The body is a new buffer owned by the caller.
 // After an error the Opener must not be used again: the circuit is dead.
 func (o *Opener) Open(token []byte) (LayerKind, []byte, error) {
+	return o.open(token, false)
+}
+
+// OpenInPlace is Open decrypting into token itself: the body aliases token,
+// whose bytes are overwritten on success (on failure they are untouched).
+// The data path uses it for cells it owns, saving a copy per layer.
+func (o *Opener) OpenInPlace(token []byte) (LayerKind, []byte, error) {
+	return o.open(token, true)
+}
+
+func (o *Opener) open(token []byte, inPlace bool) (LayerKind, []byte, error) {
 	// No timestamp check (TTL 0): replay protection is the sequence number,
 	// and relays on different machines need not agree on the time.
-	pt, ok := o.t.open(token)
+	pt, ok := o.t.open(token, inPlace)
 	if !ok || len(pt) < LayerHeaderLen {
 		return 0, nil, ErrLayer
 	}

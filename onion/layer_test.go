@@ -497,3 +497,36 @@ func isVectorToken(v layerVectors, tok []byte) bool {
 	}
 	return false
 }
+
+// TestOpenInPlaceAndSealMessage: the data path's variants agree with the
+// plain ones: SealMessage seals exactly m's encoding, OpenInPlace returns
+// the same body (aliasing the token), and a failed OpenInPlace leaves the
+// token as it was.
+func TestOpenInPlaceAndSealMessage(t *testing.T) {
+	k := testKey(t)
+	m := onion.RelayMsg{Cmd: onion.RelayData, Stream: 7, Body: bytes.Repeat([]byte("x"), 1000)}
+	tok, err := onion.NewSealer(k).SealMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.MarshalBinary()
+	kind, body, err := onion.NewOpener(k).OpenInPlace(tok)
+	if err != nil || kind != onion.KindMessage || !bytes.Equal(body, want) {
+		t.Fatalf("OpenInPlace(SealMessage) = %v, %d bytes, %v", kind, len(body), err)
+	}
+	if &body[0] != &tok[25+onion.LayerHeaderLen] { // version, timestamp, IV; then the layer header
+		t.Error("OpenInPlace did not decrypt into the token")
+	}
+	bad := mustSeal(t, onion.NewSealer(k), onion.KindMessage, []byte("payload"))
+	bad[len(bad)-1] ^= 1
+	before := append([]byte(nil), bad...)
+	if _, _, err := onion.NewOpener(k).OpenInPlace(bad); !errors.Is(err, onion.ErrLayer) {
+		t.Fatalf("tampered token: %v", err)
+	}
+	if !bytes.Equal(bad, before) {
+		t.Fatal("a failed OpenInPlace changed the token")
+	}
+	if _, err := onion.NewSealer(k).SealMessage(onion.RelayMsg{Cmd: onion.RelayData, Body: make([]byte, onion.MaxData+1)}); err == nil {
+		t.Fatal("SealMessage accepted an oversize DATA body")
+	}
+}

@@ -58,7 +58,7 @@ func newRelayCirc(r *Relay, in *inLink, id uint32, keys onion.HopKeys) *relayCir
 
 // forward peels this hop's layer from a cell coming from the client side.
 func (c *relayCirc) forward(tok []byte) {
-	kind, body, err := c.fwd.Open(tok)
+	kind, body, err := c.fwd.OpenInPlace(tok) // the cell's own buffer
 	if err != nil {
 		c.fail(onion.DestroyLayer, err)
 		return
@@ -135,6 +135,11 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
 
 // sendBack adds this hop's backward layer and queues the cell to the previous hop.
 func (c *relayCirc) sendBack(kind onion.LayerKind, body []byte) error {
+	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.Seal(kind, body) })
+}
+
+// sendBackWith seals with seal under the backward lock and queues the cell.
+func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error)) error {
 	c.backMu.Lock()
 	defer c.backMu.Unlock()
 	c.mu.Lock()
@@ -143,7 +148,7 @@ func (c *relayCirc) sendBack(kind onion.LayerKind, body []byte) error {
 	if dead {
 		return circuit.ErrCircuitClosed
 	}
-	tok, err := c.back.Seal(kind, body)
+	tok, err := seal(c.back)
 	if err != nil {
 		return err
 	}
@@ -152,11 +157,7 @@ func (c *relayCirc) sendBack(kind onion.LayerKind, body []byte) error {
 
 // SendMsg sends a relay message from this hop to the client (streams use it).
 func (c *relayCirc) SendMsg(m onion.RelayMsg) error {
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return c.sendBack(onion.KindMessage, b)
+	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.SealMessage(m) })
 }
 
 // fail destroys the circuit for a reason worth a log line.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"onion/directory"
 	"onion/hiddenserver"
 	"onion/onion"
 	"onion/proxy"
@@ -159,25 +160,28 @@ func TestHiddenMovesOffDeadMeetingRelay(t *testing.T) {
 			r.Stop()
 		}
 	}
+	// Wait until the directory serves a descriptor without the dead relay:
+	// the service re-publishes (through a circuit) when its set changes.
+	dir := &directory.Client{URL: n.DirURL}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		moved := true
-		for _, mp := range n.Service.Descriptor().MeetingPoints {
+		ctx := Deadline(t, 5*time.Second)
+		pub, err := dir.Service(ctx, addr)
+		moved := err == nil && len(pub.MeetingPoints) == len(d.MeetingPoints)
+		for _, mp := range pub.MeetingPoints {
 			if mp.Address == dead.Address {
 				moved = false
 			}
 		}
-		if moved && len(n.Service.Descriptor().MeetingPoints) == len(d.MeetingPoints) {
+		if moved {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("service still lists the dead meeting relay after 30s: %+v", n.Service.Descriptor().MeetingPoints)
+			t.Fatalf("directory still lists the dead meeting relay after 30s: %+v, %v", pub.MeetingPoints, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// A fresh client (new isolation key) joins through the new set; the
-	// directory may still hold the old descriptor for a moment, and the
-	// proxy then falls back to the next meeting relay.
+	// A fresh client (new isolation key) joins through the new set.
 	ctx := Deadline(t, 30*time.Second)
 	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "fresh"})
 	if err != nil {

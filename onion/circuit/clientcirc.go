@@ -183,13 +183,10 @@ func (c *Circuit) awaitCtrl(ctx context.Context, want onion.RelayCmd) ([]byte, e
 
 // sendTo seals m for hop k and queues it on the link.
 func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
-	msg, err := m.MarshalBinary()
-	if err != nil {
-		return err
-	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	return c.sendToLocked(k, msg)
+	hops := *c.hops.Load()
+	return c.wrapAndSendLocked(k, func() ([]byte, error) { return hops[k].fwd.SealMessage(m) })
 }
 
 // sendE2E seals inner in the end-to-end layer sealer, wraps it in an E2E
@@ -215,12 +212,19 @@ func (c *Circuit) sendE2E(sealer *onion.Sealer, join uint16, inner onion.RelayMs
 
 func (c *Circuit) sendToLocked(k int, msg []byte) error {
 	hops := *c.hops.Load()
+	return c.wrapAndSendLocked(k, func() ([]byte, error) { return hops[k].fwd.Seal(onion.KindMessage, msg) })
+}
+
+// wrapAndSendLocked seals hop k's layer with inner, wraps it in the layers
+// of hops k-1..0 and queues the cell. c.sendMu is held.
+func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error)) error {
+	hops := *c.hops.Load()
 	select {
 	case <-c.done:
 		return c.Err()
 	default:
 	}
-	tok, err := hops[k].fwd.Seal(onion.KindMessage, msg)
+	tok, err := inner()
 	for i := k - 1; i >= 0 && err == nil; i-- {
 		tok, err = hops[i].fwd.Seal(onion.KindForward, tok)
 	}

@@ -50,7 +50,7 @@ func (c *Circuit) fail(err error) {
 func (c *Circuit) peel(tok []byte) (int, onion.RelayMsg, error) {
 	hops := *c.hops.Load()
 	for i, h := range hops {
-		kind, body, err := h.back.Open(tok)
+		kind, body, err := h.back.OpenInPlace(tok) // the cell's own buffer
 		if err != nil {
 			return 0, onion.RelayMsg{}, &LayerError{Hop: i + 1, Err: err}
 		}
