@@ -388,9 +388,7 @@ func (m *Manager) dialLink(ctx context.Context, addr string) (*circuit.ClientLin
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(d) // bounds the preface exchange by the build's deadline
-	}
+	// The preface exchange inside NewClientLink has its own 10 s bound.
 	cl, err := circuit.NewClientLink(conn, m.logger, m.cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("link handshake: %w", err)
