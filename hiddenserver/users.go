@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"onion/internal/keyfile"
 	"onion/onion"
 )
 
@@ -45,12 +46,8 @@ func (u *Users) verifier(name string) ([]byte, bool) {
 
 // LoadUsers reads a users file, refusing one that others can read.
 func LoadUsers(path string) (*Users, error) {
-	st, err := os.Stat(path)
-	if err != nil {
+	if err := keyfile.CheckPrivate("users file", path); err != nil {
 		return nil, err
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("users file %s has mode %04o: others can read it; run chmod 600 %s", path, st.Mode().Perm(), path)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"onion/internal/keyfile"
 	"onion/onion"
 )
 
@@ -156,12 +157,8 @@ func short(host string) string {
 // ReadPasswordFile reads the first line of a password file, refusing one
 // that others can read.
 func ReadPasswordFile(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
+	if err := keyfile.CheckPrivate("password file", path); err != nil {
 		return "", err
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("password file %s has mode %04o: others can read it; run chmod 600 %s", path, st.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -76,14 +76,23 @@ func loadOrCreate(path string) ([]byte, error) {
 	return seed, nil
 }
 
-func load(path string) ([]byte, error) {
+// CheckPrivate refuses a secret file (what names it: "key file", "users
+// file"...) that anyone but its owner could read.
+func CheckPrivate(what, path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("key file %s has mode %04o: others can read it; run chmod 600 %s",
-			path, st.Mode().Perm(), path)
+		return fmt.Errorf("%s %s has mode %04o: others can read it; run chmod 600 %s",
+			what, path, st.Mode().Perm(), path)
+	}
+	return nil
+}
+
+func load(path string) ([]byte, error) {
+	if err := CheckPrivate("key file", path); err != nil {
+		return nil, err
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
