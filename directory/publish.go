@@ -69,19 +69,41 @@ func (s *Server) admit(d *onion.RelayDescriptor, now time.Time) error {
 	if err := d.Check(); err != nil {
 		return refused(http.StatusBadRequest, "bad descriptor: %v", err)
 	}
-	// Whole seconds, in integers: Published comes from a peer and may be
-	// any int64, which time.Unix would not represent faithfully.
+	return checkPublished(d.Published, now, s.relayTTL())
+}
+
+// checkPublished refuses a published time too far ahead of our clock, or so
+// old that a descriptor would already be dead on arrival
+// (published+ttl <= now). Whole seconds, in integers: published comes from
+// a peer and may be any int64, which time.Unix would not represent faithfully.
+func checkPublished(published int64, now time.Time, ttl time.Duration) error {
 	t := now.Unix()
-	if d.Published > t+int64(onion.MaxClockSkew/time.Second) {
+	if published > t+int64(onion.MaxClockSkew/time.Second) {
 		return refused(http.StatusBadRequest, "descriptor published %d is more than %s ahead of the directory's clock (%d)",
-			d.Published, onion.MaxClockSkew, t)
+			published, onion.MaxClockSkew, t)
 	}
-	// Refuse what would already be dead on arrival: published+RelayTTL <= now.
-	if d.Published <= t-int64(s.relayTTL()/time.Second) {
+	if published <= t-int64(ttl/time.Second) {
 		return refused(http.StatusBadRequest, "descriptor published %d is older than %s (directory clock %d)",
-			d.Published, s.relayTTL(), t)
+			published, ttl, t)
 	}
 	return nil
+}
+
+// replaces says whether a descriptor published at published, signed sig,
+// replaces a stored one (oldPublished, oldSig): an older one is a replay
+// (409), the same one again is a harmless retry (false, nil: nothing
+// changes), and a different one at the same time is a publisher
+// contradicting itself (409).
+func replaces(published int64, sig []byte, oldPublished int64, oldSig []byte) (bool, error) {
+	switch {
+	case published < oldPublished:
+		return false, refused(http.StatusConflict,
+			"descriptor published %d is older than the stored one (%d)", published, oldPublished)
+	case published == oldPublished && !bytes.Equal(sig, oldSig):
+		return false, refused(http.StatusConflict,
+			"a different descriptor published at %d is already stored", published)
+	}
+	return published > oldPublished, nil
 }
 
 // store keeps d, replacing an older descriptor for the same relay. It
@@ -92,19 +114,16 @@ func (s *Server) store(d onion.RelayDescriptor, now time.Time) (PublishResult, b
 	defer s.mu.Unlock()
 	s.pruneLocked(now)
 	old, listed := s.relays[fp]
-	switch {
-	case listed && d.Published < old.desc.Published:
-		return PublishResult{}, false, refused(http.StatusConflict,
-			"descriptor published %d is older than the stored one (%d)", d.Published, old.desc.Published)
-	case listed && d.Published == old.desc.Published:
-		// The same descriptor again is a harmless retry and changes nothing;
-		// a different one with the same time is a relay contradicting itself.
-		if !bytes.Equal(d.Signature, old.desc.Signature) {
-			return PublishResult{}, false, refused(http.StatusConflict,
-				"a different descriptor published at %d is already stored", d.Published)
+	if listed {
+		newer, err := replaces(d.Published, d.Signature, old.desc.Published, old.desc.Signature)
+		if err != nil {
+			return PublishResult{}, false, err
 		}
-		return PublishResult{Fingerprint: fp, Expires: old.expires.Unix()}, false, nil
-	case !listed && len(s.relays) >= s.maxRelays():
+		if !newer {
+			return PublishResult{Fingerprint: fp, Expires: old.expires.Unix()}, false, nil
+		}
+	}
+	if !listed && len(s.relays) >= s.maxRelays() {
 		return PublishResult{}, false, refused(http.StatusServiceUnavailable,
 			"directory is full (%d relays)", len(s.relays))
 	}

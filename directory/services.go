@@ -142,17 +142,7 @@ func (s *Server) admitService(d *onion.ServiceDescriptor, now time.Time) error {
 	if err := d.Check(); err != nil {
 		return refused(http.StatusBadRequest, "bad descriptor: %v", err)
 	}
-	// Whole seconds, in integers, as for relays (admit).
-	t := now.Unix()
-	if d.Published > t+int64(onion.MaxClockSkew/time.Second) {
-		return refused(http.StatusBadRequest, "descriptor published %d is more than %s ahead of the directory's clock (%d)",
-			d.Published, onion.MaxClockSkew, t)
-	}
-	if d.Published <= t-int64(s.serviceTTL()/time.Second) {
-		return refused(http.StatusBadRequest, "descriptor published %d is older than %s (directory clock %d)",
-			d.Published, s.serviceTTL(), t)
-	}
-	return nil
+	return checkPublished(d.Published, now, s.serviceTTL())
 }
 
 // storeService keeps d under its address, replacing an older descriptor for
@@ -167,19 +157,16 @@ func (s *Server) storeService(d onion.ServiceDescriptor, now time.Time) (Service
 	defer s.mu.Unlock()
 	s.pruneServicesLocked(now)
 	old, held := s.services[addr]
-	switch {
-	case held && d.Published < old.desc.Published:
-		return ServiceResult{}, false, refused(http.StatusConflict,
-			"descriptor published %d is older than the stored one (%d)", d.Published, old.desc.Published)
-	case held && d.Published == old.desc.Published:
-		// A retry changes nothing; a different descriptor with the same
-		// time is a service contradicting itself.
-		if !bytes.Equal(d.Signature, old.desc.Signature) {
-			return ServiceResult{}, false, refused(http.StatusConflict,
-				"a different descriptor published at %d is already stored", d.Published)
+	if held {
+		newer, err := replaces(d.Published, d.Signature, old.desc.Published, old.desc.Signature)
+		if err != nil {
+			return ServiceResult{}, false, err
 		}
-		return ServiceResult{Address: addr, Expires: old.expires.Unix()}, false, nil
-	case !held && len(s.services) >= s.maxServices():
+		if !newer {
+			return ServiceResult{Address: addr, Expires: old.expires.Unix()}, false, nil
+		}
+	}
+	if !held && len(s.services) >= s.maxServices() {
 		return ServiceResult{}, false, refused(http.StatusServiceUnavailable,
 			"directory is full (%d services)", len(s.services))
 	}
