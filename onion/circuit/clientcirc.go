@@ -193,26 +193,16 @@ func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
 // message on stream join, and sends that to the last hop. One lock orders
 // both sealings with the queueing.
 func (c *Circuit) sendE2E(sealer *onion.Sealer, join uint16, inner onion.RelayMsg) error {
-	b, err := inner.MarshalBinary()
-	if err != nil {
-		return err
-	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	tok, err := sealer.Seal(onion.KindMessage, b)
+	tok, err := sealer.SealMessage(inner)
 	if err != nil {
 		return err
 	}
-	outer, err := onion.RelayMsg{Cmd: onion.RelayE2E, Stream: join, Body: tok}.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return c.sendToLocked(len(*c.hops.Load())-1, outer)
-}
-
-func (c *Circuit) sendToLocked(k int, msg []byte) error {
 	hops := *c.hops.Load()
-	return c.wrapAndSendLocked(k, func() ([]byte, error) { return hops[k].fwd.Seal(onion.KindMessage, msg) })
+	last := len(hops) - 1
+	outer := onion.RelayMsg{Cmd: onion.RelayE2E, Stream: join, Body: tok}
+	return c.wrapAndSendLocked(last, func() ([]byte, error) { return hops[last].fwd.SealMessage(outer) })
 }
 
 // wrapAndSendLocked seals hop k's layer with inner, wraps it in the layers

@@ -63,19 +63,30 @@ func (c *Circuit) handleE2E(m onion.RelayMsg) error {
 	if m.Cmd != onion.RelayE2E {
 		return fmt.Errorf("%w: %v on a client circuit", ErrProtocol, m.Cmd)
 	}
-	kind, body, err := l.back.Open(m.Body)
+	inner, err := openE2E(l.back, m.Body)
 	if err != nil {
-		return fmt.Errorf("end-to-end layer: %w", err)
-	}
-	var inner onion.RelayMsg
-	if kind != onion.KindMessage {
-		return fmt.Errorf("%w: end-to-end layer of kind %v", ErrProtocol, kind)
-	}
-	if err := inner.UnmarshalBinary(body); err != nil {
 		return err
 	}
-	if inner.Stream == 0 {
-		return fmt.Errorf("%w: %v from the service on stream 0", ErrProtocol, inner.Cmd)
-	}
 	return c.deliverStream(inner)
+}
+
+// openE2E opens one end-to-end token (in place: it is the body of a cell
+// this side owns) and returns the stream message inside. Both ends of a
+// hidden-service session use it.
+func openE2E(o *onion.Opener, tok []byte) (onion.RelayMsg, error) {
+	var m onion.RelayMsg
+	kind, body, err := o.OpenInPlace(tok)
+	if err != nil {
+		return m, fmt.Errorf("end-to-end layer: %w", err)
+	}
+	if kind != onion.KindMessage {
+		return m, fmt.Errorf("%w: end-to-end layer of kind %v", ErrProtocol, kind)
+	}
+	if err := m.UnmarshalBinary(body); err != nil {
+		return m, err
+	}
+	if m.Stream == 0 {
+		return m, fmt.Errorf("%w: %v on stream 0 inside the end-to-end layer", ErrProtocol, m.Cmd)
+	}
+	return m, nil
 }

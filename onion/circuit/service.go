@@ -138,19 +138,9 @@ func (side *serviceSide) introduce(c *Circuit, m onion.RelayMsg) error {
 
 // fromClient opens one end-to-end token and acts on the stream message inside.
 func (side *serviceSide) fromClient(c *Circuit, s *session, tok []byte) error {
-	kind, body, err := s.back.Open(tok)
+	m, err := openE2E(s.back, tok)
 	if err != nil {
-		return fmt.Errorf("end-to-end layer: %w", err)
-	}
-	var m onion.RelayMsg
-	if kind != onion.KindMessage {
-		return fmt.Errorf("%w: end-to-end layer of kind %v", ErrProtocol, kind)
-	}
-	if err := m.UnmarshalBinary(body); err != nil {
 		return err
-	}
-	if m.Stream == 0 {
-		return fmt.Errorf("%w: %v on stream 0", ErrProtocol, m.Cmd)
 	}
 	s.mu.Lock()
 	st := s.streams[m.Stream]
