@@ -31,12 +31,6 @@ type join struct {
 	timer    *time.Timer
 }
 
-func (c *relayCirc) lastHop() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.next == nil && !c.extending
-}
-
 // establish registers the circuit as the way to reach a service.
 func (c *relayCirc) establish(m onion.RelayMsg) error {
 	if len(m.Body) != ed25519.PublicKeySize+ed25519.SignatureSize {

@@ -118,9 +118,6 @@ func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords,
 		}
 	}
 	mode, err := proxy.ParseOpenMode(c.String("open-urls"), prompt != nil)
-	if err == nil && mode == proxy.OpenAsk && prompt == nil {
-		mode = proxy.OpenNever
-	}
 	if err != nil {
 		return nil, nil, err
 	}
