@@ -713,24 +713,9 @@ func socksDialAuth(t *testing.T, socks, user, password, host string, port int) (
 	if user == "" && password == "" {
 		return socksDial(t, socks, host, port)
 	}
-	c, err := net.Dial("tcp", socks)
-	if err != nil {
-		t.Fatalf("dial SOCKS %s: %v", socks, err)
-	}
-	conn := c.(*net.TCPConn)
-	conn.SetDeadline(time.Now().Add(socksReplyTimeout))
-	rep, err := socksUserPassConnectOn(conn, user, password, host, port)
-	if err != nil {
-		conn.Close()
-		t.Fatalf("SOCKS CONNECT %s:%d as %q: %v", host, port, user, err)
-	}
-	conn.SetDeadline(time.Time{})
-	if rep != socksSucceeded {
-		conn.Close()
-		return nil, rep
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn, rep
+	return socksOpen(t, socks, func(conn net.Conn) (byte, error) {
+		return socksUserPassConnectOn(conn, user, password, host, port)
+	})
 }
 
 func socksUserPassConnectOn(conn net.Conn, user, password, host string, port int) (byte, error) {
@@ -758,34 +743,5 @@ func socksUserPassConnectOn(conn net.Conn, user, password, host string, port int
 	if reply != [2]byte{socksUserPassVersion, 0} {
 		return 0, fmt.Errorf("username/password refused: %x", reply)
 	}
-
-	req := []byte{socksVersion, socksConnect, 0, socksATypFQDN, byte(len(host))}
-	req = binary.BigEndian.AppendUint16(append(req, host...), uint16(port))
-	if _, err := conn.Write(req); err != nil {
-		return 0, err
-	}
-	var head [4]byte // version, reply, reserved, address type
-	if _, err := io.ReadFull(conn, head[:]); err != nil {
-		return 0, fmt.Errorf("connect reply: %w", err)
-	}
-	if head[0] != socksVersion {
-		return 0, fmt.Errorf("connect reply %x", head)
-	}
-	if head[1] != socksSucceeded {
-		return head[1], nil
-	}
-	addrLen := map[byte]int{socksATypIPv4: 4, socksATypIPv6: 16}[head[3]]
-	if head[3] == socksATypFQDN {
-		var l [1]byte
-		if _, err := io.ReadFull(conn, l[:]); err != nil {
-			return 0, err
-		}
-		addrLen = int(l[0])
-	} else if addrLen == 0 {
-		return 0, fmt.Errorf("connect reply address type %d", head[3])
-	}
-	if _, err := io.ReadFull(conn, make([]byte, addrLen+2)); err != nil {
-		return 0, fmt.Errorf("bound address: %w", err)
-	}
-	return socksSucceeded, nil
+	return socksRequestOn(conn, host, port)
 }

@@ -33,16 +33,24 @@ const (
 // returns the reply code; the connection is open only when it is 0.
 func socksDial(t *testing.T, socks, host string, port int) (*net.TCPConn, byte) {
 	t.Helper()
+	return socksOpen(t, socks, func(conn net.Conn) (byte, error) { return socksConnectOn(conn, host, port) })
+}
+
+// socksOpen dials the proxy, runs handshake on the conn under
+// socksReplyTimeout, and returns the reply code; the connection is open
+// (and closed when the test ends) only when that is 0.
+func socksOpen(t *testing.T, socks string, handshake func(net.Conn) (byte, error)) (*net.TCPConn, byte) {
+	t.Helper()
 	c, err := net.Dial("tcp", socks)
 	if err != nil {
 		t.Fatalf("dial SOCKS %s: %v", socks, err)
 	}
 	conn := c.(*net.TCPConn)
 	conn.SetDeadline(time.Now().Add(socksReplyTimeout))
-	rep, err := socksConnectOn(conn, host, port)
+	rep, err := handshake(conn)
 	if err != nil {
 		conn.Close()
-		t.Fatalf("SOCKS CONNECT %s:%d: %v", host, port, err)
+		t.Fatalf("SOCKS handshake: %v", err)
 	}
 	conn.SetDeadline(time.Time{})
 	if rep != socksSucceeded {
@@ -64,6 +72,12 @@ func socksConnectOn(conn net.Conn, host string, port int) (byte, error) {
 	if method != [2]byte{socksVersion, socksNoAuth} {
 		return 0, fmt.Errorf("method reply %x", method)
 	}
+	return socksRequestOn(conn, host, port)
+}
+
+// socksRequestOn sends CONNECT host:port after the method (and any auth)
+// exchange and reads the reply, including its bound address.
+func socksRequestOn(conn net.Conn, host string, port int) (byte, error) {
 	req := []byte{socksVersion, socksConnect, 0}
 	if ip := net.ParseIP(host); ip.To4() != nil {
 		req = append(append(req, socksATypIPv4), ip.To4()...)
