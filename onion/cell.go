@@ -36,13 +36,19 @@ type Cell struct {
 // AppendCell appends c's wire form to b. It panics if the payload is longer
 // than MaxCellPayload: that is a programming error, never peer input.
 func AppendCell(b []byte, c Cell) []byte {
+	return append(AppendCellHeader(b, c), c.Payload...)
+}
+
+// AppendCellHeader appends c's 7-byte header (CircID | Command | Length), for
+// a writer that sends the payload from its own buffer. It panics on a
+// payload longer than MaxCellPayload.
+func AppendCellHeader(b []byte, c Cell) []byte {
 	if len(c.Payload) > MaxCellPayload {
 		panic(fmt.Sprintf("onion: cell payload of %d bytes", len(c.Payload)))
 	}
 	b = binary.BigEndian.AppendUint32(b, c.CircID)
 	b = append(b, byte(c.Cmd))
-	b = binary.BigEndian.AppendUint16(b, uint16(len(c.Payload)))
-	return append(b, c.Payload...)
+	return binary.BigEndian.AppendUint16(b, uint16(len(c.Payload)))
 }
 
 // ReadCell reads one cell from r. The payload is read into buf when it fits

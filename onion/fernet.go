@@ -9,13 +9,14 @@ package onion
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"hash"
 
 	"github.com/fernet/fernet-go"
+
+	"onion/internal/aescbc"
 )
 
 const (
@@ -27,24 +28,26 @@ const (
 // tokenKeys holds one fernet key's two halves, ready to use: bytes 0-15
 // sign (HMAC-SHA256), bytes 16-31 encrypt (AES-128-CBC).
 type tokenKeys struct {
-	block cipher.Block
-	mac   hash.Hash
+	cbc *aescbc.Cipher
+	mac hash.Hash
 }
 
 func newTokenKeys(k fernet.Key) tokenKeys {
-	block, err := aes.NewCipher(k[16:32])
+	cbc, err := aescbc.New(k[16:32])
 	if err != nil {
 		panic("onion: AES-128 key: " + err.Error()) // 16 bytes always work
 	}
-	return tokenKeys{block: block, mac: hmac.New(sha256.New, k[0:16])}
+	return tokenKeys{cbc: cbc, mac: hmac.New(sha256.New, k[0:16])}
 }
 
-// seal returns the raw token of hdr | body: one allocation, encrypted in place.
+// seal returns the raw token of hdr | body in a pooled buffer (see Recycle),
+// encrypted in place.
 func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 	n := len(hdr) + len(body)
 	padded := (n/aes.BlockSize + 1) * aes.BlockSize
-	tok := make([]byte, ctOffset+padded+sha256.Size)
-	tok[0] = tokenVersion // timestamp bytes 1-8 stay zero: no clock on the wire
+	tok := getBuf(ctOffset + padded + sha256.Size) // every byte is written below
+	tok[0] = tokenVersion
+	clear(tok[1:ivOffset]) // timestamp zero: no clock on the wire
 	if _, err := rand.Read(tok[ivOffset:ctOffset]); err != nil {
 		return nil, err
 	}
@@ -55,7 +58,7 @@ func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 	for i := n; i < padded; i++ {
 		ct[i] = pad
 	}
-	cipher.NewCBCEncrypter(t.block, tok[ivOffset:ctOffset]).CryptBlocks(ct, ct)
+	t.cbc.Encrypt((*[aes.BlockSize]byte)(tok[ivOffset:ctOffset]), ct, ct)
 	t.mac.Reset()
 	t.mac.Write(tok[:ctOffset+padded])
 	t.mac.Sum(tok[:ctOffset+padded])
@@ -82,7 +85,7 @@ func (t *tokenKeys) open(tok []byte, inPlace bool) ([]byte, bool) {
 	} else {
 		pt = make([]byte, end-ctOffset)
 	}
-	cipher.NewCBCDecrypter(t.block, tok[ivOffset:ctOffset]).CryptBlocks(pt, tok[ctOffset:end])
+	t.cbc.Decrypt((*[aes.BlockSize]byte)(tok[ivOffset:ctOffset]), pt, tok[ctOffset:end])
 	pad := int(pt[len(pt)-1])
 	if pad < 1 || pad > aes.BlockSize {
 		return nil, false

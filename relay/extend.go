@@ -261,7 +261,9 @@ func (o *outLink) handle(cell onion.Cell) error {
 			}
 			return nil
 		}
-		if err := c.sendBack(onion.KindForward, cell.Payload); err != nil {
+		err := c.sendBack(onion.KindForward, cell.Payload)
+		onion.Recycle(cell.Payload) // sealed into our layer: a copy went on
+		if err != nil {
 			c.destroy(onion.DestroyLinkClosed, sidePrev)
 		}
 	case cell.Cmd == onion.CmdDestroy:

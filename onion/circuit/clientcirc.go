@@ -216,7 +216,10 @@ func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error)) error {
 	}
 	tok, err := inner()
 	for i := k - 1; i >= 0 && err == nil; i-- {
-		tok, err = hops[i].fwd.Seal(onion.KindForward, tok)
+		var outer []byte
+		outer, err = hops[i].fwd.Seal(onion.KindForward, tok)
+		onion.Recycle(tok) // copied into outer
+		tok = outer
 	}
 	if err != nil {
 		return err

@@ -28,19 +28,27 @@ var ErrLinkClosed = errors.New("circuit: link closed")
 
 // Link carries cells over one connection. ReadCell must be called from one
 // goroutine only (the link's reader); Send may be called from any goroutine.
-// A writer goroutine drains a bounded queue into the connection, batching
-// cells into one write while more are queued.
+//
+// Writes combine: a Send that finds nobody writing writes its cell itself,
+// at once (no hand-off to another goroutine on the latency path); cells sent
+// meanwhile wait in a bounded queue and go out together in one vectored
+// write, by a writer goroutine if more arrived during the inline write.
 type Link struct {
 	conn         net.Conn
 	r            *bufio.Reader
-	queue        chan onion.Cell
 	done         chan struct{}
 	writerDone   chan struct{}
+	kick         chan struct{} // wakes the writer goroutine; capacity 1
 	writeTimeout time.Duration
+	queueLen     int
 
 	closeOnce sync.Once
 	mu        sync.Mutex
-	err       error // why the link closed; guarded by mu
+	space     sync.Cond    // signalled when the queue drains or the link closes
+	pending   []onion.Cell // cells waiting to be written, in order; guarded by mu
+	spare     []onion.Cell // the previous batch's backing array, for reuse; guarded by mu
+	writing   bool         // a goroutine owns the conn for writing; guarded by mu
+	err       error        // why the link closed; guarded by mu
 }
 
 // Handshake exchanges prefaces on a fresh connection and returns the Link.
@@ -72,11 +80,13 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 	l := &Link{
 		conn:         conn,
 		r:            r,
-		queue:        make(chan onion.Cell, DefaultQueueLen),
 		done:         make(chan struct{}),
 		writerDone:   make(chan struct{}),
+		kick:         make(chan struct{}, 1),
 		writeTimeout: DefaultWriteTimeout,
+		queueLen:     DefaultQueueLen,
 	}
+	l.space.L = &l.mu
 	go l.writer()
 	return l
 }
@@ -84,10 +94,10 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 // RemoteAddr is the peer's address (for debug logs only: it may be a client IP).
 func (l *Link) RemoteAddr() net.Addr { return l.conn.RemoteAddr() }
 
-// ReadCell reads the next cell. The payload is freshly allocated and owned by
-// the caller.
+// ReadCell reads the next cell. The payload is owned by the caller, in a
+// pooled buffer that the caller may hand back with onion.Recycle.
 func (l *Link) ReadCell() (onion.Cell, error) {
-	c, err := onion.ReadCell(l.r, nil)
+	c, err := onion.ReadCell(l.r, onion.PooledBuf())
 	if err != nil {
 		l.closeWith(fmt.Errorf("read: %w", err))
 		return onion.Cell{}, err
@@ -98,23 +108,81 @@ func (l *Link) ReadCell() (onion.Cell, error) {
 // ErrCellTooBig is returned by Send for a payload that cannot be framed.
 var ErrCellTooBig = errors.New("circuit: cell payload too big")
 
-// Send queues c for writing. It blocks while the queue is full and fails
-// once the link is closed. The caller must not touch c.Payload afterwards.
+// Send writes c, or queues it behind the cells already waiting. It blocks
+// while the queue is full (and, when it writes itself, until the kernel has
+// taken the cell) and fails once the link is closed. Cells from one
+// goroutine go out in the order sent. The caller must not touch c.Payload
+// afterwards, nor send the same pooled payload twice: once written, it goes
+// back to onion's buffer pool.
 func (l *Link) Send(c onion.Cell) error {
 	if len(c.Payload) > onion.MaxCellPayload {
 		return fmt.Errorf("%w: %d bytes", ErrCellTooBig, len(c.Payload))
 	}
-	select {
-	case <-l.done:
-		return l.Err()
-	default:
+	l.mu.Lock()
+	for l.err == nil && len(l.pending) >= l.queueLen {
+		l.space.Wait()
 	}
-	select {
-	case l.queue <- c:
-		return nil
-	case <-l.done:
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return err
+	}
+	l.pending = append(l.pending, c)
+	if l.writing {
+		l.mu.Unlock()
+		return nil // the goroutine writing now takes it next
+	}
+	l.writing = true
+	batch := l.takeLocked()
+	l.mu.Unlock()
+
+	err := l.write(batch)
+	l.mu.Lock()
+	l.spare = batch[:0]
+	more := len(l.pending) > 0 && err == nil
+	l.writing = more // still owned: the writer goroutine carries on
+	l.mu.Unlock()
+	if err != nil {
+		l.closeWith(fmt.Errorf("write: %w", err))
 		return l.Err()
 	}
+	if more {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// takeLocked returns the queued cells and empties the queue. l.mu is held.
+func (l *Link) takeLocked() []onion.Cell {
+	batch := l.pending
+	l.pending = l.spare
+	l.spare = nil
+	l.space.Broadcast()
+	return batch
+}
+
+// write puts batch on the wire in one vectored write (writev on TCP) and
+// drops its references to the payloads.
+func (l *Link) write(batch []onion.Cell) error {
+	hdrs := make([]byte, onion.CellHeaderLen*len(batch))
+	bufs := make(net.Buffers, 0, 2*len(batch))
+	for i, c := range batch {
+		h := onion.AppendCellHeader(hdrs[i*onion.CellHeaderLen:i*onion.CellHeaderLen], c)
+		bufs = append(bufs, h)
+		if len(c.Payload) > 0 {
+			bufs = append(bufs, c.Payload)
+		}
+	}
+	l.conn.SetWriteDeadline(time.Now().Add(l.writeTimeout))
+	_, err := bufs.WriteTo(l.conn)
+	for i, c := range batch {
+		onion.Recycle(c.Payload) // Send's caller gave up the payload
+		batch[i] = onion.Cell{}
+	}
+	return err
 }
 
 // Done is closed when the link closes.
@@ -141,34 +209,45 @@ func (l *Link) closeWith(err error) {
 		if errors.Is(err, ErrLinkClosed) {
 			l.err = err
 		}
+		l.pending = nil
+		l.space.Broadcast()
 		l.mu.Unlock()
 		close(l.done)
 		l.conn.Close()
 	})
 }
 
-// writer drains the queue. It flushes only when the queue is empty, so a
-// burst of cells goes out in few syscalls.
+// writer takes over when cells queued up behind an inline write: it writes
+// batches until the queue is empty, then hands writing back to Send.
 func (l *Link) writer() {
 	defer close(l.writerDone)
-	w := bufio.NewWriterSize(l.conn, writeBufferSize)
-	var buf []byte
 	for {
-		var c onion.Cell
 		select {
-		case c = <-l.queue:
+		case <-l.kick:
 		case <-l.done:
 			return
 		}
-		l.conn.SetWriteDeadline(time.Now().Add(l.writeTimeout))
-		buf = onion.AppendCell(buf[:0], c)
-		_, err := w.Write(buf)
-		if err == nil && len(l.queue) == 0 {
-			err = w.Flush()
-		}
-		if err != nil {
-			l.closeWith(fmt.Errorf("write: %w", err))
-			return
+		for {
+			l.mu.Lock()
+			if l.err != nil {
+				l.mu.Unlock()
+				break
+			}
+			if len(l.pending) == 0 {
+				l.writing = false
+				l.mu.Unlock()
+				break
+			}
+			batch := l.takeLocked()
+			l.mu.Unlock()
+			err := l.write(batch)
+			l.mu.Lock()
+			l.spare = batch[:0]
+			l.mu.Unlock()
+			if err != nil {
+				l.closeWith(fmt.Errorf("write: %w", err))
+				return
+			}
 		}
 	}
 }

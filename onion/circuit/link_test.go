@@ -46,7 +46,9 @@ func linkPair(t *testing.T) (a, b *circuit.Link) {
 
 // TestLinkPairOverPipe: two Links handshake over a synchronous net.Pipe
 // (neither end's preface write can complete before the other reads) and
-// carry cells both ways, in order, including a full-size one.
+// carry cells both ways, in order, including a full-size one. A Send may
+// write inline, which over net.Pipe waits for the reader, so the sends run
+// beside the reads.
 func TestLinkPairOverPipe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := linkPair(t)
@@ -56,11 +58,16 @@ func TestLinkPairOverPipe(t *testing.T) {
 			{CircID: 0xffffffff, Cmd: onion.CmdDestroy, Payload: []byte{3}},
 			{CircID: 2, Cmd: onion.CmdRelay},
 		}
-		for _, c := range cells {
-			if err := a.Send(c); err != nil {
-				t.Fatal(err)
+		sent := make(chan error, 1)
+		go func() {
+			for _, c := range cells {
+				if err := a.Send(c); err != nil {
+					sent <- err
+					return
+				}
 			}
-		}
+			sent <- nil
+		}()
 		for _, want := range cells {
 			got, err := b.ReadCell()
 			if err != nil || got.CircID != want.CircID || got.Cmd != want.Cmd || !bytes.Equal(got.Payload, want.Payload) {
@@ -68,11 +75,15 @@ func TestLinkPairOverPipe(t *testing.T) {
 					got.Cmd, got.CircID, len(got.Payload), err, want.Cmd, want.CircID, len(want.Payload))
 			}
 		}
-		if err := b.Send(onion.Cell{CircID: 9, Cmd: onion.CmdCreated, Payload: []byte("back")}); err != nil {
+		if err := <-sent; err != nil {
 			t.Fatal(err)
 		}
+		go func() { sent <- b.Send(onion.Cell{CircID: 9, Cmd: onion.CmdCreated, Payload: []byte("back")}) }()
 		if got, err := a.ReadCell(); err != nil || string(got.Payload) != "back" {
 			t.Fatalf("ReadCell the other way = %+v, %v", got, err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
 		}
 	})
 }
@@ -240,5 +251,31 @@ func TestLinkTruncatedFrame(t *testing.T) {
 			t.Fatalf("ReadCell of a truncated frame = %v, want io.ErrUnexpectedEOF", err)
 		}
 		<-l.Done()
+	})
+}
+
+// TestLinkQueuesBehindInlineWrite: while one Send is writing (here blocked,
+// since nobody reads the pipe yet), other Sends queue and return at once;
+// the queued cells then go out behind it, in order.
+func TestLinkQueuesBehindInlineWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := linkPair(t)
+		first := make(chan error, 1)
+		go func() { first <- a.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: []byte("first")}) }()
+		synctest.Wait() // the first Send is blocked in its write
+		for i := uint32(2); i <= 20; i++ {
+			if err := a.Send(onion.Cell{CircID: i, Cmd: onion.CmdRelay, Payload: []byte{byte(i)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := uint32(1); i <= 20; i++ {
+			got, err := b.ReadCell()
+			if err != nil || got.CircID != i {
+				t.Fatalf("cell %d: got circuit %d, %v", i, got.CircID, err)
+			}
+		}
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -1,0 +1,246 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AES-128-CBC with AES-NI. The key expansion follows the standard library's
+// crypto/internal/fips140/aes expandKeyAsm (AES-128 case); the CBC loops keep
+// all eleven round keys in registers.
+
+// func expandKey(key []byte, enc, dec *[176]byte)
+TEXT ·expandKey(SB), NOSPLIT, $0-40
+	MOVQ key_base+0(FP), AX
+	MOVQ enc+24(FP), BX
+	MOVQ dec+32(FP), DX
+	MOVUPS (AX), X0
+	MOVUPS X0, (BX)
+	ADDQ $16, BX
+	PXOR X4, X4
+	AESKEYGENASSIST $0x01, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x02, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x04, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x08, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x10, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x20, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x40, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x80, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x1b, X0, X1
+	CALL expand128<>(SB)
+	AESKEYGENASSIST $0x36, X0, X1
+	CALL expand128<>(SB)
+	// The inverse cipher runs the rounds backwards with InvMixColumns applied
+	// to the inner round keys.
+	MOVQ enc+24(FP), BX
+	MOVUPS 160(BX), X1
+	MOVUPS X1, 0(DX)
+	MOVUPS 144(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 16(DX)
+	MOVUPS 128(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 32(DX)
+	MOVUPS 112(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 48(DX)
+	MOVUPS 96(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 64(DX)
+	MOVUPS 80(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 80(DX)
+	MOVUPS 64(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 96(DX)
+	MOVUPS 48(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 112(DX)
+	MOVUPS 32(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 128(DX)
+	MOVUPS 16(BX), X1
+	AESIMC X1, X1
+	MOVUPS X1, 144(DX)
+	MOVUPS 0(BX), X1
+	MOVUPS X1, 160(DX)
+	RET
+
+// expand128 derives the next round key in X0 from X0 and AESKEYGENASSIST's
+// result in X1 (X4 is zero on the first call) and stores it at (BX).
+TEXT expand128<>(SB), NOSPLIT, $0
+	PSHUFD $0xff, X1, X1
+	SHUFPS $0x10, X0, X4
+	PXOR X4, X0
+	SHUFPS $0x8c, X0, X4
+	PXOR X4, X0
+	PXOR X1, X0
+	MOVUPS X0, (BX)
+	ADDQ $16, BX
+	RET
+
+// func encryptCBC(enc *[176]byte, iv *[16]byte, dst, src []byte)
+TEXT ·encryptCBC(SB), NOSPLIT, $0-64
+	MOVQ enc+0(FP), AX
+	MOVQ iv+8(FP), BX
+	MOVQ dst_base+16(FP), DI
+	MOVQ src_base+40(FP), SI
+	MOVQ src_len+48(FP), CX
+	MOVUPS (BX), X0
+	MOVUPS 0(AX), X1
+	MOVUPS 16(AX), X2
+	MOVUPS 32(AX), X3
+	MOVUPS 48(AX), X4
+	MOVUPS 64(AX), X5
+	MOVUPS 80(AX), X6
+	MOVUPS 96(AX), X7
+	MOVUPS 112(AX), X8
+	MOVUPS 128(AX), X9
+	MOVUPS 144(AX), X10
+	MOVUPS 160(AX), X11
+encloop:
+	CMPQ CX, $16
+	JB encdone
+	MOVUPS (SI), X12
+	PXOR X0, X12
+	PXOR X1, X12
+	AESENC X2, X12
+	AESENC X3, X12
+	AESENC X4, X12
+	AESENC X5, X12
+	AESENC X6, X12
+	AESENC X7, X12
+	AESENC X8, X12
+	AESENC X9, X12
+	AESENC X10, X12
+	AESENCLAST X11, X12
+	MOVUPS X12, (DI)
+	MOVAPS X12, X0
+	ADDQ $16, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JMP encloop
+encdone:
+	MOVUPS X0, (BX)
+	RET
+
+// func decryptCBC(dec *[176]byte, iv *[16]byte, dst, src []byte)
+TEXT ·decryptCBC(SB), NOSPLIT, $0-64
+	MOVQ dec+0(FP), AX
+	MOVQ iv+8(FP), BX
+	MOVQ dst_base+16(FP), DI
+	MOVQ src_base+40(FP), SI
+	MOVQ src_len+48(FP), CX
+	MOVUPS 0(AX), X5
+	MOVUPS 16(AX), X6
+	MOVUPS 32(AX), X7
+	MOVUPS 48(AX), X8
+	MOVUPS 64(AX), X9
+	MOVUPS 80(AX), X10
+	MOVUPS 96(AX), X11
+	MOVUPS 112(AX), X12
+	MOVUPS 128(AX), X13
+	MOVUPS 144(AX), X14
+	MOVUPS 160(AX), X15
+dec4:
+	CMPQ CX, $64
+	JB dec1
+	MOVUPS 0(SI), X0
+	MOVUPS 16(SI), X1
+	MOVUPS 32(SI), X2
+	MOVUPS 48(SI), X3
+	PXOR X5, X0
+	PXOR X5, X1
+	PXOR X5, X2
+	PXOR X5, X3
+	AESDEC X6, X0
+	AESDEC X6, X1
+	AESDEC X6, X2
+	AESDEC X6, X3
+	AESDEC X7, X0
+	AESDEC X7, X1
+	AESDEC X7, X2
+	AESDEC X7, X3
+	AESDEC X8, X0
+	AESDEC X8, X1
+	AESDEC X8, X2
+	AESDEC X8, X3
+	AESDEC X9, X0
+	AESDEC X9, X1
+	AESDEC X9, X2
+	AESDEC X9, X3
+	AESDEC X10, X0
+	AESDEC X10, X1
+	AESDEC X10, X2
+	AESDEC X10, X3
+	AESDEC X11, X0
+	AESDEC X11, X1
+	AESDEC X11, X2
+	AESDEC X11, X3
+	AESDEC X12, X0
+	AESDEC X12, X1
+	AESDEC X12, X2
+	AESDEC X12, X3
+	AESDEC X13, X0
+	AESDEC X13, X1
+	AESDEC X13, X2
+	AESDEC X13, X3
+	AESDEC X14, X0
+	AESDEC X14, X1
+	AESDEC X14, X2
+	AESDEC X14, X3
+	AESDECLAST X15, X0
+	AESDECLAST X15, X1
+	AESDECLAST X15, X2
+	AESDECLAST X15, X3
+	// Each plaintext is the decrypted block XOR the ciphertext before it;
+	// read them all (and the next chaining value) before storing, so dst may be src.
+	MOVUPS (BX), X4
+	PXOR X4, X0
+	MOVUPS 0(SI), X4
+	PXOR X4, X1
+	MOVUPS 16(SI), X4
+	PXOR X4, X2
+	MOVUPS 32(SI), X4
+	PXOR X4, X3
+	MOVUPS 48(SI), X4
+	MOVUPS X4, (BX)
+	MOVUPS X0, 0(DI)
+	MOVUPS X1, 16(DI)
+	MOVUPS X2, 32(DI)
+	MOVUPS X3, 48(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP dec4
+dec1:
+	CMPQ CX, $16
+	JB decdone
+	MOVUPS (SI), X0
+	PXOR X5, X0
+	AESDEC X6, X0
+	AESDEC X7, X0
+	AESDEC X8, X0
+	AESDEC X9, X0
+	AESDEC X10, X0
+	AESDEC X11, X0
+	AESDEC X12, X0
+	AESDEC X13, X0
+	AESDEC X14, X0
+	AESDECLAST X15, X0
+	MOVUPS (BX), X4
+	PXOR X4, X0
+	MOVUPS (SI), X4
+	MOVUPS X4, (BX)
+	MOVUPS X0, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JMP dec1
+decdone:
+	RET
