@@ -10,6 +10,7 @@ import (
 
 	"onion/onion"
 	"onion/onion/oniontest"
+	"onion/relay"
 )
 
 // TestGarbageConnectionsRefused: a connection that does not start with the
@@ -289,4 +290,42 @@ func TestClientDestroy(t *testing.T) {
 	p.Send(onion.Cell{CircID: 1, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyRequested)}})
 	c = tr.create(p, 1) // the first cell back is CREATED: no DESTROY was sent
 	echo(t, p, c, 1, echoAddr, []byte("reused id"))
+}
+
+// TestSilentPeerLosesLink: a peer that completes the preface and then says
+// nothing loses its link after the idle timeout, while a link that carries
+// a circuit, older than that timeout, keeps working. (A peer that stalls
+// mid-cell: TestLinkPeerTricklesCell in onion/circuit.)
+func TestSilentPeerLosesLink(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	echoAddr := echoServer(t)
+	tr := startRelay(t, "r1", func(cfg *relay.Config) {
+		exitConfig(cfg)
+		cfg.IdleLinkTimeout = 200 * time.Millisecond
+	})
+	good := tr.link()
+	c := tr.create(good, 1)
+
+	silent, err := net.Dial("tcp", tr.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.Write([]byte(onion.LinkPreface))
+	silent.SetReadDeadline(time.Now().Add(oniontest.DefaultTimeout))
+	start := time.Now()
+	got, err := io.ReadAll(silent) // returns when the relay closes the link
+	if err != nil && !oniontest.IsClosed(err) {
+		t.Fatalf("silent peer's link not closed: %v", err)
+	}
+	if string(got) != onion.LinkPreface {
+		t.Fatalf("relay sent %q", got)
+	}
+	t.Logf("silent link closed after %v", time.Since(start))
+
+	// The good link is older than the idle timeout, but it has a circuit.
+	echo(t, good, c, 1, echoAddr, []byte("a link with circuits is not idle"))
+	if len(tr.logs.Find("link closed", nil)) == 0 {
+		t.Error("the idle close was not logged")
+	}
 }

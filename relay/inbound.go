@@ -45,6 +45,16 @@ func (r *Relay) serveInbound(conn net.Conn) {
 	r.logger.Debug("link opened", "link", in.id, "peer", conn.RemoteAddr())
 
 	for {
+		// A link that carries no circuits may stay silent only so long:
+		// otherwise a peer could hold links (and their buffers) for ever.
+		in.mu.Lock()
+		idle := len(in.circs) == 0
+		in.mu.Unlock()
+		if idle {
+			link.SetIdleTimeout(r.cfg.IdleLinkTimeout)
+		} else {
+			link.SetIdleTimeout(0)
+		}
 		cell, err := link.ReadCell()
 		if err != nil {
 			break

@@ -21,6 +21,7 @@ const (
 	DefaultPublishInterval = 30 * time.Second
 	DefaultExtendTimeout   = 15 * time.Second
 	DefaultConnectTimeout  = 10 * time.Second
+	DefaultIdleLinkTimeout = 3 * time.Minute // an inbound link with no circuits closes after this silence
 	MaxCircuitsPerLink     = 4096
 	MaxStreamsPerCircuit   = 1024
 	MaxInboundLinks        = 4096
@@ -45,6 +46,7 @@ type Config struct {
 	PublishInterval time.Duration // optional; DefaultPublishInterval
 	ExtendTimeout   time.Duration // optional; DefaultExtendTimeout
 	ConnectTimeout  time.Duration // optional; DefaultConnectTimeout
+	IdleLinkTimeout time.Duration // optional; DefaultIdleLinkTimeout
 
 	// DialLink opens links to other relays; optional, net.Dialer.
 	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -92,6 +94,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.IdleLinkTimeout <= 0 {
+		cfg.IdleLinkTimeout = DefaultIdleLinkTimeout
 	}
 	if cfg.DialLink == nil {
 		cfg.DialLink = (&net.Dialer{}).DialContext

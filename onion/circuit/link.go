@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onion/onion"
@@ -18,6 +20,7 @@ import (
 const (
 	DefaultQueueLen     = 256              // cells waiting for the writer
 	DefaultWriteTimeout = 30 * time.Second // a peer that reads nothing for this long loses the link
+	DefaultCellTimeout  = 30 * time.Second // a cell begun must arrive whole within this
 	prefaceTimeout      = 10 * time.Second
 	readBufferSize      = 64 << 10
 	writeBufferSize     = 64 << 10
@@ -40,7 +43,9 @@ type Link struct {
 	writerDone   chan struct{}
 	kick         chan struct{} // wakes the writer goroutine; capacity 1
 	writeTimeout time.Duration
+	cellTimeout  time.Duration
 	queueLen     int
+	idleTimeout  atomic.Int64 // nanoseconds; 0: wait for the next cell for ever
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -84,6 +89,7 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 		writerDone:   make(chan struct{}),
 		kick:         make(chan struct{}, 1),
 		writeTimeout: DefaultWriteTimeout,
+		cellTimeout:  DefaultCellTimeout,
 		queueLen:     DefaultQueueLen,
 	}
 	l.space.L = &l.mu
@@ -94,15 +100,58 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 // RemoteAddr is the peer's address (for debug logs only: it may be a client IP).
 func (l *Link) RemoteAddr() net.Addr { return l.conn.RemoteAddr() }
 
+// ErrIdle is the read error of a link that stayed silent past its idle timeout.
+var ErrIdle = errors.New("circuit: link idle")
+
+// SetIdleTimeout bounds how long ReadCell waits for the first byte of the
+// next cell; 0 (the default) waits for ever. A relay sets it while a link
+// carries no circuits, so a peer that connects and says nothing does not
+// hold a link open for ever.
+func (l *Link) SetIdleTimeout(d time.Duration) { l.idleTimeout.Store(int64(d)) }
+
 // ReadCell reads the next cell. The payload is owned by the caller, in a
-// pooled buffer that the caller may hand back with onion.Recycle.
+// pooled buffer that the caller may hand back with onion.Recycle. Once a
+// cell has begun, the rest of it must arrive within the cell timeout: a
+// peer that stalls mid-cell (or sends a byte a second) loses the link
+// rather than holding its reader.
 func (l *Link) ReadCell() (onion.Cell, error) {
-	c, err := onion.ReadCell(l.r, onion.PooledBuf())
+	c, err := l.readCell()
 	if err != nil {
 		l.closeWith(fmt.Errorf("read: %w", err))
 		return onion.Cell{}, err
 	}
 	return c, nil
+}
+
+func (l *Link) readCell() (onion.Cell, error) {
+	idle := time.Duration(l.idleTimeout.Load())
+	if idle > 0 {
+		l.conn.SetReadDeadline(time.Now().Add(idle))
+	}
+	if _, err := l.r.Peek(1); err != nil {
+		if idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			err = fmt.Errorf("%w: nothing for %v", ErrIdle, idle)
+		}
+		return onion.Cell{}, err
+	}
+	// A cell already buffered whole needs no deadline (and no syscall).
+	if n := l.r.Buffered(); n >= onion.CellHeaderLen {
+		hdr, _ := l.r.Peek(onion.CellHeaderLen) // buffered: cannot block or fail
+		if n >= onion.CellHeaderLen+int(hdr[5])<<8+int(hdr[6]) {
+			if idle > 0 {
+				l.conn.SetReadDeadline(time.Time{})
+			}
+			return onion.ReadCell(l.r, onion.PooledBuf())
+		}
+	}
+	l.conn.SetReadDeadline(time.Now().Add(l.cellTimeout))
+	c, err := onion.ReadCell(l.r, onion.PooledBuf())
+	if err == nil {
+		l.conn.SetReadDeadline(time.Time{})
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("cell not complete after %v: %w", l.cellTimeout, err)
+	}
+	return c, err
 }
 
 // ErrCellTooBig is returned by Send for a payload that cannot be framed.

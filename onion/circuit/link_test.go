@@ -279,3 +279,79 @@ func TestLinkQueuesBehindInlineWrite(t *testing.T) {
 		}
 	})
 }
+
+// linkToRaw returns a Link whose peer is a raw conn the test drives byte by byte.
+func linkToRaw(t *testing.T) (*circuit.Link, net.Conn) {
+	t.Helper()
+	ours, theirs := net.Pipe()
+	go io.Copy(io.Discard, theirs) // the peer reads whatever we send
+	go theirs.Write([]byte(onion.LinkPreface))
+	l, err := circuit.Handshake(ours)
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	t.Cleanup(func() { l.Close(); theirs.Close() })
+	return l, theirs
+}
+
+// TestLinkPeerTricklesCell: a peer that starts a cell and then sends one
+// byte a second loses the link once the cell timeout passes, instead of
+// holding the reader (and every circuit on the link) for as long as it likes.
+func TestLinkPeerTricklesCell(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, theirs := linkToRaw(t)
+		hdr := onion.AppendCellHeader(nil, onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: make([]byte, 1000)})
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			theirs.Write(hdr)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Second):
+				}
+				if _, err := theirs.Write([]byte{0}); err != nil {
+					return
+				}
+			}
+		}()
+		start := time.Now()
+		_, err := l.ReadCell()
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("ReadCell from a trickling peer = %v, want a deadline error", err)
+		}
+		if d := time.Since(start); d != circuit.DefaultCellTimeout {
+			t.Fatalf("gave up after %v, want %v", d, circuit.DefaultCellTimeout)
+		}
+		select {
+		case <-l.Done():
+		default:
+			t.Fatal("link still open")
+		}
+	})
+}
+
+// TestLinkIdleTimeout: with an idle timeout set, a silent peer loses the
+// link after it (ErrIdle); a cell that arrives in time is read as usual.
+func TestLinkIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, theirs := linkToRaw(t)
+		l.SetIdleTimeout(time.Minute)
+		go func() {
+			time.Sleep(59 * time.Second)
+			theirs.Write(onion.AppendCell(nil, onion.Cell{CircID: 7, Cmd: onion.CmdRelay, Payload: []byte("in time")}))
+		}()
+		if c, err := l.ReadCell(); err != nil || string(c.Payload) != "in time" {
+			t.Fatalf("ReadCell = %+v, %v", c, err)
+		}
+		start := time.Now()
+		_, err := l.ReadCell()
+		if !errors.Is(err, circuit.ErrIdle) {
+			t.Fatalf("ReadCell from a silent peer = %v, want ErrIdle", err)
+		}
+		if d := time.Since(start); d != time.Minute {
+			t.Fatalf("gave up after %v, want 1m", d)
+		}
+	})
+}
