@@ -71,7 +71,8 @@ type Manager struct {
 	nextID   int
 	closed   bool
 
-	wg sync.WaitGroup
+	trim memoryTrim
+	wg   sync.WaitGroup
 }
 
 type circEntry struct {
@@ -177,6 +178,9 @@ func (m *Manager) Run(ctx context.Context) {
 			cancel()
 		case <-maintain.C:
 			m.retireIdle()
+			if m.trim.tick(m.anyStreams()) {
+				m.logger.Debug("idle: returned freed memory to the system")
+			}
 		}
 	}
 }
@@ -184,6 +188,7 @@ func (m *Manager) Run(ctx context.Context) {
 // DialStream opens a stream to req's host and port through a circuit chosen
 // by req's isolation key.
 func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, error) {
+	m.trim.streamOpened()
 	if onion.IsOnionHost(req.Host) {
 		return m.dialOnion(ctx, req)
 	}

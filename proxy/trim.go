@@ -1,0 +1,51 @@
+package proxy
+
+// Giving memory back after a burst. A proxy that carried hundreds of
+// streams holds their buffers' pages long after they closed: the Go runtime
+// returns freed memory to the system only gradually. Once the proxy has been
+// idle for a whole maintenance interval after activity, it returns it at
+// once.
+
+import (
+	"runtime/debug"
+	"sync/atomic"
+)
+
+// memoryTrim tracks activity between maintenance ticks.
+type memoryTrim struct {
+	opened   atomic.Uint64 // streams asked for, ever
+	seen     uint64        // opened at the last tick; maintenance goroutine only
+	needTrim bool          // activity since the last trim; maintenance goroutine only
+}
+
+// streamOpened counts one stream request.
+func (t *memoryTrim) streamOpened() { t.opened.Add(1) }
+
+// tick runs once per maintenance interval. active reports whether any
+// stream is open now. It returns true when it gave memory back.
+func (t *memoryTrim) tick(active bool) bool {
+	cur := t.opened.Load()
+	if active || cur != t.seen {
+		t.seen = cur
+		t.needTrim = true
+		return false
+	}
+	if !t.needTrim {
+		return false
+	}
+	t.needTrim = false
+	debug.FreeOSMemory()
+	return true
+}
+
+// anyStreams reports whether a circuit carries a stream.
+func (m *Manager) anyStreams() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ce := range m.all {
+		if ce.c.NumStreams() > 0 {
+			return true
+		}
+	}
+	return false
+}
