@@ -22,10 +22,6 @@ func getBuf(n int) []byte {
 	return bufPool.Get().(*[PoolBufCap]byte)[:n]
 }
 
-// PooledBuf returns an empty pooled buffer of capacity PoolBufCap, for
-// ReadCell to read a payload into.
-func PooledBuf() []byte { return getBuf(0) }
-
 // Recycle hands buf back for reuse by a later seal or read. Only buffers
 // that came from the pool (capacity PoolBufCap, starting at the start of
 // the pooled array) are kept; anything else is left to the garbage

@@ -55,15 +55,33 @@ func AppendCellHeader(b []byte, c Cell) []byte {
 // and into a new slice otherwise; the length field bounds the read, so a peer
 // can make it allocate at most MaxCellPayload bytes.
 func ReadCell(r io.Reader, buf []byte) (Cell, error) {
+	return readCell(r, func(n int) []byte {
+		if cap(buf) < n {
+			return make([]byte, n)
+		}
+		return buf[:n]
+	})
+}
+
+// ReadCellPooled is ReadCell with a large payload (a data cell) read into a
+// pooled buffer, which its owner may hand back with Recycle; a small one
+// gets a buffer of its own size, so a small payload that is kept (a
+// control message, say) does not pin a pooled buffer.
+func ReadCellPooled(r io.Reader) (Cell, error) {
+	return readCell(r, func(n int) []byte {
+		if n >= PoolBufCap/2 {
+			return getBuf(n)
+		}
+		return make([]byte, n)
+	})
+}
+
+func readCell(r io.Reader, alloc func(n int) []byte) (Cell, error) {
 	var hdr [CellHeaderLen]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return Cell{}, err
 	}
-	n := int(binary.BigEndian.Uint16(hdr[5:7]))
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
+	buf := alloc(int(binary.BigEndian.Uint16(hdr[5:7])))
 	if _, err := io.ReadFull(r, buf); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

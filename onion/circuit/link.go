@@ -109,8 +109,8 @@ var ErrIdle = errors.New("circuit: link idle")
 // hold a link open for ever.
 func (l *Link) SetIdleTimeout(d time.Duration) { l.idleTimeout.Store(int64(d)) }
 
-// ReadCell reads the next cell. The payload is owned by the caller, in a
-// pooled buffer that the caller may hand back with onion.Recycle. Once a
+// ReadCell reads the next cell. The payload is owned by the caller; a large
+// one is in a pooled buffer that the caller may hand back with onion.Recycle. Once a
 // cell has begun, the rest of it must arrive within the cell timeout: a
 // peer that stalls mid-cell (or sends a byte a second) loses the link
 // rather than holding its reader.
@@ -141,11 +141,11 @@ func (l *Link) readCell() (onion.Cell, error) {
 			if idle > 0 {
 				l.conn.SetReadDeadline(time.Time{})
 			}
-			return onion.ReadCell(l.r, onion.PooledBuf())
+			return onion.ReadCellPooled(l.r)
 		}
 	}
 	l.conn.SetReadDeadline(time.Now().Add(l.cellTimeout))
-	c, err := onion.ReadCell(l.r, onion.PooledBuf())
+	c, err := onion.ReadCellPooled(l.r)
 	if err == nil {
 		l.conn.SetReadDeadline(time.Time{})
 	} else if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -57,9 +57,9 @@ type Stream struct {
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every state change
 	connected   bool
-	recv        [][]byte // DATA bodies not yet read
-	outstanding int      // bytes received and not yet granted back
-	consumed    int      // bytes read since the last SENDME
+	recv        []chunk // DATA not yet read
+	outstanding int     // bytes received and not yet granted back
+	consumed    int     // bytes read since the last SENDME
 	sendWindow  int
 	sentEnd     bool  // we sent END (done or abort)
 	remoteEOF   bool  // the peer sent END done
@@ -190,7 +190,7 @@ func (s *Stream) Deliver(m onion.RelayMsg) error {
 		}
 		s.outstanding += len(m.Body)
 		if len(m.Body) > 0 && s.err == nil && !s.closed {
-			s.recv = append(s.recv, m.Body)
+			s.recv = appendChunk(s.recv, m.Body)
 		}
 	case onion.RelaySendme:
 		n, err := onion.ParseUint32Body(m.Body)
@@ -302,13 +302,13 @@ func (s *Stream) Read(p []byte) (int, error) {
 	}
 	n := 0
 	for n < len(p) && len(s.recv) > 0 {
-		c := copy(p[n:], s.recv[0])
+		c := copy(p[n:], s.recv[0].b)
 		n += c
-		if c == len(s.recv[0]) {
-			s.recv[0] = nil
+		if c == len(s.recv[0].b) {
+			s.recv[0] = chunk{}
 			s.recv = s.recv[1:]
 		} else {
-			s.recv[0] = s.recv[0][c:]
+			s.recv[0].b = s.recv[0].b[c:]
 		}
 	}
 	s.consumed += n
@@ -472,4 +472,31 @@ func (s *Stream) SetWriteDeadline(t time.Time) error {
 	s.wdeadline = t
 	s.notifyLocked()
 	return nil
+}
+
+// chunk is received data waiting for the application: either a DATA body
+// in the cell buffer it arrived in, or small bodies copied together into a
+// buffer of the stream's own.
+type chunk struct {
+	b     []byte
+	owned bool // b's array is ours: small bodies may be appended to it
+}
+
+// coalesceLen is the size of the buffers small bodies are copied into.
+const coalesceLen = 16 << 10
+
+// appendChunk queues body. A body that would pin a cell buffer more than
+// twice its size (a peer sending one byte per cell, say) is copied into a
+// shared buffer instead, so the memory a stream holds stays near the bytes
+// its window allows however the peer cuts them up.
+func appendChunk(recv []chunk, body []byte) []chunk {
+	if cap(body) <= 2*len(body) {
+		return append(recv, chunk{b: body})
+	}
+	if n := len(recv); n > 0 && recv[n-1].owned && cap(recv[n-1].b)-len(recv[n-1].b) >= len(body) {
+		recv[n-1].b = append(recv[n-1].b, body...)
+		return recv
+	}
+	buf := make([]byte, 0, max(coalesceLen, len(body)))
+	return append(recv, chunk{b: append(buf, body...), owned: true})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Record is one captured log line with its attributes flattened to text.
@@ -30,11 +31,12 @@ func (r Record) String() string {
 type Logs struct {
 	mu      sync.Mutex
 	records []Record
+	changed chan struct{} // closed and replaced on every record
 }
 
 // NewLogs returns an empty recorder that dumps itself into tb's log if tb fails.
 func NewLogs(tb testing.TB) *Logs {
-	l := &Logs{}
+	l := &Logs{changed: make(chan struct{})}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			for _, r := range l.All() {
@@ -53,6 +55,27 @@ func (l *Logs) All() []Record {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]Record(nil), l.records...)
+}
+
+// Await waits up to DefaultTimeout for a record that Find(msg, want) would
+// return, and returns it; it fails the test if none comes.
+func (l *Logs) Await(tb testing.TB, msg string, want map[string]string) Record {
+	tb.Helper()
+	deadline := time.After(DefaultTimeout)
+	for {
+		l.mu.Lock()
+		changed := l.changed
+		l.mu.Unlock()
+		if found := l.Find(msg, want); len(found) > 0 {
+			return found[0]
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			tb.Fatalf("no log record %q %v within %v", msg, want, DefaultTimeout)
+			return Record{}
+		}
+	}
 }
 
 // Find returns the records with message msg whose attributes include every
@@ -94,6 +117,10 @@ func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
 	})
 	h.l.mu.Lock()
 	h.l.records = append(h.l.records, rec)
+	if h.l.changed != nil {
+		close(h.l.changed)
+		h.l.changed = make(chan struct{})
+	}
 	h.l.mu.Unlock()
 	return nil
 }
