@@ -35,7 +35,8 @@ func TestRunQuick(t *testing.T) {
 		t.Fatalf("output is not the report as JSON: %v\n%s", err, out.String())
 	}
 	for _, k := range []string{"connect_warm", "circuit_build", "ttfb_warm", "ttfb_fresh",
-		"download_1", "cpu_download_1", "download_8", "cpu_download_8",
+		"idle_rss", "idle_per_circuit",
+		"download_1", "cpu_download_1", "download_8", "cpu_download_8", "cpu_download_small",
 		"hidden_first_contact", "hidden_new_circuit", "hidden_ttfb_warm", "hidden_echo_1", "hidden_echo_8"} {
 		f := got.Figures[k]
 		if f == nil || f.Value == nil || *f.Value <= 0 || f.Error != "" {
@@ -44,6 +45,16 @@ func TestRunQuick(t *testing.T) {
 	}
 	if f := got.Figures["download_1"]; f != nil && (f.Plain == nil || f.Direct == nil || f.RatioPlain == nil) {
 		t.Errorf("download_1 lacks its baselines: %+v", f)
+	}
+	// Ratios of quick mode's tiny quantities may be undefined (no RSS growth
+	// at 10 circuits, no CPU tick in a small download), never an error.
+	for _, k := range []string{"idle_growth", "cpu_linear"} {
+		if f := got.Figures[k]; f == nil || f.Error != "" {
+			t.Errorf("figure %s = %+v", k, f)
+		}
+	}
+	if m := got.Idle; m == nil || len(m.Circuits) != 3 || m.Circuits[2] != 100 || len(m.RSS) != 5 {
+		t.Errorf("idle circuits = %+v", m)
 	}
 	if got.PeakRSS["proxy"] <= 0 || got.PeakRSS["relay1"] <= 0 {
 		t.Errorf("peak RSS = %v", got.PeakRSS)

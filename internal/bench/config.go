@@ -55,6 +55,8 @@ type plan struct {
 	size                     int64
 	builds, ttfbs, contacts  int
 	transfers                int
+	linearReps               int           // small downloads for CPU linearity (linear.go)
+	idle                     [2]int        // idle circuits read at, beyond warm-up (idle.go)
 	latencyBudget            time.Duration // per latency figure, all repetitions
 	transferBudget           time.Duration // per transfer figure, all repetitions
 	opTimeout, transferLimit time.Duration // one operation, one transfer
@@ -63,12 +65,14 @@ type plan struct {
 func (c *Config) plan() plan {
 	p := plan{
 		size: DefaultDownloadBytes, builds: 50, ttfbs: 20, contacts: 5, transfers: 3,
+		linearReps: 10, idle: [2]int{100, 1000},
 		latencyBudget: 15 * time.Second, transferBudget: 20 * time.Second,
 		opTimeout: 15 * time.Second, transferLimit: 60 * time.Second,
 	}
 	if c.Quick {
 		p = plan{
 			size: QuickDownloadBytes, builds: 5, ttfbs: 5, contacts: 2, transfers: 1,
+			linearReps: 3, idle: [2]int{10, 100},
 			latencyBudget: 5 * time.Second, transferBudget: 10 * time.Second,
 			opTimeout: 10 * time.Second, transferLimit: 20 * time.Second,
 		}

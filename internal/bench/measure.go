@@ -8,7 +8,10 @@ import (
 
 // measure takes every figure, in table order.
 func (r *runner) measure(ctx context.Context) {
-	for _, phase := range []func(context.Context){r.latency, r.downloads, r.hiddenService} {
+	// Idle circuits come before the downloads: the relays' heaps are still
+	// small, so the circuits' memory is not hidden in pages that a
+	// transfer left behind.
+	for _, phase := range []func(context.Context){r.latency, r.idleCircuits, r.downloads, r.cpuLinearity, r.hiddenService} {
 		if ctx.Err() != nil {
 			break // cut short: Run reports the timeout once
 		}

@@ -27,18 +27,23 @@ const (
 
 // upInfo is the part of `onion up --info-file` that the benchmark reads.
 type upInfo struct {
-	Socks        string `json:"socks"`
-	DirectoryPID int    `json:"directory_pid"`
-	ProxyPID     int    `json:"proxy_pid"`
-	HiddenPID    int    `json:"hiddenserver_pid"`
-	Relays       []struct {
-		Nickname string `json:"nickname"`
-		Exit     bool   `json:"exit"`
-		PID      int    `json:"pid"`
-	} `json:"relays"`
-	OnionAddress string `json:"onion_address"`
-	DemoUser     string `json:"demo_user"`
-	DemoPassword string `json:"demo_password"`
+	Socks        string    `json:"socks"`
+	Directory    string    `json:"directory"`     // its URL
+	DirectoryKey string    `json:"directory_key"` // as onion.DecodeDirectoryKey reads it
+	DirectoryPID int       `json:"directory_pid"`
+	ProxyPID     int       `json:"proxy_pid"`
+	HiddenPID    int       `json:"hiddenserver_pid"`
+	Relays       []upRelay `json:"relays"`
+	OnionAddress string    `json:"onion_address"`
+	DemoUser     string    `json:"demo_user"`
+	DemoPassword string    `json:"demo_password"`
+}
+
+type upRelay struct {
+	Nickname    string `json:"nickname"`
+	Fingerprint string `json:"fingerprint"`
+	Exit        bool   `json:"exit"`
+	PID         int    `json:"pid"`
 }
 
 func readInfo(path string) (*upInfo, error) {

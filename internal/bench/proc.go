@@ -1,6 +1,6 @@
 package bench
 
-// CPU time and peak memory of the network's processes, from Linux's /proc
+// CPU time and memory of the network's processes, from Linux's /proc
 // (proc(5)). Elsewhere these figures are reported as unavailable.
 
 import (
@@ -51,23 +51,30 @@ func parseStatCPU(stat string) (time.Duration, error) {
 
 // parseStatusHWM returns VmHWM, the peak resident set size, in bytes from
 // the text of /proc/PID/status ("VmHWM:\t  12345 kB").
-func parseStatusHWM(status string) (int64, error) {
+func parseStatusHWM(status string) (int64, error) { return parseStatusKB(status, "VmHWM") }
+
+// parseStatusRSS returns VmRSS, the resident set size now, in bytes.
+func parseStatusRSS(status string) (int64, error) { return parseStatusKB(status, "VmRSS") }
+
+// parseStatusKB returns the field key of /proc/PID/status, given there in
+// kB, in bytes.
+func parseStatusKB(status, key string) (int64, error) {
 	for line := range strings.Lines(status) {
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		rest, ok := strings.CutPrefix(line, key+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("%w: VmHWM line %q", errProcFormat, strings.TrimSpace(line))
+			return 0, fmt.Errorf("%w: %s line %q", errProcFormat, key, strings.TrimSpace(line))
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil || kb < 0 {
-			return 0, fmt.Errorf("%w: VmHWM line %q", errProcFormat, strings.TrimSpace(line))
+			return 0, fmt.Errorf("%w: %s line %q", errProcFormat, key, strings.TrimSpace(line))
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("%w: no VmHWM line", errProcFormat)
+	return 0, fmt.Errorf("%w: no %s line", errProcFormat, key)
 }
 
 // parseCPUModel returns the first "model name" of /proc/cpuinfo, or "".
@@ -102,12 +109,16 @@ func readCPU(pid int) (time.Duration, error) {
 	return parseStatCPU(string(b))
 }
 
-func readPeakRSS(pid int) (int64, error) {
+func readPeakRSS(pid int) (int64, error) { return readStatus(pid, parseStatusHWM) }
+
+func readRSS(pid int) (int64, error) { return readStatus(pid, parseStatusRSS) }
+
+func readStatus(pid int, parse func(string) (int64, error)) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
-	return parseStatusHWM(string(b))
+	return parse(string(b))
 }
 
 func cpuModel() string {

@@ -65,6 +65,15 @@ func TestParseStatusHWM(t *testing.T) {
 	}
 }
 
+func TestParseStatusRSS(t *testing.T) {
+	if got, err := parseStatusRSS(statusFixture); err != nil || got != 80200*1024 {
+		t.Errorf("parseStatusRSS = %d, %v; want %d", got, err, 80200*1024)
+	}
+	if _, err := parseStatusRSS("Name:\tonion\nVmHWM:\t 86312 kB\n"); !errors.Is(err, errProcFormat) {
+		t.Errorf("parseStatusRSS without VmRSS: err = %v, want errProcFormat", err)
+	}
+}
+
 func TestParseCPUModelAndLoad(t *testing.T) {
 	info := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
 	if got := parseCPUModel(info); got != "AMD EPYC 7B13" {
@@ -92,6 +101,9 @@ func TestReadOwnProc(t *testing.T) {
 	}
 	if n, err := readPeakRSS(os.Getpid()); err != nil || n <= 0 {
 		t.Errorf("readPeakRSS(self) = %d, %v", n, err)
+	}
+	if n, err := readRSS(os.Getpid()); err != nil || n <= 0 {
+		t.Errorf("readRSS(self) = %d, %v", n, err)
 	}
 	procs := []process{{name: "me", role: roleProxy, pid: os.Getpid()}}
 	before, err := takeCPU(procs)

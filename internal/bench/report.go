@@ -14,6 +14,8 @@ const (
 	unitBytes       = "B"
 	// unitCPU is CPU seconds per 100 MB (1e8 bytes) moved.
 	unitCPU = "s/100MB"
+	// unitRatio is one quantity over another of the same unit.
+	unitRatio = "x"
 )
 
 // schemaVersion changes when a key of the JSON output changes meaning.
@@ -33,7 +35,10 @@ type Report struct {
 	CPU map[string]*CPUPhase `json:"cpu"`
 	// PeakRSS is VmHWM of each process, by name, at the end of the run.
 	PeakRSS map[string]int64 `json:"peak_rss_bytes"`
-	Notes   []string         `json:"notes"`
+	// Idle is every relay's memory with idle circuits open; nil when not
+	// measured.
+	Idle  *IdleCircuits `json:"idle_circuits"`
+	Notes []string      `json:"notes"`
 }
 
 // Machine is where the run happened.

@@ -69,7 +69,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(a.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, a.String())
 	}
-	for _, k := range []string{"schema", "started", "duration_s", "machine", "setup", "figures", "order", "cpu", "peak_rss_bytes", "notes"} {
+	for _, k := range []string{"schema", "started", "duration_s", "machine", "setup", "figures", "order", "cpu", "peak_rss_bytes", "idle_circuits", "notes"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("no top-level key %q", k)
 		}
@@ -142,11 +142,23 @@ func TestFmtValue(t *testing.T) {
 		{unitBytesPerSec, 6.7e6, "6.70 MB/s"},
 		{unitBytesPerSec, 0.5e6, "0.500 MB/s"},
 		{unitBytes, 100e6, "100 MB"},
+		{unitBytes, 800e3, "0.800 MB"},
 		{unitCPU, 3.456, "3.46 s"},
+		{unitRatio, 9.87, "9.87x"},
 	} {
 		if got := fmtValue(tc.unit, &tc.v); got != tc.want {
 			t.Errorf("fmtValue(%s, %v) = %q, want %q", tc.unit, tc.v, got, tc.want)
 		}
+	}
+	// In the table, bytes below 1 MB are in KiB: a circuit's memory, in
+	// issue 4's unit.
+	for v, want := range map[float64]string{4157: "4.06 KiB", 800e3: "781 KiB", 1e6: "1.00 MB", 20.7e6: "20.7 MB"} {
+		if got := fmtCell(unitBytes, &v); got != want {
+			t.Errorf("fmtCell(%v B) = %q, want %q", v, got, want)
+		}
+	}
+	if got := fmtCell(unitSeconds, num(0.0021)); got != "2.10 ms" {
+		t.Errorf("fmtCell(seconds) = %q", got)
 	}
 	if got := fmtValue(unitSeconds, nil); got != "-" {
 		t.Errorf("fmtValue(nil) = %q", got)

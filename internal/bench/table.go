@@ -22,7 +22,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, k := range r.Order {
 		f := r.Figures[k]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Label, fmtN(f.N),
-			fmtOnion(f), fmtValue(f.Unit, f.P99), fmtValue(f.Unit, f.Plain), fmtValue(f.Unit, f.Direct),
+			fmtOnion(f), fmtCell(f.Unit, f.P99), fmtCell(f.Unit, f.Plain), fmtCell(f.Unit, f.Direct),
 			fmtRatio(f.RatioPlain), fmtRatio(f.RatioDirect))
 	}
 	tw.Flush()
@@ -120,7 +120,18 @@ func fmtOnion(f *Figure) string {
 	if f.Error != "" && f.Value == nil {
 		return "error"
 	}
-	return fmtValue(f.Unit, f.Value)
+	return fmtCell(f.Unit, f.Value)
+}
+
+// fmtCell prints a figure's value as fmtValue does, except that bytes
+// below 1 MB are in KiB, the unit issue 4 states a circuit's memory in.
+// (Progress and labels keep MB, so that a count does not change unit as
+// it grows.)
+func fmtCell(unit string, v *float64) string {
+	if unit == unitBytes && v != nil && max(*v, -*v) < 1e6 {
+		return sig3(*v/1024) + " KiB"
+	}
+	return fmtValue(unit, v)
 }
 
 // fmtValue prints v in the unit people read it in, to three significant
@@ -141,6 +152,8 @@ func fmtValue(unit string, v *float64) string {
 		return sig3(*v/1e6) + " MB"
 	case unitCPU:
 		return sig3(*v) + " s"
+	case unitRatio:
+		return fmtRatio(v)
 	}
 	return sig3(*v) + " " + unit
 }

@@ -45,11 +45,16 @@ func (r *runner) downloads(ctx context.Context) {
 
 // downloadOne downloads the full size through rt as user, in B/s.
 func (r *runner) downloadOne(rt route, user string) sampler {
-	url := r.dest.blobURL(r.plan.size)
+	return r.downloadSize(rt, user, r.plan.size)
+}
+
+// downloadSize downloads size bytes through rt as user, in B/s.
+func (r *runner) downloadSize(rt route, user string, size int64) sampler {
+	url := r.dest.blobURL(size)
 	return func(ctx context.Context) (float64, error) {
 		c := rt.client(user, "")
-		secs, err := download(ctx, c, url, r.plan.size, r.prog.add)
-		return float64(r.plan.size) / secs, err
+		secs, err := download(ctx, c, url, size, r.prog.add)
+		return float64(size) / secs, err
 	}
 }
 
