@@ -56,7 +56,7 @@ type plan struct {
 	builds, ttfbs, contacts  int
 	transfers                int
 	linearReps               int           // small downloads for CPU linearity (linear.go)
-	idle                     [2]int        // idle circuits read at, beyond warm-up (idle.go)
+	idle                     []int         // idle circuits read at, ascending, beyond warm-up (idle.go)
 	latencyBudget            time.Duration // per latency figure, all repetitions
 	transferBudget           time.Duration // per transfer figure, all repetitions
 	opTimeout, transferLimit time.Duration // one operation, one transfer
@@ -65,14 +65,14 @@ type plan struct {
 func (c *Config) plan() plan {
 	p := plan{
 		size: DefaultDownloadBytes, builds: 50, ttfbs: 20, contacts: 5, transfers: 3,
-		linearReps: 10, idle: [2]int{100, 1000},
+		linearReps: 10, idle: []int{1000, 2500, 5000, 7500, 10000},
 		latencyBudget: 15 * time.Second, transferBudget: 20 * time.Second,
 		opTimeout: 15 * time.Second, transferLimit: 60 * time.Second,
 	}
 	if c.Quick {
 		p = plan{
 			size: QuickDownloadBytes, builds: 5, ttfbs: 5, contacts: 2, transfers: 1,
-			linearReps: 3, idle: [2]int{10, 100},
+			linearReps: 3, idle: []int{50, 100, 200, 400},
 			latencyBudget: 5 * time.Second, transferBudget: 10 * time.Second,
 			opTimeout: 10 * time.Second, transferLimit: 20 * time.Second,
 		}

@@ -41,25 +41,56 @@ func (m *IdleCircuits) add(n int, rss rssReading, settled bool) {
 	}
 }
 
-// cost is the pinned relay's figures from readings at 0, lo and hi
-// circuits: its RSS at hi, the memory per circuit (RSS@hi - RSS@0) / hi,
-// and the growth ratio (RSS@hi - RSS@0) / (RSS@lo - RSS@0), which is
-// hi/lo when memory grows linearly. Missing readings give nils.
-func (m *IdleCircuits) cost() (rss, perCircuit, growth *float64) {
+// cost is the pinned relay's figures from its readings at 0 and at the
+// plan's counts: its RSS at the first count (the 1,000), the memory
+// per circuit as the slope of a least-squares line through the readings
+// from the first count on, and that line's R² (1 for memory that grows
+// exactly linearly). The reading at 0 is left out of the fit: between 0
+// and the first count the collector's first heap steps (a few MB each)
+// dwarf the circuits. Fewer than two counts give nils.
+func (m *IdleCircuits) cost() (rss, perCircuit, r2 *float64) {
 	xs := m.RSS[m.Pinned]
-	if len(xs) != 3 || len(m.Circuits) != 3 || m.Circuits[0] != 0 {
+	if len(xs) != len(m.Circuits) || len(m.Circuits) < 3 || m.Circuits[0] != 0 {
 		return nil, nil, nil
 	}
-	lo, hi := m.Circuits[1], m.Circuits[2]
-	rss = num(float64(xs[2]))
-	if hi > 0 {
-		perCircuit = num(float64(xs[2]-xs[0]) / float64(hi))
+	rss = num(float64(xs[1]))
+	var ns, ys []float64
+	for i := 1; i < len(xs); i++ {
+		ns = append(ns, float64(m.Circuits[i]))
+		ys = append(ys, float64(xs[i]))
 	}
-	if lo > 0 && xs[1] > xs[0] {
-		// With no growth at lo the ratio has no meaning, not an infinite one.
-		growth = num(float64(xs[2]-xs[0]) / float64(xs[1]-xs[0]))
+	slope, fit, ok := lineFit(ns, ys)
+	if !ok {
+		return rss, nil, nil
 	}
-	return rss, perCircuit, growth
+	return rss, num(slope), num(fit)
+}
+
+// lineFit fits y = a + b·x by least squares and returns b and R²; ok is
+// false for fewer than two distinct x. With every y equal, R² is 1.
+func lineFit(x, y []float64) (b, r2 float64, ok bool) {
+	n := float64(len(x))
+	var sx, sy float64
+	for i := range x {
+		sx += x[i]
+		sy += y[i]
+	}
+	mx, my := sx/n, sy/n
+	var sxx, sxy, syy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxx += dx * dx
+		sxy += dx * dy
+		syy += dy * dy
+	}
+	if sxx == 0 {
+		return 0, 0, false
+	}
+	b = sxy / sxx
+	if syy == 0 {
+		return b, 1, true
+	}
+	return b, sxy * sxy / (sxx * syy), true
 }
 
 // idleCircuits builds circuits through the relays and reads their memory.
@@ -69,27 +100,28 @@ func (r *runner) idleCircuits(ctx context.Context) {
 		r.rep.note("idle-circuit memory and CPU linearity are measured only on the network bench starts: skipped with --socks")
 		return
 	}
-	lo, hi := r.plan.idle[0], r.plan.idle[1]
+	counts := r.plan.idle
+	lo, hi := counts[0], counts[len(counts)-1]
 	r.prog.begin("idle circuits: relay list", 0, false)
 	pinned, others, procs, err := r.idleRelays(ctx)
 	name := pinned.Nickname
 	if err != nil {
 		name = "one relay"
 	}
-	fRSS := r.rep.add("idle_rss", fmt.Sprintf("idle circuits: RSS of %s carrying %d (middle hop of all)", name, hi), unitBytes)
-	fPer := r.rep.add("idle_per_circuit", fmt.Sprintf("idle circuits: memory per circuit at %s ((RSS@%d - RSS@0) / %d)", name, hi, hi), unitBytes)
-	fGrowth := r.rep.add("idle_growth", fmt.Sprintf("idle circuits: RSS growth at %s, %d vs %d circuits (linear: %gx)", name, hi, lo, float64(hi)/float64(lo)), unitRatio)
+	fRSS := r.rep.add("idle_rss", fmt.Sprintf("idle circuits: RSS of %s carrying %d (middle hop of all)", name, lo), unitBytes)
+	fPer := r.rep.add("idle_per_circuit", fmt.Sprintf("idle circuits: memory per circuit at %s (slope of RSS over %d..%d circuits)", name, lo, hi), unitBytes)
+	fLinear := r.rep.add("idle_linear_r2", fmt.Sprintf("idle circuits: RSS at %s against %d..%d circuits, R² of a straight line (1: linear)", name, lo, hi), unitRatio)
 	var m *IdleCircuits
 	if err == nil {
 		m, err = r.measureIdle(ctx, pinned, others, procs)
 	}
 	if m != nil {
 		r.rep.Idle = m
-		rss, per, growth := m.cost()
+		rss, per, r2 := m.cost()
 		for _, fv := range []struct {
 			f *Figure
 			v *float64
-		}{{fRSS, rss}, {fPer, per}, {fGrowth, growth}} {
+		}{{fRSS, rss}, {fPer, per}, {fLinear, r2}} {
 			if fv.v != nil {
 				fv.f.setSamples([]float64{*fv.v}, false)
 			}
@@ -168,7 +200,7 @@ func (r *runner) measureIdle(ctx context.Context, pinned onion.RelayDescriptor, 
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	read := func() (rssReading, error) { return readRSSAll(procs) }
-	for _, n := range []int{0, r.plan.idle[0], r.plan.idle[1]} {
+	for _, n := range append([]int{0}, r.plan.idle...) {
 		if more := n - (len(fl.circs) - m.Warmup); more > 0 {
 			r.prog.begin(fmt.Sprintf("idle circuits: building to %d, %d at a time", n, buildConcurrency), int64(more), false)
 			if err := fl.grow(ctx, more, r.plan.opTimeout); err != nil {
@@ -203,7 +235,7 @@ func (r *runner) noteIdle(m *IdleCircuits) {
 	}
 	r.rep.note(fmt.Sprintf("idle circuits: VmRSS in MB once settled with %s circuits open (beyond %d warm-up ones; %s is the middle hop of all, the others first and last hops in turn): %s",
 		strings.Join(counts, "/"), m.Warmup, m.Pinned, strings.Join(parts, ", ")))
-	r.rep.note("idle circuits: a Go process's RSS grows in steps of its collector's headroom (about as much again as the live heap, a few MB here), so growth at the smaller count is near the resolution and its ratio varies from run to run; the cost per circuit at the larger count is the steadier figure")
+	r.rep.note("idle circuits: a Go process's RSS grows in steps of its collector's headroom (about as much again as the live heap, a few MB here); the first steps, between 0 and the first count, are left out of the line fitted for the cost per circuit")
 	if slices.Contains(m.Settled, false) {
 		r.rep.note(fmt.Sprintf("idle circuits: some RSS readings had not settled after %v (settled per count: %v)", settleEvery*settleReads, m.Settled))
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"crypto/ed25519"
+	"math"
 	"strings"
 	"testing"
 
@@ -11,32 +12,32 @@ import (
 func TestIdleCost(t *testing.T) {
 	const mib = 1 << 20
 	idle := func(rss ...int64) *IdleCircuits {
-		return &IdleCircuits{Pinned: "relay5", Circuits: []int{0, 100, 1000}, RSS: map[string][]int64{"relay5": rss, "relay1": {1, 2, 3}}}
+		return &IdleCircuits{Pinned: "relay5", Circuits: []int{0, 1000, 2000, 4000}, RSS: map[string][]int64{"relay5": rss, "relay1": {1, 2, 3, 4}}}
 	}
-	rss, per, growth := idle(16*mib, 16*mib+400<<10, 16*mib+4000<<10).cost()
-	if rss == nil || *rss != 16*mib+4000<<10 {
-		t.Errorf("rss = %v", rss)
+	// 4 KiB per circuit from 1000 on, after a 3 MiB first step.
+	rss, per, r2 := idle(16*mib, 19*mib+4000<<10, 19*mib+8000<<10, 19*mib+16000<<10).cost()
+	if rss == nil || *rss != 19*mib+4000<<10 {
+		t.Errorf("rss = %v, want the reading at the first count", rss)
 	}
-	if per == nil || *per != 4096 { // 4000 KiB over 1000 circuits
+	if per == nil || math.Abs(*per-4096) > 1e-6 {
 		t.Errorf("per circuit = %v, want 4096", per)
 	}
-	if growth == nil || *growth != 10 {
-		t.Errorf("growth = %v, want 10", growth)
+	if r2 == nil || math.Abs(*r2-1) > 1e-12 {
+		t.Errorf("R² = %v, want 1", r2)
 	}
-
-	// No growth at the smaller count: the ratio is undefined, the rest stands.
-	if _, per, growth := idle(16*mib, 16*mib, 17*mib).cost(); growth != nil || per == nil || *per != mib/1000.0 {
-		t.Errorf("flat at 100: per %v, growth %v; want %v, nil", per, growth, mib/1000.0)
+	// Not a line: R² well below 1.
+	if _, _, r2 := idle(16*mib, 20*mib, 40*mib, 21*mib).cost(); r2 == nil || *r2 > 0.5 {
+		t.Errorf("zigzag R² = %v", r2)
 	}
 	// Memory given back: a negative cost is reported as measured.
-	if _, per, growth := idle(16*mib, 16*mib+mib, 16*mib-mib).cost(); *per >= 0 || *growth != -1 {
-		t.Errorf("shrinking: per %v, growth %v", *per, *growth)
+	if _, per, _ := idle(16*mib, 18*mib, 17*mib, 15*mib).cost(); per == nil || *per >= 0 {
+		t.Errorf("shrinking: per %v", per)
 	}
 	// A reading missing (the run failed half way): no figures.
 	short := idle(16*mib, 17*mib)
 	short.Circuits = short.Circuits[:2]
-	if rss, per, growth := short.cost(); rss != nil || per != nil || growth != nil {
-		t.Errorf("two readings gave %v %v %v", rss, per, growth)
+	if rss, per, r2 := short.cost(); rss != nil || per != nil || r2 != nil {
+		t.Errorf("two readings gave %v %v %v", rss, per, r2)
 	}
 }
 

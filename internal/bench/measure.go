@@ -11,7 +11,7 @@ func (r *runner) measure(ctx context.Context) {
 	// Idle circuits come before the downloads: the relays' heaps are still
 	// small, so the circuits' memory is not hidden in pages that a
 	// transfer left behind.
-	for _, phase := range []func(context.Context){r.latency, r.idleCircuits, r.downloads, r.cpuLinearity, r.hiddenService} {
+	for _, phase := range []func(context.Context){r.latency, r.idleCircuits, r.downloads, r.cryptoBound, r.cpuLinearity, r.hiddenService} {
 		if ctx.Err() != nil {
 			break // cut short: Run reports the timeout once
 		}
