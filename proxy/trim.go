@@ -2,9 +2,9 @@ package proxy
 
 // Giving memory back after a burst. A proxy that carried hundreds of
 // streams holds their buffers' pages long after they closed: the Go runtime
-// returns freed memory to the system only gradually. Once the proxy has been
-// idle for a whole maintenance interval after activity, it returns it at
-// once.
+// returns freed memory to the system only gradually. At the first
+// maintenance tick that finds no stream open after activity, the proxy
+// returns it at once.
 
 import (
 	"runtime/debug"
@@ -22,11 +22,16 @@ type memoryTrim struct {
 func (t *memoryTrim) streamOpened() { t.opened.Add(1) }
 
 // tick runs once per maintenance interval. active reports whether any
-// stream is open now. It returns true when it gave memory back.
+// stream is open now. It gives memory back when no stream is open and
+// there was activity since the last time it did, and reports whether it
+// did: at most one forced collection per interval, which costs little even
+// while short streams keep coming.
 func (t *memoryTrim) tick(active bool) bool {
-	cur := t.opened.Load()
-	if active || cur != t.seen {
+	if cur := t.opened.Load(); cur != t.seen {
 		t.seen = cur
+		t.needTrim = true
+	}
+	if active {
 		t.needTrim = true
 		return false
 	}

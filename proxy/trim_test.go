@@ -2,9 +2,8 @@ package proxy
 
 import "testing"
 
-// TestMemoryTrimAfterIdleInterval: memory is given back once, at the first
-// tick with no stream open and none asked for since the previous tick, and
-// only after activity.
+// TestMemoryTrimAfterIdleInterval: memory is given back at the first tick
+// that finds no stream open, once per stretch of activity.
 func TestMemoryTrimAfterIdleInterval(t *testing.T) {
 	var tr memoryTrim
 	steps := []struct {
@@ -15,10 +14,10 @@ func TestMemoryTrimAfterIdleInterval(t *testing.T) {
 		{0, false, false}, // never active: nothing to give back
 		{3, true, false},  // busy
 		{0, true, false},  // streams still open
-		{0, false, true},  // no stream open, none asked for since the last tick: trim
-		{0, false, false}, // trimmed already
-		{1, false, false}, // a stream opened and closed between ticks is activity
-		{0, false, true},
+		{0, false, true},  // none open now: trim
+		{0, false, false}, // trimmed already, nothing since
+		{1, false, true},  // a stream opened and closed between ticks
+		{0, false, false},
 	}
 	for i, st := range steps {
 		for range st.opened {
