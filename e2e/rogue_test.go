@@ -9,14 +9,13 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,10 +41,6 @@ const (
 	rogueBuildTimeout = "5s"
 	rogueNick         = "relay5"
 )
-
-// errRogueWrongBytes marks a download that completed with other bytes than the
-// server sent: the one outcome a malicious relay must never cause.
-var errRogueWrongBytes = errors.New("wrong bytes")
 
 var rogueBuild struct {
 	once sync.Once
@@ -167,25 +162,6 @@ type rogueDownload struct {
 	from, to int // the proxy's log lines written meanwhile
 }
 
-// rogueFetch fetches the blob and checks it: nil if it arrived byte for
-// byte, errRogueWrongBytes if it arrived whole but different, else why it failed.
-func rogueFetch(ctx context.Context, client *http.Client, blob *blobServer) error {
-	resp, err := get(ctx, client, blob.url("127.0.0.1"))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, resp.Body)
-	if err != nil {
-		return fmt.Errorf("read after %d bytes: %w", n, err)
-	}
-	if sum := h.Sum(nil); n != blob.size || string(sum) != string(blob.sum[:]) {
-		return fmt.Errorf("%w: %d bytes sha256 %x, want %d bytes sha256 %x", errRogueWrongBytes, n, sum, blob.size, blob.sum)
-	}
-	return nil
-}
-
 // rogueRun does rogueDownloads sequential downloads, each with a fresh
 // SOCKS username and so on a fresh circuit with a random path. About half
 // the paths go through the rogue relay; if none of them did, it goes on,
@@ -203,10 +179,10 @@ func rogueRun(t *testing.T, n *rogueNet, mode string) []rogueDownload {
 		d := rogueDownload{from: len(rogueLines(n.proxy.out))}
 		ctx, cancel := context.WithTimeout(t.Context(), rogueDownloadTimeout)
 		start := time.Now()
-		d.err = rogueFetch(ctx, client, blob)
+		d.err = blob.getChecked(ctx, client, "127.0.0.1")
 		d.took = time.Since(start)
 		cancel()
-		if errors.Is(d.err, errRogueWrongBytes) {
+		if errors.Is(d.err, errWrongBytes) {
 			t.Errorf("download %d: %v", i, d.err)
 		}
 		ds = append(ds, d)
@@ -307,15 +283,29 @@ func TestRogueRelay(t *testing.T) {
 		"drop":    {"out of sequence", "layer failed authentication"},
 		"reorder": {"out of sequence", "layer failed authentication"},
 	}
+	does := map[string]string{
+		"tamper":  "flips a bit in every 8th cell it forwards",
+		"replay":  "replays every 8th cell it forwards",
+		"drop":    "drops every 8th cell it forwards",
+		"reorder": "holds back every 8th cell it forwards",
+	}
 	for _, mode := range []string{"tamper", "replay", "drop", "reorder"} {
 		t.Run(mode, func(t *testing.T) {
+			rep := report(t, Row{
+				Scenario: "rogue relay: " + mode,
+				Done: fmt.Sprintf("%s, built with -tags onion_rogue, %s; %d or more downloads of %d MiB, each on a fresh circuit",
+					rogueNick, does[mode], rogueDownloads, rogueBlobSize>>20),
+				Expected: fmt.Sprintf("a circuit through it torn down with a logged reason within %v; the client rebuilds elsewhere; no wrong byte delivered",
+					rogueDetectWithin),
+			})
 			start := time.Now()
 			n := startRogueNet(t, mode)
 			t.Logf("network up in %v", time.Since(start).Round(time.Millisecond))
 			ds := rogueRun(t, n, mode)
 
 			proxyLines := rogueLines(n.proxy.out)
-			var ok, failed, hits int
+			var ok, failed, hits, wrong int
+			var failedIn []time.Duration
 			for i, d := range ds {
 				summary, rogue := rogueBuilds(proxyLines[d.from:d.to])
 				if rogue {
@@ -327,6 +317,10 @@ func TestRogueRelay(t *testing.T) {
 					continue
 				}
 				failed++
+				failedIn = append(failedIn, d.took.Round(time.Millisecond))
+				if errors.Is(d.err, errWrongBytes) {
+					wrong++
+				}
 				t.Logf("download %2d: FAILED in %v; builds %v: %v", i, d.took.Round(time.Millisecond), summary, d.err)
 				if d.took >= rogueDetectWithin {
 					t.Errorf("download %d took %v to fail; want under %v", i, d.took.Round(time.Millisecond), rogueDetectWithin)
@@ -336,6 +330,10 @@ func TestRogueRelay(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d downloads, %d involved %s, %d failed, %d ok", mode, len(ds), hits, rogueNick, failed, ok)
+			rep.Saw("%d downloads, %d on paths through %s: %d failed (in %s), %d byte-exact",
+				len(ds), hits, rogueNick, failed, durations(failedIn), ok)
+			rep.BytesLost = fmt.Sprintf("%d downloads with wrong bytes; %.0f MiB delivered, all right",
+				wrong, mib(int64(ok)*rogueBlobSize))
 			if failed == 0 {
 				t.Errorf("no download failed: the rogue relay (%s) was never noticed", mode)
 			}
@@ -351,28 +349,52 @@ func TestRogueRelay(t *testing.T) {
 				if len(lines) == 0 {
 					t.Errorf("downloads failed but no process logged a circuit teardown for %q", causes[mode])
 				}
+				reasons := map[string]bool{}
 				for _, l := range lines {
 					t.Logf("detected: %s", l)
+					reasons[rogueAttr(l, "err")] = true
 				}
+				var avoided []string
 				for _, l := range proxyLines {
 					if strings.Contains(l, "avoiding a relay") {
 						t.Logf("avoided: %s", l)
+						avoided = append(avoided, rogueAttr(l, "relay"))
 					}
 				}
+				rep.Saw("torn down for %s; relays avoided: %s",
+					strings.Join(slices.Sorted(maps.Keys(reasons)), ", "), strings.Join(avoided, ", "))
 			}
 			rogueAllRunning(t, n)
 		})
 	}
 }
 
+// durations shows the range of some durations: "8ms–116ms", or the one.
+func durations(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "—"
+	}
+	lo, hi := slices.Min(ds), slices.Max(ds)
+	if lo == hi {
+		return lo.String()
+	}
+	return fmt.Sprintf("%v–%v", lo, hi)
+}
+
 // TestRogueRelayForge: a relay that answers every CREATE with a forged
 // CREATED never joins a circuit: a build through it fails its handshake,
 // the proxy tries another path and avoids it, and every download succeeds.
 func TestRogueRelayForge(t *testing.T) {
+	rep := report(t, Row{
+		Scenario: "forged handshake",
+		Done: fmt.Sprintf("%s answers every CREATE with random bytes; %d or more downloads of %d MiB, each on a fresh circuit",
+			rogueNick, rogueDownloads, rogueBlobSize>>20),
+		Expected: "a build through it fails, another path is used; every download succeeds",
+	})
 	n := startRogueNet(t, "forge")
 	ds := rogueRun(t, n, "forge")
 	proxyLines := rogueLines(n.proxy.out)
-	hits := 0
+	hits, ok := 0, 0
 	for i, d := range ds {
 		summary, rogue := rogueBuilds(proxyLines[d.from:d.to])
 		if rogue {
@@ -381,8 +403,12 @@ func TestRogueRelayForge(t *testing.T) {
 		t.Logf("download %2d: %v in %v; builds %v", i, d.err, d.took.Round(time.Millisecond), summary)
 		if d.err != nil {
 			t.Errorf("download %d failed: %v", i, d.err)
+			continue
 		}
+		ok++
 	}
+	rep.BytesLost = fmt.Sprintf("%d of %d downloads failed; %.0f MiB delivered, all right",
+		len(ds)-ok, len(ds), mib(int64(ok)*rogueBlobSize))
 	var forged []string
 	for _, l := range proxyLines {
 		switch {
@@ -393,14 +419,19 @@ func TestRogueRelayForge(t *testing.T) {
 		}
 	}
 	t.Logf("forge: %d downloads, %d involved %s, %d builds failed at it", len(ds), hits, rogueNick, len(forged))
+	rep.Saw("%d downloads, %d byte-exact; %s through %s failed", len(ds), ok, plural(len(forged), "build"), rogueNick)
 	if len(forged) == 0 {
 		t.Logf("no path picked %s: its forged handshake went untested", rogueNick)
+		rep.Saw("no path picked %s: its forged handshake went untested", rogueNick)
 	}
 	for _, l := range forged {
 		t.Logf("detected: %s", l)
 		if !strings.Contains(l, "handshake failed") {
 			t.Errorf("the build failure at %s does not say the handshake failed: %s", rogueNick, l)
 		}
+	}
+	if len(forged) > 0 {
+		rep.Saw("the first: %s", rogueAttr(forged[0], "err"))
 	}
 	rogueAllRunning(t, n)
 }

@@ -19,6 +19,12 @@ import (
 // the ones that carry "level=".
 func TestNoSecretsInLogs(t *testing.T) {
 	const wrong = "wrong-Pa55word"
+	rep := report(t, Row{
+		Scenario:  "secrets in logs",
+		Done:      "a whole network at debug level; a login and a wrong password; search every log line",
+		Expected:  "no private key (base64, hex), verifier or password in any log line",
+		BytesLost: "—",
+	})
 	n := startHiddenUp(t, upOptions{env: []string{"ONION_LOG_LEVEL=debug"}})
 	client := hiddenHTTP(t, n.Socks, n.DemoUser, n.DemoPassword, false)
 	if _, err := fetch(t, client, "POST", n.url("/echo"), []byte("secret-free"), echoTimeout); err != nil {
@@ -44,15 +50,17 @@ func TestNoSecretsInLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	verifiers := 0
 	for _, line := range strings.Split(string(users), "\n") {
 		if f := strings.Fields(line); len(f) == 3 && !strings.HasPrefix(line, "#") {
 			secrets["verifier of "+f[0]] = f[2]
+			verifiers++
 		}
 	}
 
 	n.up.out.mu.Lock()
 	defer n.up.out.mu.Unlock()
-	logLines := 0
+	logLines, found := 0, map[string]bool{}
 	for _, line := range n.up.out.lines {
 		if !strings.Contains(line, "level=") {
 			continue
@@ -61,6 +69,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		for what, s := range secrets {
 			if strings.Contains(line, s) {
 				t.Errorf("%s appears in a log line: %s", what, line)
+				found[what] = true
 			}
 		}
 	}
@@ -68,6 +77,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatalf("only %d log lines: was the run really at debug level?", logLines)
 	}
 	t.Logf("checked %d log lines for %d secrets", logLines, len(secrets))
+	rep.Saw("%d log lines searched for %d secrets (the keys of the directory, the service and %d relays, as stored, hex and url-base64; %s; 2 passwords): %d found",
+		logLines, len(secrets), len(n.Relays), plural(verifiers, "verifier"), len(found))
 }
 
 // addKeyFile adds a key file's secret, as stored (base64) and as hex.

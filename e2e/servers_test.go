@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -55,6 +57,29 @@ func (b *blobServer) check(t *testing.T, what string, body io.Reader) {
 		t.Fatalf("%s: got %d bytes sha256 %x, want %d bytes sha256 %x", what, n, h.Sum(nil), b.size, b.sum)
 	}
 	t.Logf("%s: %d bytes, sha256 equal", what, n)
+}
+
+// errWrongBytes marks a download that completed with other bytes than the
+// server sent: the one outcome a failing or malicious relay must never cause.
+var errWrongBytes = errors.New("wrong bytes")
+
+// getChecked fetches the blob by host and checks it: nil if it arrived byte for
+// byte, errWrongBytes if it arrived whole but different, else why it failed.
+func (b *blobServer) getChecked(ctx context.Context, client *http.Client, host string) error {
+	resp, err := get(ctx, client, b.url(host))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	if err != nil {
+		return fmt.Errorf("read after %d bytes: %w", n, err)
+	}
+	if sum := h.Sum(nil); n != b.size || !bytes.Equal(sum, b.sum[:]) {
+		return fmt.Errorf("%w: %d bytes sha256 %x, want %d bytes sha256 %x", errWrongBytes, n, sum, b.size, b.sum)
+	}
+	return nil
 }
 
 // startTCPServer serves each connection with handle on 127.0.0.1:0 and

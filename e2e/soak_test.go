@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,7 +29,7 @@ const (
 	soakFor        = 60 * time.Second // new streams start until then
 	soakPayload    = 32 << 10         // bytes each stream echoes
 	soakStreamTime = 90 * time.Second // bound of one stream, connect to close
-	soakSettle     = 30 * time.Second // bound of the wait for descriptors to be released
+	soakSettle     = 45 * time.Second // bound of the wait for descriptors and memory to be released (the proxy gives memory back at its next 15 s tick)
 	soakFDMargin   = 20
 	soakMaxErrors  = 1000 // the soak stops early after this many failed streams
 	// soakRSSMargin is checked only without -race: the race detector's
@@ -47,6 +48,12 @@ func TestSoak(t *testing.T) {
 		t.Skip("the soak runs for a minute: skipped with -short unless ONION_SOAK=1")
 	}
 	needProcfs(t)
+	rep := report(t, Row{
+		Scenario: "soak",
+		Done: fmt.Sprintf("%d concurrent streams for %v, %d KiB echoed and checked each, %d SOCKS usernames",
+			soakStreams, soakFor, soakPayload>>10, soakUsers),
+		Expected: "zero errors; descriptors and RSS back near the start",
+	})
 	raiseFDLimit(t) // before up starts, so its children inherit it
 	_, info := startUp(t)
 	port := startTCPServer(t, echo)
@@ -66,6 +73,13 @@ func TestSoak(t *testing.T) {
 	t.Logf("soak: %d concurrent streams for %v over %d SOCKS usernames: %d streams completed, %d bytes verified both ways, %d errors, slowest stream %v\n%s",
 		soakStreams, soakFor, soakUsers, res.streams.Load(), res.bytes.Load(), res.errors.Load(),
 		time.Duration(res.slowest.Load()).Round(time.Millisecond), useTable(peak, before, after))
+	rep.Saw("%d streams, %.2f GB verified both ways, %d errors, the slowest stream %v",
+		res.streams.Load(), float64(res.bytes.Load())/1e9, res.errors.Load(), time.Duration(res.slowest.Load()).Round(time.Millisecond))
+	rep.Saw("%s", useSummary(peak, before, after))
+	rep.BytesLost = fmt.Sprintf("%d streams failed, %d of them with wrong bytes", res.errors.Load(), res.wrong.Load())
+	if res.errors.Load() == 0 {
+		rep.BytesLost = "0"
+	}
 	if n := res.errors.Load(); n > 0 {
 		t.Errorf("%d streams failed; the first: %s", n, strings.Join(res.firstErrs, "; "))
 	}
@@ -86,6 +100,7 @@ func TestSoak(t *testing.T) {
 // soakResult counts what the soak's streams did.
 type soakResult struct {
 	streams, bytes, errors atomic.Int64
+	wrong                  atomic.Int64 // streams echoed whole but with other bytes
 	slowest                atomic.Int64 // nanoseconds
 
 	mu        sync.Mutex
@@ -94,6 +109,9 @@ type soakResult struct {
 
 func (r *soakResult) fail(err error) {
 	r.errors.Add(1)
+	if errors.Is(err, errEchoDiffers) {
+		r.wrong.Add(1)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.firstErrs) < 10 {
@@ -166,10 +184,13 @@ func soakStream(ctx context.Context, d proxy.ContextDialer, addr string, sent, g
 		return fmt.Errorf("read back after %d bytes: %w", n, err)
 	}
 	if !bytes.Equal(got, sent) {
-		return fmt.Errorf("echo differs at byte %d", firstDiff(got, sent))
+		return fmt.Errorf("%w at byte %d", errEchoDiffers, firstDiff(got, sent))
 	}
 	return nil
 }
+
+// errEchoDiffers is an echo that came back whole but with other bytes.
+var errEchoDiffers = errors.New("echo differs")
 
 func firstDiff(a, b []byte) int {
 	i := 0
@@ -238,6 +259,23 @@ func useTable(peak *sampler, before, after []procUse) string {
 			p.name, p.pid, before[i].fds, after[i].fds, mib(before[i].rss), mib(p.max), mib(after[i].rss))
 	}
 	return b.String()
+}
+
+// useSummary is useTable in one line: the proxy's descriptors and RSS,
+// then the range of the relays'.
+func useSummary(peak *sampler, before, after []procUse) string {
+	peak.mu.Lock()
+	defer peak.mu.Unlock()
+	var fdsBefore, fdsAfter, rssBefore, rssMax, rssAfter []int64 // the relays', RSS in MiB
+	for i := 1; i < len(before); i++ {
+		fdsBefore, fdsAfter = append(fdsBefore, int64(before[i].fds)), append(fdsAfter, int64(after[i].fds))
+		rssBefore, rssAfter = append(rssBefore, wholeMiB(before[i].rss)), append(rssAfter, wholeMiB(after[i].rss))
+		rssMax = append(rssMax, wholeMiB(peak.procs[i].max))
+	}
+	return fmt.Sprintf("%s fds %d → %d, relays %s → %s; %s RSS %d → peak %d → %d MiB, relays %s → peak %s → %s MiB",
+		peak.procs[0].name, before[0].fds, after[0].fds, spread(fdsBefore), spread(fdsAfter),
+		peak.procs[0].name, wholeMiB(before[0].rss), wholeMiB(peak.procs[0].max), wholeMiB(after[0].rss),
+		spread(rssBefore), spread(rssMax), spread(rssAfter))
 }
 
 // raiseFDLimit lifts the soft limit on open files to the hard one: the

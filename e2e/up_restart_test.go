@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,14 +20,21 @@ import (
 // on its address with its key, the relays re-publish to it, and the network
 // keeps working throughout.
 func TestUpRestartsDirectory(t *testing.T) {
+	rep := report(t, Row{
+		Scenario: "directory dies under `onion up`",
+		Done:     "SIGKILL the directory process that `up` started",
+		Expected: "`up` brings it back on the same address with the same key; relays listed again; downloads work",
+	})
 	up, info := startUp(t)
 	infoPath := filepath.Join(filepath.Dir(info.DataDir), "info.json")
 	if err := syscall.Kill(info.DirectoryPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	killed := time.Now()
 	waitFor(t, 30*time.Second, "up to restart its directory", func() bool {
 		return up.out.contains("restarting the directory")
 	})
+	rep.Saw("`up` restarting it %v after the kill", time.Since(killed).Round(time.Millisecond))
 	key, err := onion.DecodeDirectoryKey(info.DirectoryKey)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +46,7 @@ func TestUpRestartsDirectory(t *testing.T) {
 		l, err := client.Relays(ctx)
 		return err == nil && len(l.Relays) == len(info.Relays)
 	})
+	rep.Saw("all %d relays listed again %v after the kill", len(info.Relays), time.Since(killed).Round(time.Millisecond))
 	var now upInfo
 	waitFor(t, 10*time.Second, "the info file to name the new directory pid", func() bool {
 		data, err := readFileQuiet(infoPath)
@@ -56,6 +65,8 @@ func TestUpRestartsDirectory(t *testing.T) {
 		t.Fatalf("status %s", resp.Status)
 	}
 	blob.check(t, "download after restart", resp.Body)
+	rep.Saw("new directory pid in the info file; %d MiB byte-exact through the network after it", blob.size>>20)
+	rep.BytesLost = fmt.Sprintf("0 of %d MiB", blob.size>>20)
 }
 
 func readFileQuiet(path string) ([]byte, error) { return os.ReadFile(path) }
