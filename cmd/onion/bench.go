@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -48,4 +50,27 @@ func runBench(c *cli.Context) error {
 	}
 	_, err := bench.Run(c.Context, cfg)
 	return err
+}
+
+// benchHopCommand runs one helper process of bench's baselines (a plain
+// SOCKS5 proxy or a TCP forwarder). Hidden: bench starts it itself.
+func benchHopCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "bench-hop",
+		Usage:  "(used by bench) one plain SOCKS5 proxy or TCP forwarder of a baseline, on a free loopback port",
+		Hidden: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "mode", Usage: "socks or forward", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "forward: where to; socks: send every CONNECT there instead (optional)"},
+		},
+		Action: func(c *cli.Context) error {
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			err := bench.ServeHop(ctx, c.String("mode"), c.String("to"), os.Stdout)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		},
+	}
 }

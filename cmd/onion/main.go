@@ -49,6 +49,7 @@ func newApp() *cli.App {
 			clientCommand(),
 			upCommand(),
 			benchCommand(),
+			benchHopCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -1,13 +1,17 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"onion/internal/launch"
 )
 
 // TestRoutes drives the destination through the direct and the plain SOCKS5
@@ -18,17 +22,16 @@ func TestRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	p, err := startPlainProxy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	plain := serveHop(t, HopSOCKS, "")
+	// The hop floor's chain: SOCKS5 to three forwarders to the HTTP port
+	// (a forwarder has one target, so the echo figure is not driven on it).
+	floorHTTP := serveHop(t, HopSOCKS, serveHop(t, HopForward, serveHop(t, HopForward, serveHop(t, HopForward, d.httpAddr()))))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 
 	const size = 1 << 20
 	want, _ := io.ReadAll(newBlob(size))
-	for name, rt := range map[string]route{"direct": {}, "plain": {socks: p.addr()}} {
+	for name, rt := range map[string]route{"direct": {}, "plain": {socks: plain}, "floor": {socks: floorHTTP}} {
 		c := rt.client("", "")
 		resp, err := c.Get(d.blobURL(size))
 		if err != nil {
@@ -51,6 +54,9 @@ func TestRoutes(t *testing.T) {
 		}
 		if secs, err := connectTime(ctx, rt.dialer("", ""), d.httpAddr()); err != nil || secs <= 0 {
 			t.Errorf("%s: connect = %v, %v", name, secs, err)
+		}
+		if name == "floor" {
+			continue // its chain ends at the HTTP port
 		}
 		if secs, err := echoTime(ctx, rt.dialer("", ""), d.echoAddr(), size, nil); err != nil || secs <= 0 {
 			t.Errorf("%s: echo = %v, %v", name, secs, err)
@@ -108,4 +114,31 @@ func TestRepeatBudget(t *testing.T) {
 	if !errors.Is(err, boom) || len(xs) != 1 || calls != 2 {
 		t.Errorf("repeat = %v, %v after %d calls; want 1 sample and boom from the second", xs, err, calls)
 	}
+}
+
+// serveHop runs ServeHop in this process until the test ends and returns
+// its address.
+func serveHop(t *testing.T, mode, target string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeHop(ctx, mode, target, w)
+		w.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("ServeHop %s: %v", mode, err)
+	}
+	go io.Copy(io.Discard, r)
+	fields, err := launch.ParseReady(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fields["addr"]
 }

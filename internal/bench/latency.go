@@ -51,6 +51,8 @@ func (r *runner) latency(ctx context.Context) {
 	xs, err = r.repeat(ctx, lat, func(ctx context.Context) (float64, error) { return ttfb(ctx, c, url) })
 	r.set(f, xs, err, getBase, true)
 
+	r.hopFloor(ctx, lat, get, f)
+
 	f = r.rep.add("ttfb_fresh", "TTFB tiny GET, fresh circuit", unitSeconds)
 	i = 0
 	lat.label = "onion: tiny GET on a fresh circuit"
@@ -67,4 +69,24 @@ func (r *runner) warmUp(ctx context.Context, rt route, user, pass string) error 
 		return ttfb(ctx, rt.client(user, pass), r.dest.tinyURL())
 	})
 	return err
+}
+
+// hopFloor measures the tiny GET through the hop floor (hop.go): as many
+// processes as the onion path, no cryptography, no protocol. Its figure
+// shows what this machine charges for the path alone; warm is the onion's
+// warm-circuit TTFB, which it is compared with.
+func (r *runner) hopFloor(ctx context.Context, lat reps, get func(route) sampler, warm *Figure) {
+	f := r.rep.add("ttfb_floor", "TTFB tiny GET, hop floor: go-socks5 + 3 forwarders, separate processes, no crypto", unitSeconds)
+	ratio := r.rep.add("ttfb_warm_of_floor", "TTFB tiny GET, warm circuit, over the hop floor's", unitRatio)
+	if len(r.floor) == 0 {
+		return
+	}
+	lat.label = "hop floor: tiny GET"
+	xs, err := r.repeat(ctx, lat, get(route{socks: r.floor[len(r.floor)-1].addr}))
+	f.setSamples(xs, true)
+	r.record(f, err)
+	if err == nil && f.Value != nil && warm.Value != nil {
+		ratio.setSamples([]float64{*warm.Value / *f.Value}, false)
+	}
+	r.rep.note("hop floor: a tiny GET through go-socks5 and three TCP forwarders, each a process of its own like the onion proxy and its three relays; it pays one trip through the path where a warm onion GET pays two (BEGIN to CONNECTED, then the request)")
 }

@@ -77,7 +77,7 @@ func (r *runner) baselines(ctx context.Context, rp reps, op func(route) sampler)
 	var err error
 	label := rp.label
 	rp.label = "plain SOCKS5: " + label
-	if b.plain, err = r.repeat(ctx, rp, op(route{socks: r.plain.addr()})); err != nil && !r.expired() {
+	if b.plain, err = r.repeat(ctx, rp, op(route{socks: r.plain.addr})); err != nil && !r.expired() {
 		r.failed(fmt.Errorf("%s: %w", rp.label, err))
 	}
 	rp.label = "direct: " + label

@@ -21,7 +21,8 @@ type runner struct {
 	id    string // in every SOCKS username, so that none was used before
 	net   *network
 	dest  *dest
-	plain *plainProxy
+	plain *hopProc   // go-socks5 in a process of its own
+	floor []*hopProc // the hop floor: go-socks5, then three forwarders (hop.go)
 	errs  []error
 	// expired reports whether the run's Timeout has passed: figures that
 	// fail after that were cut short, not broken.
@@ -82,8 +83,15 @@ func (r *runner) setUp(ctx context.Context) error {
 	if r.dest, err = startDest(); err != nil {
 		return fmt.Errorf("destination server: %w", err)
 	}
-	if r.plain, err = startPlainProxy(); err != nil {
+	exe, err := r.exe()
+	if err != nil {
+		return err
+	}
+	if r.plain, err = startHop(ctx, exe, HopSOCKS, ""); err != nil {
 		return fmt.Errorf("plain SOCKS5 proxy: %w", err)
+	}
+	if err := r.startFloor(ctx, exe); err != nil {
+		return fmt.Errorf("hop floor: %w", err)
 	}
 	if r.cfg.Socks != "" {
 		r.net, err = externalNetwork(r.cfg.Socks, r.cfg.InfoFile)
@@ -101,14 +109,44 @@ func (r *runner) setUp(ctx context.Context) error {
 }
 
 func (r *runner) startNetwork(ctx context.Context) (*network, error) {
-	exe := r.cfg.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("find the onion executable: %w", err)
-		}
+	exe, err := r.exe()
+	if err != nil {
+		return nil, err
 	}
 	return startNetwork(ctx, exe)
+}
+
+// exe is the onion executable that bench starts its processes from.
+func (r *runner) exe() (string, error) {
+	if r.cfg.Exe != "" {
+		return r.cfg.Exe, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the onion executable: %w", err)
+	}
+	return exe, nil
+}
+
+// startFloor starts the hop floor's chain from the destination back:
+// three forwarders, then a SOCKS5 proxy that sends every CONNECT to the
+// first of them.
+func (r *runner) startFloor(ctx context.Context, exe string) error {
+	next := r.dest.httpAddr()
+	for range 3 {
+		h, err := startHop(ctx, exe, HopForward, next)
+		if err != nil {
+			return err
+		}
+		r.floor = append(r.floor, h)
+		next = h.addr
+	}
+	h, err := startHop(ctx, exe, HopSOCKS, next)
+	if err != nil {
+		return err
+	}
+	r.floor = append(r.floor, h)
+	return nil
 }
 
 func (r *runner) describeSetup() {
@@ -131,8 +169,9 @@ func (r *runner) tearDown() error {
 		errs = append(errs, r.net.stop())
 		r.prog.end()
 	}
-	if r.plain != nil {
-		errs = append(errs, r.plain.Close())
+	errs = append(errs, r.plain.Close())
+	for _, h := range r.floor {
+		errs = append(errs, h.Close())
 	}
 	if r.dest != nil {
 		errs = append(errs, r.dest.Close())
