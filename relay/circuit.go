@@ -174,6 +174,7 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 		return
 	}
 	c.dead = true
+	c.r.circuits.Add(-1)
 	next, nextID := c.next, c.nextID
 	streams := c.streams
 	c.streams = map[uint16]*circuit.Stream{}

@@ -331,3 +331,28 @@ func TestSilentPeerLosesLink(t *testing.T) {
 		t.Errorf("link closed for %q, want the idle timeout", rec.Attrs["err"])
 	}
 }
+
+// TestRelayCircuitCap: past the relay-wide bound, CREATE gets
+// DESTROY(resource) on any link; a circuit that ends frees its place.
+func TestRelayCircuitCap(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	tr := startRelay(t, "r1", func(cfg *relay.Config) { cfg.MaxCircuits = 3 })
+	a, b := tr.link(), tr.link()
+	tr.create(a, 1)
+	tr.create(a, 2)
+	tr.create(b, 1)
+	for _, p := range []*oniontest.Peer{a, b} {
+		_, create, err := onion.NewClientHandshake(nil, tr.keys.ID(), tr.keys.OnionPub())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Send(onion.Cell{CircID: 9, Cmd: onion.CmdCreate, Payload: create})
+		p.ExpectDestroy(9, onion.DestroyResource)
+	}
+	tr.logs.Await(t, "refused CREATE", map[string]string{"err": "too many circuits on this relay"})
+
+	a.Send(onion.Cell{CircID: 2, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyRequested)}})
+	// The relay frees the place as it handles the DESTROY; a CREATE behind
+	// it on the same link is handled after it.
+	tr.create(a, 3)
+}

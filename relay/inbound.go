@@ -126,6 +126,17 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 		reject(onion.DestroyResource, errors.New("too many circuits on this link"))
 		return
 	}
+	if r.circuits.Add(1) > int64(r.cfg.MaxCircuits) {
+		r.circuits.Add(-1)
+		reject(onion.DestroyResource, errors.New("too many circuits on this relay"))
+		return
+	}
+	counted := true // until the circuit exists: then destroy uncounts it
+	defer func() {
+		if counted {
+			r.circuits.Add(-1)
+		}
+	}()
 	created, keys, err := onion.ServerHandshake(r.cfg.Rand, r.keys, cell.Payload)
 	if err != nil {
 		reason := onion.DestroyProtocol
@@ -142,6 +153,7 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 	in.mu.Lock()
 	in.circs[cell.CircID] = c
 	in.mu.Unlock()
+	counted = false
 	if err := in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdCreated, Payload: created}); err != nil {
 		c.destroy(onion.DestroyLinkClosed, sidePrev)
 		return

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onion/onion"
@@ -25,6 +26,9 @@ const (
 	MaxCircuitsPerLink     = 4096
 	MaxStreamsPerCircuit   = 1024
 	MaxInboundLinks        = 4096
+	// DefaultMaxCircuits bounds the circuits of a relay as a whole (~3 KiB
+	// each when idle): the per-link bound alone would allow 4096 links of 4096.
+	DefaultMaxCircuits = 65536
 )
 
 // Publisher is the part of the directory client a relay uses.
@@ -47,6 +51,7 @@ type Config struct {
 	ExtendTimeout   time.Duration // optional; DefaultExtendTimeout
 	ConnectTimeout  time.Duration // optional; DefaultConnectTimeout
 	IdleLinkTimeout time.Duration // optional; DefaultIdleLinkTimeout
+	MaxCircuits     int           // optional; DefaultMaxCircuits
 
 	// DialLink opens links to other relays; optional, net.Dialer.
 	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -71,6 +76,7 @@ type Relay struct {
 	out      map[string]*outEntry  // by address
 	meetings map[string]*relayCirc // service key -> its established circuit
 	closed   bool
+	circuits atomic.Int64 // live circuits, for cfg.MaxCircuits
 
 	wg sync.WaitGroup
 }
@@ -97,6 +103,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.IdleLinkTimeout <= 0 {
 		cfg.IdleLinkTimeout = DefaultIdleLinkTimeout
+	}
+	if cfg.MaxCircuits <= 0 {
+		cfg.MaxCircuits = DefaultMaxCircuits
 	}
 	if cfg.DialLink == nil {
 		cfg.DialLink = (&net.Dialer{}).DialContext
