@@ -16,10 +16,13 @@ func benchCommand() *cli.Command {
 		Name:  "bench",
 		Usage: "measure the network end to end: circuit builds, time to first byte, throughput, CPU and memory",
 		Description: "Starts its own network (as `onion up` on free loopback ports), a local HTTP server to\n" +
-			"download from, and a plain SOCKS5 proxy as a baseline, then prints a table of figures,\n" +
-			"each beside a direct download and the plain proxy. Everything it starts is stopped at the\n" +
-			"end. With --socks it measures a running proxy instead; give that up's --info-file too\n" +
-			"for CPU, memory and the hidden server.",
+			"download from, and baselines in processes of their own: a plain SOCKS5 proxy, and a hop floor\n" +
+			"(a SOCKS5 proxy and three TCP forwarders, as many processes as the onion path, no crypto).\n" +
+			"Then it prints a table of figures, each beside a direct download and the plain proxy: circuit\n" +
+			"builds, time to first byte, one and eight downloads, CPU per 100 MB, peak RSS, the crypto\n" +
+			"bound on one download (measured in this process), idle-circuit memory at the relays, and the\n" +
+			"hidden server. Everything it starts is stopped at the end. With --socks it measures a running\n" +
+			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
 			&cli.StringFlag{Name: "info-file", Usage: "with --socks: the --info-file `PATH` of its onion up (pids for CPU and memory, the hidden server)"},

@@ -144,3 +144,34 @@ func benchCBC(b *testing.B, enc, stdlib bool) {
 		}
 	}
 }
+
+// FuzzAgainstStdlib: any key, IV and whole blocks encrypt and decrypt as
+// crypto/cipher's CBC does.
+func FuzzAgainstStdlib(f *testing.F) {
+	f.Add(make([]byte, KeySize), make([]byte, BlockSize), make([]byte, 5*BlockSize))
+	f.Fuzz(func(t *testing.T, key, ivb, data []byte) {
+		if len(key) != KeySize || len(ivb) != BlockSize {
+			return
+		}
+		data = data[:len(data)/BlockSize*BlockSize]
+		var iv [BlockSize]byte
+		copy(iv[:], ivb)
+		c, err := New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		std, _ := aes.NewCipher(key)
+		want := make([]byte, len(data))
+		cipher.NewCBCEncrypter(std, iv[:]).CryptBlocks(want, data)
+		got := make([]byte, len(data))
+		c.Encrypt(&iv, got, data)
+		if !bytes.Equal(got, want) {
+			t.Fatal("Encrypt differs from crypto/cipher")
+		}
+		cipher.NewCBCDecrypter(std, iv[:]).CryptBlocks(want, data)
+		c.Decrypt(&iv, got, data)
+		if !bytes.Equal(got, want) {
+			t.Fatal("Decrypt differs from crypto/cipher")
+		}
+	})
+}
