@@ -87,12 +87,15 @@ func (c *relayCirc) forward(tok []byte) {
 		c.fail(onion.DestroyProtocol, err)
 		return
 	}
-	if err := c.handleMsg(m); err != nil {
+	if err := c.handleMsg(m, tok); err != nil {
 		c.fail(onion.DestroyProtocol, err)
 	}
 }
 
-func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
+// handleMsg acts on a message for this hop; its body lies in buf, the
+// cell's pooled buffer, which an exit stream may recycle once the data is
+// passed on.
+func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 	switch m.Cmd {
 	case onion.RelayExtend:
 		return c.extend(m)
@@ -122,7 +125,7 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg) error {
 		if s == nil {
 			return nil // closed here already; the client hears our END
 		}
-		if err := s.Deliver(m); err != nil {
+		if err := s.DeliverFrom(m, buf); err != nil {
 			return err
 		}
 		if m.Cmd == onion.RelayEnd && onion.EndReason(m.Body[0]) != onion.EndDone {

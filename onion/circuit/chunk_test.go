@@ -15,7 +15,7 @@ func TestAppendChunkBoundsMemory(t *testing.T) {
 	for i := range 40000 {
 		cell := make([]byte, 1000) // the buffer a 1-byte body arrived in
 		cell[0] = byte(i)
-		recv = appendChunk(recv, cell[:1])
+		recv = appendChunk(recv, cell[:1], nil)
 		want = append(want, byte(i))
 	}
 	held := 0
@@ -28,7 +28,7 @@ func TestAppendChunkBoundsMemory(t *testing.T) {
 
 	full := bytes.Repeat([]byte{7}, 16<<10)
 	cell := append(make([]byte, 0, 20<<10), full...)
-	recv = appendChunk(recv, cell)
+	recv = appendChunk(recv, cell, nil)
 	if last := recv[len(recv)-1]; last.owned || &last.b[0] != &cell[0] {
 		t.Fatal("a body that fills its buffer was copied")
 	}

@@ -24,7 +24,7 @@ func (c *Circuit) handleCell(cell onion.Cell) {
 			c.fail(err)
 			return
 		}
-		if err := c.handleMsg(hop, m); err != nil {
+		if err := c.handleMsg(hop, m, cell.Payload); err != nil {
 			c.fail(err)
 		}
 	case onion.CmdDestroy:
@@ -66,7 +66,9 @@ func (c *Circuit) peel(tok []byte) (int, onion.RelayMsg, error) {
 	return 0, onion.RelayMsg{}, fmt.Errorf("%w: cell has more layers than the circuit has hops", ErrProtocol)
 }
 
-func (c *Circuit) handleMsg(hop int, m onion.RelayMsg) error {
+// handleMsg acts on m, from hop; m's body lies in buf, the cell's pooled
+// buffer, which a stream may recycle once it has handed the data on.
+func (c *Circuit) handleMsg(hop int, m onion.RelayMsg, buf []byte) error {
 	last := len(*c.hops.Load()) - 1
 	switch m.Cmd {
 	case onion.RelayExtended, onion.RelayExtendFailed:
@@ -79,7 +81,7 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg) error {
 		if hop != last || m.Stream == 0 || c.e2e.Load() != nil {
 			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
 		}
-		return c.deliverStream(m)
+		return c.deliverStream(m, buf)
 	case onion.RelayMet, onion.RelayMeetFailed, onion.RelayEstablished:
 		if hop != last {
 			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)
@@ -98,14 +100,14 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg) error {
 	return fmt.Errorf("%w: unexpected %v from hop %d", ErrProtocol, m.Cmd, hop+1)
 }
 
-func (c *Circuit) deliverStream(m onion.RelayMsg) error {
+func (c *Circuit) deliverStream(m onion.RelayMsg, buf []byte) error {
 	c.mu.Lock()
 	s := c.streams[m.Stream]
 	c.mu.Unlock()
 	if s == nil {
 		return nil // the stream closed here first; the far end will hear our END
 	}
-	return s.Deliver(m)
+	return s.DeliverFrom(m, buf)
 }
 
 // deliverCtrl hands a build answer to the builder. An answer nobody asked

@@ -67,7 +67,7 @@ func (c *Circuit) handleE2E(m onion.RelayMsg) error {
 	if err != nil {
 		return err
 	}
-	return c.deliverStream(inner)
+	return c.deliverStream(inner, nil) // its cell buffer is left to the garbage collector
 }
 
 // openE2E opens one end-to-end token (in place: it is the body of a cell

@@ -172,7 +172,13 @@ func (s *Stream) waitCancelLocked(deadline time.Time, cancel <-chan struct{}) bo
 
 // Deliver hands the stream a message that arrived for it. It never blocks.
 // An error means the peer broke the protocol and the circuit must die.
-func (s *Stream) Deliver(m onion.RelayMsg) error {
+func (s *Stream) Deliver(m onion.RelayMsg) error { return s.DeliverFrom(m, nil) }
+
+// DeliverFrom is Deliver for a message whose body lies in buf, a pooled
+// cell buffer (onion.Recycle) that the caller gives up: the stream recycles
+// it once the application has read a DATA body, or at once if it copied the
+// body. Any other message leaves buf to the garbage collector.
+func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch m.Cmd {
@@ -190,7 +196,7 @@ func (s *Stream) Deliver(m onion.RelayMsg) error {
 		}
 		s.outstanding += len(m.Body)
 		if len(m.Body) > 0 && s.err == nil && !s.closed {
-			s.recv = appendChunk(s.recv, m.Body)
+			s.recv = appendChunk(s.recv, m.Body, buf)
 		}
 	case onion.RelaySendme:
 		n, err := onion.ParseUint32Body(m.Body)
@@ -305,6 +311,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 		c := copy(p[n:], s.recv[0].b)
 		n += c
 		if c == len(s.recv[0].b) {
+			onion.Recycle(s.recv[0].buf) // read: nothing refers to it now
 			s.recv[0] = chunk{}
 			s.recv = s.recv[1:]
 		} else {
@@ -479,24 +486,27 @@ func (s *Stream) SetWriteDeadline(t time.Time) error {
 // buffer of the stream's own.
 type chunk struct {
 	b     []byte
-	owned bool // b's array is ours: small bodies may be appended to it
+	buf   []byte // the pooled buffer b lies in, recycled once b is read; or nil
+	owned bool   // b's array is ours: small bodies may be appended to it
 }
 
 // coalesceLen is the size of the buffers small bodies are copied into.
 const coalesceLen = 16 << 10
 
-// appendChunk queues body. A body that would pin a cell buffer more than
-// twice its size (a peer sending one byte per cell, say) is copied into a
-// shared buffer instead, so the memory a stream holds stays near the bytes
-// its window allows however the peer cuts them up.
-func appendChunk(recv []chunk, body []byte) []chunk {
+// appendChunk queues body, which lies in buf (a pooled buffer, or nil). A
+// body that would pin a cell buffer more than twice its size (a peer
+// sending one byte per cell, say) is copied into a shared buffer instead,
+// and buf recycled at once, so the memory a stream holds stays near the
+// bytes its window allows however the peer cuts them up.
+func appendChunk(recv []chunk, body, buf []byte) []chunk {
 	if cap(body) <= 2*len(body) {
-		return append(recv, chunk{b: body})
+		return append(recv, chunk{b: body, buf: buf})
 	}
+	defer onion.Recycle(buf)
 	if n := len(recv); n > 0 && recv[n-1].owned && cap(recv[n-1].b)-len(recv[n-1].b) >= len(body) {
 		recv[n-1].b = append(recv[n-1].b, body...)
 		return recv
 	}
-	buf := make([]byte, 0, max(coalesceLen, len(body)))
-	return append(recv, chunk{b: append(buf, body...), owned: true})
+	b := make([]byte, 0, max(coalesceLen, len(body)))
+	return append(recv, chunk{b: append(b, body...), owned: true})
 }
