@@ -62,6 +62,11 @@ func socksOpen(t *testing.T, socks string, handshake func(net.Conn) (byte, error
 }
 
 func socksConnectOn(conn net.Conn, host string, port int) (byte, error) {
+	return socksGreetThen(conn, func() (byte, error) { return socksRequestOn(conn, host, port) })
+}
+
+// socksGreetThen offers no-auth, checks the choice, and runs request.
+func socksGreetThen(conn net.Conn, request func() (byte, error)) (byte, error) {
 	if _, err := conn.Write([]byte{socksVersion, 1, socksNoAuth}); err != nil {
 		return 0, err
 	}
@@ -72,12 +77,18 @@ func socksConnectOn(conn net.Conn, host string, port int) (byte, error) {
 	if method != [2]byte{socksVersion, socksNoAuth} {
 		return 0, fmt.Errorf("method reply %x", method)
 	}
-	return socksRequestOn(conn, host, port)
+	return request()
 }
 
 // socksRequestOn sends CONNECT host:port after the method (and any auth)
 // exchange and reads the reply, including its bound address.
 func socksRequestOn(conn net.Conn, host string, port int) (byte, error) {
+	return socksRequestEarly(conn, host, port, nil)
+}
+
+// socksRequestEarly is socksRequestOn for an optimistic client: early goes
+// in the same write as the request, before the reply.
+func socksRequestEarly(conn net.Conn, host string, port int, early []byte) (byte, error) {
 	req := []byte{socksVersion, socksConnect, 0}
 	if ip := net.ParseIP(host); ip.To4() != nil {
 		req = append(append(req, socksATypIPv4), ip.To4()...)
@@ -87,7 +98,7 @@ func socksRequestOn(conn net.Conn, host string, port int) (byte, error) {
 		req = append(append(req, socksATypFQDN, byte(len(host))), host...)
 	}
 	req = binary.BigEndian.AppendUint16(req, uint16(port))
-	if _, err := conn.Write(req); err != nil {
+	if _, err := conn.Write(append(req, early...)); err != nil {
 		return 0, err
 	}
 	var head [4]byte // version, reply, reserved, address type

@@ -125,3 +125,39 @@ func sendAndClose(t *testing.T, socks, send string) []byte {
 	// A reset after the answer is a close too.
 	return answer.Bytes()
 }
+
+// TestOptimisticData: a client that sends data right behind its CONNECT
+// request, before the reply (as Tor Browser does), gets it through: the
+// proxy sends it behind BEGIN and the exit passes it on once connected. A
+// destination that refuses still gets the SOCKS refusal, not a success.
+func TestOptimisticData(t *testing.T) {
+	_, info := startUp(t, "--relays", "3", "--exits", "1")
+	port := startTCPServer(t, echo)
+	early := []byte("sent before the reply\n")
+	conn, rep := socksOpen(t, info.Socks, func(c net.Conn) (byte, error) {
+		return socksGreetThen(c, func() (byte, error) { return socksRequestEarly(c, "127.0.0.1", port, early) })
+	})
+	if rep != socksSucceeded {
+		t.Fatalf("SOCKS reply %#x", rep)
+	}
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	got := make([]byte, len(early))
+	if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, early) {
+		t.Fatalf("echo of the early data: %q, %v", got, err)
+	}
+	// The stream goes on as any other.
+	if _, err := conn.Write([]byte("and after\n")); err != nil {
+		t.Fatal(err)
+	}
+	got = make([]byte, len("and after\n"))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != "and after\n" {
+		t.Fatalf("echo after: %q, %v", got, err)
+	}
+
+	_, rep = socksOpen(t, info.Socks, func(c net.Conn) (byte, error) {
+		return socksGreetThen(c, func() (byte, error) { return socksRequestEarly(c, "127.0.0.1", closedPort(t), early) })
+	})
+	if rep != 0x05 {
+		t.Fatalf("refused destination with early data: reply %#x, want 0x05", rep)
+	}
+}

@@ -40,6 +40,10 @@ type DialRequest struct {
 	// Isolation keeps the stream off circuits that other tags (and SOCKS
 	// streams, which have none) use. The proxy's own traffic sets it.
 	Isolation string
+	// Early is what the application sent behind its request before the
+	// reply (optimistic data): it goes out right behind BEGIN, and the exit
+	// passes it on once connected. Never for onion addresses.
+	Early []byte
 }
 
 // StreamDialer opens a stream through the network. The proxy's circuit

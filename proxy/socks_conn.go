@@ -10,6 +10,11 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"time"
+
+	socks5 "github.com/armon/go-socks5"
+
+	"onion/onion"
 )
 
 // socksCloseWriter is a conn that can half-close, like *net.TCPConn.
@@ -19,9 +24,16 @@ type socksCloseWriter interface{ CloseWrite() error }
 // greeting the session read (rewritten) and anything read past it, then
 // reads the conn; and it can put a reply code of our choosing into the next
 // reply go-socks5 writes.
+//
+// Until the CONNECT request has been read it hands go-socks5 no byte past
+// the SOCKS handshake, so that bytes an optimistic client sends right
+// behind its request (Tor's "optimistic data", as Tor Browser does) stay
+// here for the session to send behind BEGIN, instead of in go-socks5's
+// buffer until CONNECTED.
 type socksClientConn struct {
 	net.Conn
-	r io.Reader
+	br *bufio.Reader // the replayed prefix, then the conn
+	hs handshake     // the handshake go-socks5 is reading; owned by its goroutine
 	// reply is a socksReply + 1 to write into the next reply, 0 for none.
 	// Set by the session goroutine just before go-socks5 writes its reply
 	// on the same goroutine; atomic so the copy goroutines may read it.
@@ -34,11 +46,141 @@ type socksClientConn struct {
 // newSocksClientConn replays greeting, then what br buffered beyond it, then c.
 func newSocksClientConn(c net.Conn, greeting []byte, br *bufio.Reader) *socksClientConn {
 	rest, _ := br.Peek(br.Buffered()) // cannot fail: those bytes are buffered
-	prefix := append(greeting, rest...)
-	return &socksClientConn{Conn: c, r: io.MultiReader(bytes.NewReader(prefix), c)}
+	prefix := append(bytes.Clone(greeting), rest...)
+	return &socksClientConn{
+		Conn: c,
+		br:   bufio.NewReaderSize(io.MultiReader(bytes.NewReader(prefix), c), optimisticMax),
+		hs:   handshake{left: len(greeting), method: chosenMethod(greeting[greetingHeaderLen:])},
+	}
 }
 
-func (c *socksClientConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+func (c *socksClientConn) Read(b []byte) (int, error) {
+	if c.hs.done {
+		return c.br.Read(b)
+	}
+	if len(b) > c.hs.left {
+		b = b[:c.hs.left]
+	}
+	n, err := c.br.Read(b)
+	c.hs.consumed(b[:n])
+	return n, err
+}
+
+// optimisticMax bounds the optimistic data sent behind BEGIN: one cell.
+const optimisticMax = onion.MaxData
+
+// early returns what the client has sent beyond its CONNECT request and is
+// already here (buffered, or in the kernel: it does not wait), at most
+// optimisticMax bytes, and consumes it. Only once the request is read.
+func (c *socksClientConn) early() []byte {
+	if !c.hs.done {
+		return nil
+	}
+	if c.br.Buffered() == 0 {
+		// Whatever has arrived, without waiting for more.
+		c.Conn.SetReadDeadline(time.Now())
+		c.br.Peek(1) // a timeout here just means nothing has arrived
+		c.Conn.SetReadDeadline(time.Time{})
+	}
+	n := c.br.Buffered()
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	io.ReadFull(c.br, b) // buffered: cannot fail
+	return b
+}
+
+// handshake follows the bytes of a SOCKS5 handshake after the greeting
+// (RFC 1929 sub-negotiation if that method was chosen, then the request)
+// and says how many more belong to it.
+type handshake struct {
+	method byte   // the method go-socks5 will choose
+	seen   []byte // handshake bytes after the greeting, so far
+	left   int    // bytes of the current piece not yet read
+	inAuth bool   // greeting read; now in the sub-negotiation or request
+	done   bool   // the request is read, or the bytes are not SOCKS5 we follow
+}
+
+// consumed records b, read by go-socks5, and works out the next piece.
+func (h *handshake) consumed(b []byte) {
+	h.left -= len(b)
+	if h.inAuth {
+		h.seen = append(h.seen, b...)
+	}
+	if h.left > 0 {
+		return
+	}
+	if !h.inAuth {
+		h.inAuth = true // the greeting is read
+	}
+	need, ok := handshakeNeed(h.method, h.seen)
+	if !ok || need == 0 {
+		h.done = true // read through: go-socks5 judges what it gets
+		h.seen = nil
+		return
+	}
+	h.left = need
+}
+
+// handshakeNeed says how many more bytes, after seen, complete the next
+// piece of the handshake that follows the greeting (0 when the request is
+// complete), or !ok for a method or address type it does not follow.
+func handshakeNeed(method byte, seen []byte) (int, bool) {
+	i := 0
+	switch method {
+	case socks5.NoAuth:
+	case socks5.UserPassAuth:
+		// VER ULEN UNAME PLEN PASSWD
+		if len(seen) < 2 {
+			return 2 - len(seen), true
+		}
+		end := 2 + int(seen[1]) + 1
+		if len(seen) < end {
+			return end - len(seen), true
+		}
+		i = end + int(seen[end-1])
+		if len(seen) < i {
+			return i - len(seen), true
+		}
+	default:
+		return 0, false
+	}
+	// VER CMD RSV ATYP DST.ADDR DST.PORT
+	if len(seen) < i+4 {
+		return i + 4 - len(seen), true
+	}
+	var addr int
+	switch seen[i+3] {
+	case 1:
+		addr = 4
+	case 4:
+		addr = 16
+	case 3:
+		if len(seen) < i+5 {
+			return i + 5 - len(seen), true
+		}
+		addr = 1 + int(seen[i+4])
+	default:
+		return 0, false
+	}
+	end := i + 4 + addr + 2
+	if len(seen) < end {
+		return end - len(seen), true
+	}
+	return 0, true
+}
+
+// chosenMethod is the method go-socks5 picks from a greeting's methods: the
+// first it supports (after preferUserPass, username/password if offered).
+func chosenMethod(methods []byte) byte {
+	for _, m := range methods {
+		if m == socks5.NoAuth || m == socks5.UserPassAuth {
+			return m
+		}
+	}
+	return 0xff
+}
 
 // setReply makes the next reply carry code instead of go-socks5's choice.
 func (c *socksClientConn) setReply(code socksReply) { c.reply.Store(uint32(code) + 1) }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -43,12 +44,12 @@ func TestSOCKSCurl(t *testing.T) {
 		t.Errorf("curl got %q, want %q", out, want)
 	}
 	want := DialRequest{Host: "no-such-host.invalid", Port: 80, Username: "alice", Password: "s3cret"}
-	if got := d.last(t); got != want {
+	if got := d.last(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 
 	run("-x", "socks5h://"+ts.addr, "http://site.test:8080/")
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 8080}); got != want {
+	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 8080}); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestSOCKSHostnameNotResolved(t *testing.T) {
 	socksEcho(t, c, "hello")
 
 	want := DialRequest{Host: "no-such-host.invalid", Port: 8080}
-	if got := d.last(t); got != want {
+	if got := d.last(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 	if n := lookups.Load(); n != 0 {
@@ -66,7 +67,7 @@ func TestSOCKSIPLiterals(t *testing.T) {
 			t.Fatalf("%s: %v", tc.target, err)
 		}
 		socksEcho(t, c, "x")
-		if got := d.last(t); got != tc.want {
+		if got := d.last(t); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: DialRequest = %+v, want %+v", tc.target, got, tc.want)
 		}
 	}
@@ -166,7 +167,7 @@ func TestSOCKSUserPassChosen(t *testing.T) {
 	}
 	socksEcho(t, c, "ping")
 	want := DialRequest{Host: "site.test", Port: 443, Username: "alice", Password: "s3cret"}
-	if got := d.last(t); got != want {
+	if got := d.last(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 
@@ -177,7 +178,7 @@ func TestSOCKSUserPassChosen(t *testing.T) {
 	}
 	socksEcho(t, xc, "pong")
 	want = DialRequest{Host: "other.test", Port: 80, Username: "bob", Password: "pw"}
-	if got := d.last(t); got != want {
+	if got := d.last(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("x/net client: DialRequest = %+v, want %+v", got, want)
 	}
 }
@@ -190,7 +191,7 @@ func TestSOCKSNoAuth(t *testing.T) {
 		t.Fatalf("reply 0x%02x", rep)
 	}
 	socksEcho(t, c, "hi")
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 80}); got != want {
+	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 80}); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 
@@ -201,9 +202,10 @@ func TestSOCKSNoAuth(t *testing.T) {
 	}
 }
 
-// TestSOCKSPipelined: a client that sends greeting, auth and request in one
-// write (optimistic data) is served: bytes read past the greeting are
-// replayed to go-socks5.
+// TestSOCKSPipelined: a client that sends greeting, auth, request and data
+// in one write (optimistic data) is served: bytes read past the greeting
+// are replayed to go-socks5, and the data behind the request reaches the
+// dialer as Early, to go out behind BEGIN.
 func TestSOCKSPipelined(t *testing.T) {
 	d := socksEchoDialer(t)
 	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
@@ -223,7 +225,7 @@ func TestSOCKSPipelined(t *testing.T) {
 	if got := string(socksRead(t, c, 5)); got != "early" {
 		t.Fatalf("echo %q", got)
 	}
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 7, Username: "u", Password: "p"}); got != want {
+	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 7, Username: "u", Password: "p", Early: []byte("early")}); !reflect.DeepEqual(got, want) {
 		t.Errorf("DialRequest = %+v, want %+v", got, want)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	socks5 "github.com/armon/go-socks5"
+
+	"onion/onion"
 )
 
 // sniffBufSize is enough for the longest SOCKS5 greeting (2+255 bytes) and
@@ -181,6 +183,9 @@ func (ss *socksSession) dial(ctx context.Context, _, _ string) (net.Conn, error)
 	ss.raw.SetDeadline(time.Time{})
 	dest := net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))
 	ss.log.Debug("SOCKS CONNECT", "dest", dest)
+	if !onion.IsOnionHost(req.Host) { // a hidden service asks for a login first
+		req.Early = ss.client.early()
+	}
 
 	// go-socks5's ctx is rooted at context.Background; ours ends with Close.
 	dctx, cancel := context.WithTimeout(ss.ctx, ss.srv.connectTimeout())

@@ -121,9 +121,13 @@ func startSOCKSEcho(t *testing.T) string {
 // CloseWrite works.
 func socksEchoDialer(t *testing.T) *socksFakeDialer {
 	addr := startSOCKSEcho(t)
-	return &socksFakeDialer{open: func(ctx context.Context, _ DialRequest) (net.Conn, error) {
+	return &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil && len(req.Early) > 0 { // a StreamDialer sends the optimistic data
+			_, err = c.Write(req.Early)
+		}
+		return c, err
 	}}
 }
 

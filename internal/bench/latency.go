@@ -3,7 +3,10 @@ package bench
 // Latency figures: opening streams and circuits, and the time to the first
 // byte of a tiny GET.
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // latency measures SOCKS CONNECT on a warm circuit, circuit builds, and
 // tiny GETs on warm and fresh circuits, with their baselines.
@@ -52,6 +55,7 @@ func (r *runner) latency(ctx context.Context) {
 	r.set(f, xs, err, getBase, true)
 
 	r.hopFloor(ctx, lat, get, f)
+	r.optimistic(ctx, lat, warm)
 
 	f = r.rep.add("ttfb_fresh", "TTFB tiny GET, fresh circuit", unitSeconds)
 	i = 0
@@ -89,4 +93,30 @@ func (r *runner) hopFloor(ctx context.Context, lat reps, get func(route) sampler
 		ratio.setSamples([]float64{*warm.Value / *f.Value}, false)
 	}
 	r.rep.note("hop floor: a tiny GET through go-socks5 and three TCP forwarders, each a process of its own like the onion proxy and its three relays; it pays one trip through the path where a warm onion GET pays two (BEGIN to CONNECTED, then the request)")
+}
+
+// optimistic measures the warm tiny GET for an optimistic client (one that
+// sends its request behind CONNECT without waiting for the reply, as Tor
+// Browser does), through the onion proxy and the plain one, and the direct
+// GET as before.
+func (r *runner) optimistic(ctx context.Context, lat reps, warm string) {
+	f := r.rep.add("ttfb_warm_optimistic", "TTFB tiny GET, warm circuit, optimistic client (request sent behind CONNECT)", unitSeconds)
+	addr := r.dest.httpAddr()
+	op := func(socks, user string) sampler {
+		return func(ctx context.Context) (float64, error) { return ttfbOptimistic(ctx, socks, user, addr, "/tiny") }
+	}
+	lat.label = "plain SOCKS5: tiny GET, optimistic client"
+	plain, err := r.repeat(ctx, lat, op(r.plain.addr, ""))
+	if err != nil && !r.expired() {
+		r.failed(fmt.Errorf("%s: %w", lat.label, err))
+	}
+	lat.label = "direct: tiny GET"
+	c := route{}.client("", "")
+	direct, err := r.repeat(ctx, lat, func(ctx context.Context) (float64, error) { return ttfb(ctx, c, r.dest.tinyURL()) })
+	if err != nil && !r.expired() {
+		r.failed(fmt.Errorf("%s: %w", lat.label, err))
+	}
+	lat.label = "onion: tiny GET on a warm circuit, optimistic client"
+	xs, err := r.repeat(ctx, lat, op(r.net.socks, warm))
+	r.set(f, xs, err, baseline{plain: plain, direct: direct}, true)
 }
