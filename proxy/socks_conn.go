@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
-	"time"
 
 	socks5 "github.com/armon/go-socks5"
 
@@ -69,21 +68,14 @@ func (c *socksClientConn) Read(b []byte) (int, error) {
 // optimisticMax bounds the optimistic data sent behind BEGIN: one cell.
 const optimisticMax = onion.MaxData
 
-// early returns what the client has sent beyond its CONNECT request and is
-// already here (buffered, or in the kernel: it does not wait), at most
-// optimisticMax bytes, and consumes it. Only once the request is read.
+// early returns what the client sent beyond its CONNECT request that
+// arrived with it (read into the buffer together with the request's last
+// bytes), at most optimisticMax bytes, and consumes it. It never waits:
+// bytes still on their way go through go-socks5 after the reply, as for
+// any client. Only once the request is read.
 func (c *socksClientConn) early() []byte {
-	if !c.hs.done {
-		return nil
-	}
-	if c.br.Buffered() == 0 {
-		// Whatever has arrived, without waiting for more.
-		c.Conn.SetReadDeadline(time.Now())
-		c.br.Peek(1) // a timeout here just means nothing has arrived
-		c.Conn.SetReadDeadline(time.Time{})
-	}
 	n := c.br.Buffered()
-	if n == 0 {
+	if !c.hs.done || n == 0 {
 		return nil
 	}
 	b := make([]byte, n)
