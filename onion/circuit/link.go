@@ -186,22 +186,31 @@ func (l *Link) Send(c onion.Cell) error {
 	l.mu.Unlock()
 
 	err := l.write(batch)
-	l.mu.Lock()
-	l.spare = batch[:0]
-	more := len(l.pending) > 0 && err == nil
-	l.writing = more // still owned: the writer goroutine carries on
-	l.mu.Unlock()
-	if err != nil {
-		l.closeWith(fmt.Errorf("write: %w", err))
-		return l.Err()
-	}
-	if more {
-		select {
+	if l.finish(batch, err) {
+		select { // still owned: the writer goroutine carries on
 		case l.kick <- struct{}{}:
 		default:
 		}
 	}
+	if err != nil {
+		return l.Err()
+	}
 	return nil
+}
+
+// finish ends the write of batch: it keeps batch's array for reuse, closes
+// the link if err, and reports whether more cells queued meanwhile, in which
+// case the caller still owns writing; otherwise writing is handed back.
+func (l *Link) finish(batch []onion.Cell, err error) (more bool) {
+	l.mu.Lock()
+	l.spare = batch[:0]
+	more = err == nil && l.err == nil && len(l.pending) > 0
+	l.writing = more
+	l.mu.Unlock()
+	if err != nil {
+		l.closeWith(fmt.Errorf("write: %w", err))
+	}
+	return more
 }
 
 // takeLocked returns the queued cells and empties the queue. l.mu is held.
@@ -216,6 +225,9 @@ func (l *Link) takeLocked() []onion.Cell {
 // write puts batch on the wire in one vectored write (writev on TCP) and
 // drops its references to the payloads.
 func (l *Link) write(batch []onion.Cell) error {
+	if len(batch) == 0 {
+		return nil // the link closed and dropped the queue
+	}
 	hdrs := make([]byte, onion.CellHeaderLen*len(batch))
 	bufs := make(net.Buffers, 0, 2*len(batch))
 	for i, c := range batch {
@@ -276,27 +288,11 @@ func (l *Link) writer() {
 		case <-l.done:
 			return
 		}
-		for {
+		for more := true; more; {
 			l.mu.Lock()
-			if l.err != nil {
-				l.mu.Unlock()
-				break
-			}
-			if len(l.pending) == 0 {
-				l.writing = false
-				l.mu.Unlock()
-				break
-			}
 			batch := l.takeLocked()
 			l.mu.Unlock()
-			err := l.write(batch)
-			l.mu.Lock()
-			l.spare = batch[:0]
-			l.mu.Unlock()
-			if err != nil {
-				l.closeWith(fmt.Errorf("write: %w", err))
-				return
-			}
+			more = l.finish(batch, l.write(batch))
 		}
 	}
 }
