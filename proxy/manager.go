@@ -185,28 +185,6 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// openStream sends BEGIN and, right behind it, early (optimistic data), and
-// waits for CONNECTED. A retry on a fresh circuit sends early again: as in
-// Tor, data sent before CONNECTED is resent when the circuit failed first.
-func openStream(ctx context.Context, c *circuit.Circuit, target string, early []byte) (*circuit.Stream, error) {
-	if len(early) == 0 {
-		return c.OpenStream(ctx, target)
-	}
-	s, err := c.Begin(target)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.Write(early)
-	if err == nil {
-		err = s.WaitConnected(ctx)
-	}
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
 // DialStream opens a stream to req's host and port through a circuit chosen
 // by req's isolation key.
 func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, error) {
@@ -222,7 +200,9 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 		if err != nil {
 			return nil, err
 		}
-		s, err := openStream(ctx, ce.c, target, req.Early)
+		// A retry on a fresh circuit sends req.Early again: as in Tor, data
+		// sent before CONNECTED is resent when the circuit failed first.
+		s, err := ce.c.OpenStreamEarly(ctx, target, req.Early)
 		if err == nil {
 			return s, nil
 		}

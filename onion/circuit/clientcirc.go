@@ -241,11 +241,24 @@ func (e exitSender) SendMsg(m onion.RelayMsg) error {
 // the service) to connect to target (host:port; the host is sent
 // unresolved) and waits for CONNECTED. An END answer is a *StreamError.
 func (c *Circuit) OpenStream(ctx context.Context, target string) (*Stream, error) {
+	return c.OpenStreamEarly(ctx, target, nil)
+}
+
+// OpenStreamEarly is OpenStream that sends early right behind BEGIN, before
+// CONNECTED (optimistic data, PROTOCOL.md §5.2); the exit passes it on once
+// connected.
+func (c *Circuit) OpenStreamEarly(ctx context.Context, target string, early []byte) (*Stream, error) {
 	s, err := c.Begin(target)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.WaitConnected(ctx); err != nil {
+	if len(early) > 0 {
+		_, err = s.Write(early)
+	}
+	if err == nil {
+		err = s.WaitConnected(ctx)
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
