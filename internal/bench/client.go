@@ -81,14 +81,23 @@ func ttfb(ctx context.Context, c *http.Client, url string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	if err := drainOK(resp, url); err != nil {
 		return 0, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
 	return first.Sub(start).Seconds(), nil
+}
+
+// drainOK reads resp's body to its end, closes it, and fails unless the
+// status was 200; what names the request in the error.
+func drainOK(resp *http.Response, what string) error {
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", what, resp.Status)
+	}
+	return nil
 }
 
 var errShort = errors.New("bench: short transfer")

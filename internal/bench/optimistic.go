@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -87,12 +86,8 @@ func ttfbOptimistic(ctx context.Context, socks, user, addr, path string) (float6
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	if err := drainOK(resp, path); err != nil {
 		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, errors.New("GET " + path + ": " + resp.Status)
 	}
 	return first.Seconds(), nil
 }
