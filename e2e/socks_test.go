@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"golang.org/x/net/proxy"
 )
 
 // SOCKS5 (RFC 1928) bytes used by the raw client below. The Go client in
@@ -136,17 +134,7 @@ func socksRequestEarly(conn net.Conn, host string, port int, early []byte) (byte
 // SOCKS5 proxy at socks, with host names sent to the proxy unresolved.
 func socksHTTP(t *testing.T, socks string, keepAlive bool) *http.Client {
 	t.Helper()
-	d, err := proxy.SOCKS5("tcp", socks, nil, proxy.Direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &http.Transport{
-		DialContext:        d.(proxy.ContextDialer).DialContext,
-		DisableCompression: true,
-		DisableKeepAlives:  !keepAlive,
-	}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
+	return hiddenHTTP(t, socks, "", "", keepAlive) // no credentials: no SOCKS auth
 }
 
 // get fetches url with client, bounded by timeout, and checks the status.
