@@ -87,25 +87,23 @@ func (c *socksClientConn) early() []byte {
 // (RFC 1929 sub-negotiation if that method was chosen, then the request)
 // and says how many more belong to it.
 type handshake struct {
-	method byte   // the method go-socks5 will choose
-	seen   []byte // handshake bytes after the greeting, so far
-	left   int    // bytes of the current piece not yet read
-	inAuth bool   // greeting read; now in the sub-negotiation or request
-	done   bool   // the request is read, or the bytes are not SOCKS5 we follow
+	method  byte   // the method go-socks5 will choose
+	seen    []byte // handshake bytes after the greeting, so far
+	left    int    // bytes of the current piece not yet read
+	greeted bool   // the greeting is read: now the sub-negotiation or request
+	done    bool   // the request is read, or the bytes are not SOCKS5 we follow
 }
 
 // consumed records b, read by go-socks5, and works out the next piece.
 func (h *handshake) consumed(b []byte) {
 	h.left -= len(b)
-	if h.inAuth {
+	if h.greeted {
 		h.seen = append(h.seen, b...)
 	}
 	if h.left > 0 {
 		return
 	}
-	if !h.inAuth {
-		h.inAuth = true // the greeting is read
-	}
+	h.greeted = true
 	need, ok := handshakeNeed(h.method, h.seen)
 	if !ok || need == 0 {
 		h.done = true // read through: go-socks5 judges what it gets
