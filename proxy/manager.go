@@ -49,6 +49,10 @@ type Config struct {
 	// OpenURL is called with each URL a hidden service sends (already
 	// received; the callee validates and decides). Nil ignores them.
 	OpenURL func(url string)
+	// WaitConnected answers every CONNECT only once the exit has
+	// connected. By default a CONNECT to a destination that its circuit
+	// reached before is answered at once (early.go).
+	WaitConnected bool
 	// Services looks up onion addresses. Nil uses Directory if it can. Give
 	// one that reaches the directory through the network (see TunnelHTTP),
 	// so the directory cannot tie this machine to the addresses it asks for.
@@ -81,6 +85,9 @@ type circEntry struct {
 	path []onion.RelayDescriptor
 	born time.Time
 	key  string
+
+	mu      sync.Mutex
+	reached map[string]struct{} // targets that answered CONNECTED here (early.go)
 }
 
 type buildCall struct {
@@ -194,6 +201,14 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 	}
 	target := net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))
 	key := isolationKey(req)
+	if deadline, ok := ctx.Deadline(); ok && !m.cfg.WaitConnected {
+		if ce := m.warm(key); ce != nil && ce.hasReached(target) {
+			if c, err := m.dialEarly(deadline, ce, key, target, req.Early); err == nil {
+				return c, nil
+			}
+			// BEGIN could not be sent (the circuit is closing): wait as usual.
+		}
+	}
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
 		ce, err := m.circuitFor(ctx, key)
@@ -204,6 +219,7 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 		// sent before CONNECTED is resent when the circuit failed first.
 		s, err := ce.c.OpenStreamEarly(ctx, target, req.Early)
 		if err == nil {
+			ce.markReached(target)
 			return s, nil
 		}
 		var se *circuit.StreamError
@@ -401,6 +417,22 @@ func (m *Manager) dialLink(ctx context.Context, addr string) (*circuit.ClientLin
 		return nil, fmt.Errorf("link handshake: %w", err)
 	}
 	return cl, nil
+}
+
+// goTracked runs f in a goroutine that Close waits for, unless the
+// manager is closed (then it returns false and f does not run).
+func (m *Manager) goTracked(f func()) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+	return true
 }
 
 func isDone(ch <-chan struct{}) bool {

@@ -33,6 +33,7 @@ func proxyCommand() *cli.Command {
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: proxy.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
 			&cli.DurationFlag{Name: "build-timeout", Value: proxy.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
 			&cli.DurationFlag{Name: "refresh-interval", Value: proxy.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
+			&cli.BoolFlag{Name: "wait-connected", Usage: "answer every SOCKS CONNECT only once the exit has connected; by default a destination this circuit reached before is answered at once, which saves a trip through the circuit but, if the exit then fails, resets the connection instead of giving a SOCKS error code", EnvVars: []string{"ONION_WAIT_CONNECTED"}},
 			&cli.StringFlag{Name: "user", Usage: "user name for hidden services that ask for a login (a SOCKS5 username overrides it)", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
@@ -77,6 +78,7 @@ func runProxy(c *cli.Context) error {
 		Logger:          logger,
 		Passwords:       passwords,
 		OpenURL:         opener.Handle,
+		WaitConnected:   c.Bool("wait-connected"),
 	})
 	// Descriptor lookups go through the network: the directory must not
 	// learn which onion addresses this machine asks for.

@@ -23,6 +23,7 @@ type runner struct {
 	dest  *dest
 	plain *hopProc   // go-socks5 in a process of its own
 	floor []*hopProc // the hop floor: go-socks5, then three forwarders (hop.go)
+	wait  *hopProc   // a second onion proxy with --wait-connected (waitproxy.go); nil for --socks
 	errs  []error
 	// expired reports whether the run's Timeout has passed: figures that
 	// fail after that were cut short, not broken.
@@ -104,6 +105,11 @@ func (r *runner) setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.net.up != nil {
+		if r.wait, err = startWaitProxy(ctx, exe, r.net.info); err != nil {
+			return fmt.Errorf("second proxy: %w", err)
+		}
+	}
 	r.describeSetup()
 	return nil
 }
@@ -163,7 +169,7 @@ func (r *runner) describeSetup() {
 
 // tearDown stops what setUp started, the network first.
 func (r *runner) tearDown() error {
-	var errs []error
+	errs := []error{r.wait.Close()} // a client of the network: before it
 	if r.net != nil {
 		r.prog.begin("stopping the network", 0, false)
 		errs = append(errs, r.net.stop())

@@ -18,19 +18,22 @@ import (
 func echoServer(t *testing.T) string {
 	ln := listen(t)
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
+	go serveEcho(ln)
 	return ln.Addr().String()
+}
+
+// serveEcho echoes on every connection ln accepts until ln is closed.
+func serveEcho(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			io.Copy(c, c)
+		}()
+	}
 }
 
 func TestStreamThroughThreeHops(t *testing.T) {

@@ -1,0 +1,224 @@
+package testnet
+
+// Early SOCKS replies (proxy/early.go, PROTOCOL.md §5.2): a destination
+// that the circuit reached before gets its stream back at once, and the
+// bytes written before CONNECTED are delivered, resent on a fresh circuit
+// if the first one dies, or the stream fails with the exit's reason.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	xproxy "golang.org/x/net/proxy"
+
+	"onion/onion"
+	"onion/onion/oniontest"
+	"onion/proxy"
+	"onion/relay"
+)
+
+// exitGate is the exits' dialler: it can make the next exit connect wait
+// until the test releases it.
+type exitGate struct {
+	mu   sync.Mutex
+	hold chan struct{} // the next dial waits until it is closed
+	held chan struct{} // closed when that dial has begun to wait
+}
+
+func (g *exitGate) install(_ int, cfg *relay.Config) { cfg.DialExit = g.dial }
+
+func (g *exitGate) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	g.mu.Lock()
+	hold, held := g.hold, g.held
+	g.hold, g.held = nil, nil
+	g.mu.Unlock()
+	if hold != nil {
+		close(held)
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// holdNext makes the next exit connect wait. held is closed once it waits;
+// release lets it go (and runs at cleanup if the test did not call it).
+func (g *exitGate) holdNext(t *testing.T) (held <-chan struct{}, release func()) {
+	hold, h := make(chan struct{}), make(chan struct{})
+	g.mu.Lock()
+	g.hold, g.held = hold, h
+	g.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	return h, release
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(promptly):
+		t.Fatalf("no %s after %v", what, promptly)
+	}
+}
+
+// TestEarlyReplyBeforeExitConnects: the second stream to a destination is
+// handed back while the exit's connect is still held, so DialStream did
+// not wait for CONNECTED; what was written meanwhile arrives once it
+// connects.
+func TestEarlyReplyBeforeExitConnects(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	g := &exitGate{}
+	n := Start(t, Options{Relay: g.install})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close() // the circuit has reached it
+
+	held, release := g.holdNext(t)
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatalf("DialStream with the exit's connect held: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("written before CONNECTED")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, held, "held exit connect")
+	release()
+	got := make([]byte, len("written before CONNECTED"))
+	conn.SetReadDeadline(time.Now().Add(promptly))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != "written before CONNECTED" {
+		t.Fatalf("echo = %q, %v", got, err)
+	}
+	roundTrip(t, conn, "and after")
+}
+
+// TestEarlyReplyResentOnFreshCircuit: the circuit dies after the early
+// reply and before CONNECTED; the stream opens again on a fresh circuit
+// and the bytes written before are sent there.
+func TestEarlyReplyResentOnFreshCircuit(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	g := &exitGate{}
+	n := Start(t, Options{Relay: g.install})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close()
+	old := onlyCircuit(t, n)
+
+	held, _ := g.holdNext(t) // released at cleanup: that circuit is gone by then
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatalf("DialStream: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("sent twice")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, held, "held exit connect")
+	for _, rp := range n.Relays {
+		if rp.Addr == old.Path[1].Address {
+			rp.Stop() // the middle relay: the circuit dies, the exit lives on
+		}
+	}
+	got := make([]byte, len("sent twice"))
+	conn.SetReadDeadline(time.Now().Add(promptly))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != "sent twice" {
+		t.Fatalf("echo after the circuit died = %q, %v", got, err)
+	}
+	for _, c := range n.Manager.Circuits() {
+		if c.ID == old.ID && c.Streams > 0 {
+			t.Fatalf("the stream is still on the dead circuit %d", old.ID)
+		}
+	}
+}
+
+// refusingLater is an echo listener that the test can close, so that the
+// exit's next connect is refused.
+func refusingLater(t *testing.T) (addr string, refuse func()) {
+	ln := listen(t)
+	t.Cleanup(func() { ln.Close() })
+	go serveEcho(ln)
+	return ln.Addr().String(), func() { ln.Close() }
+}
+
+// TestEarlyReplyRefusedThenWaits: the destination now refuses. The early
+// stream fails with the exit's reason, and the next DialStream waits for
+// the answer and returns it, as for a destination never reached.
+func TestEarlyReplyRefusedThenWaits(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	n := Start(t, Options{})
+	addr, refuse := refusingLater(t)
+	dialEcho(t, n, echoRequest(t, addr)).Close()
+	refuse()
+
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, addr))
+	if err != nil {
+		t.Fatalf("DialStream to a reached destination = %v, want an early stream", err)
+	}
+	defer conn.Close()
+	err = readFails(t, conn)
+	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+		t.Fatalf("read after a refused connect = %v, want OpenError(refused)", err)
+	}
+	_, err = n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, addr))
+	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+		t.Fatalf("next DialStream = %v, want OpenError(refused) without an early stream", err)
+	}
+}
+
+// TestWaitConnectedNeverEarly: with WaitConnected, a reached destination
+// that now refuses gets its error from DialStream itself.
+func TestWaitConnectedNeverEarly(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	n := Start(t, Options{Proxy: func(c *proxy.Config) { c.WaitConnected = true }})
+	addr, refuse := refusingLater(t)
+	dialEcho(t, n, echoRequest(t, addr)).Close()
+	refuse()
+	_, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, addr))
+	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+		t.Fatalf("DialStream = %v, want OpenError(refused)", err)
+	}
+}
+
+// TestEarlyReplyFailureResetsSOCKSClient: through SOCKS, the early reply
+// is a success; when the exit is then refused, the application's
+// connection is reset (never a clean end), and its next CONNECT gets the
+// SOCKS error code.
+func TestEarlyReplyFailureResetsSOCKSClient(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	n := Start(t, Options{})
+	addr, refuse := refusingLater(t)
+	d, err := xproxy.SOCKS5("tcp", n.SOCKSAddr, nil, xproxy.Direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c, "reached")
+	c.Close()
+	refuse()
+
+	c, err = d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("CONNECT to a reached destination = %v, want an early success reply", err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(promptly))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read after the exit was refused = %v, want a reset", err)
+	}
+	if _, err := d.Dial("tcp", addr); err == nil {
+		t.Fatal("the next CONNECT succeeded; want the SOCKS error reply")
+	}
+}
