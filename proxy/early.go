@@ -76,14 +76,18 @@ func (m *Manager) warm(key string) *circEntry {
 }
 
 // dialEarly opens a stream to target on ce without waiting for CONNECTED.
-// deadline bounds the wait for CONNECTED, retry included.
+// BEGIN goes out on the stream's first use (Read, Write, CloseWrite): the
+// SOCKS server writes its reply before that, so the application is not
+// kept waiting while BEGIN is sealed and written. deadline bounds the wait
+// for CONNECTED, retry included.
 func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target string, early []byte) (net.Conn, error) {
-	s, err := ce.c.Begin(target)
+	s, err := ce.c.NewStream(target)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	es := &earlyStream{m: m, key: key, target: target, ce: ce, s: s, cancel: cancel, ready: make(chan struct{})}
+	es := &earlyStream{m: m, key: key, target: target, ce: ce, s: s, cancel: cancel,
+		unsent: true, begun: make(chan struct{}), ready: make(chan struct{})}
 	if len(early) > 0 {
 		es.Write(early) // kept, so never lost: a failed send is resent on the retry
 	}
@@ -103,11 +107,13 @@ type earlyStream struct {
 	key    string
 	target string
 	cancel context.CancelFunc // ends settle
+	begun  chan struct{}      // closed once BEGIN is sent
 	ready  chan struct{}      // closed once connected or failed for good
 
 	mu        sync.Mutex
 	ce        *circEntry
 	s         *circuit.Stream
+	unsent    bool   // BEGIN is not sent yet
 	kept      []byte // sent before CONNECTED; nil after
 	connected bool
 	err       error // the stream could not be opened
@@ -121,6 +127,12 @@ type earlyStream struct {
 func (e *earlyStream) settle(ctx context.Context) {
 	defer e.cancel()
 	log := e.m.logger
+	select {
+	case <-e.begun:
+	case <-ctx.Done():
+		e.finish(net.ErrClosed) // closed (or never used) before BEGIN
+		return
+	}
 	for attempt := 1; ; attempt++ {
 		e.mu.Lock()
 		s, ce := e.s, e.ce
@@ -198,6 +210,25 @@ func (e *earlyStream) finish(err error) {
 	close(e.ready)
 }
 
+// startLocked sends BEGIN, once. A failure aborts the stream, and settle
+// takes it from there.
+func (e *earlyStream) startLocked() {
+	if !e.unsent {
+		return
+	}
+	e.unsent = false
+	e.ce.c.SendBegin(e.s, e.target)
+	close(e.begun)
+}
+
+func (e *earlyStream) start() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		e.startLocked()
+	}
+}
+
 func (e *earlyStream) isClosed() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -230,6 +261,7 @@ func (e *earlyStream) stream(read bool) (*circuit.Stream, error) {
 }
 
 func (e *earlyStream) Read(p []byte) (int, error) {
+	e.start()
 	s, err := e.stream(true)
 	if err != nil {
 		return 0, err
@@ -241,6 +273,9 @@ func (e *earlyStream) Read(p []byte) (int, error) {
 // all; a write past that waits for CONNECTED.
 func (e *earlyStream) Write(p []byte) (int, error) {
 	e.mu.Lock()
+	if !e.closed {
+		e.startLocked()
+	}
 	if !e.connected && e.err == nil && !e.closed && len(e.kept)+len(p) <= earlyKeep {
 		e.kept = append(e.kept, p...)
 		// Under e.mu so that a reopen cannot slip between keeping and
@@ -265,6 +300,7 @@ func (e *earlyStream) Write(p []byte) (int, error) {
 
 // CloseWrite half-closes toward the destination, once the stream is open.
 func (e *earlyStream) CloseWrite() error {
+	e.start()
 	s, err := e.stream(false)
 	if err != nil {
 		return err
@@ -280,9 +316,13 @@ func (e *earlyStream) Close() error {
 		return nil
 	}
 	e.closed = true
-	s := e.s
+	s, unsent := e.s, e.unsent
 	e.mu.Unlock()
 	e.cancel()
+	if unsent { // the exit never heard of it: nothing to tell
+		s.Abort(net.ErrClosed)
+		return nil
+	}
 	return s.Close()
 }
 

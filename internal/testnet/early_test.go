@@ -222,3 +222,26 @@ func TestEarlyReplyFailureResetsSOCKSClient(t *testing.T) {
 		t.Fatal("the next CONNECT succeeded; want the SOCKS error reply")
 	}
 }
+
+// TestEarlyStreamClosedUnused: a stream closed before its first use (so
+// before its BEGIN went out) is closed for good, and its circuit carries
+// the next stream.
+func TestEarlyStreamClosedUnused(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	n := Start(t, Options{})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close()
+	before := onlyCircuit(t, n)
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if _, err := conn.Write([]byte("x")); err == nil {
+		t.Fatal("write after Close succeeded")
+	}
+	dialEcho(t, n, echoRequest(t, echo))
+	if after := onlyCircuit(t, n); after.ID != before.ID {
+		t.Fatalf("circuit %d replaced by %d", before.ID, after.ID)
+	}
+}

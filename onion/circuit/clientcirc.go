@@ -268,18 +268,33 @@ func (c *Circuit) OpenStreamEarly(ctx context.Context, target string, early []by
 // Begin sends BEGIN and returns the stream without waiting for CONNECTED,
 // for callers that must answer control messages (an auth challenge) first.
 func (c *Circuit) Begin(target string) (*Stream, error) {
-	if _, _, err := onion.SplitHostPort(target); err != nil {
-		return nil, err
-	}
-	s, err := c.newStream(target)
+	s, err := c.NewStream(target)
 	if err != nil {
 		return nil, err
 	}
-	if err := (exitSender{c}).SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: s.id, Body: []byte(target)}); err != nil {
-		s.Abort(err)
+	if err := c.SendBegin(s, target); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NewStream makes a stream to target without sending anything yet: the
+// caller sends BEGIN with SendBegin before anything else on the stream.
+func (c *Circuit) NewStream(target string) (*Stream, error) {
+	if _, _, err := onion.SplitHostPort(target); err != nil {
+		return nil, err
+	}
+	return c.newStream(target)
+}
+
+// SendBegin sends BEGIN for s, a stream from NewStream to target. If it
+// fails, s is aborted with the error.
+func (c *Circuit) SendBegin(s *Stream, target string) error {
+	err := (exitSender{c}).SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: s.id, Body: []byte(target)})
+	if err != nil {
+		s.Abort(err)
+	}
+	return err
 }
 
 func (c *Circuit) newStream(target string) (*Stream, error) {
