@@ -61,6 +61,30 @@ func (r *runner) repeat(ctx context.Context, rp reps, op sampler) ([]float64, er
 	return xs, nil
 }
 
+// rounds runs ops in turn, one sample of each per round, for up to rp.n
+// rounds, stopping before a round that would likely end past rp.budget,
+// and returns each op's samples. It stops at the first error and returns
+// the index of the op that failed (-1 if none).
+func (r *runner) rounds(ctx context.Context, rp reps, ops []sampler) ([][]float64, int, error) {
+	r.prog.begin(rp.label, int64(rp.n), false)
+	start := time.Now()
+	xs := make([][]float64, len(ops))
+	for i := range rp.n {
+		if elapsed := time.Since(start); i > 0 && elapsed+elapsed/time.Duration(i) > rp.budget {
+			break
+		}
+		for j, op := range ops {
+			x, err := withTimeout(ctx, rp.timeout, op)
+			if err != nil {
+				return xs, j, err
+			}
+			xs[j] = append(xs[j], x)
+		}
+		r.prog.add(1)
+	}
+	return xs, -1, nil
+}
+
 func withTimeout(ctx context.Context, d time.Duration, op sampler) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
