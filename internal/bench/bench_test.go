@@ -34,7 +34,7 @@ func TestRunQuick(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("output is not the report as JSON: %v\n%s", err, out.String())
 	}
-	for _, k := range []string{"connect_warm", "circuit_build", "ttfb_warm", "ttfb_fresh", "ttfb_floor", "ttfb_warm_optimistic", "ttfb_warm_wait",
+	for _, k := range []string{"connect_warm", "circuit_build", "circuit_build_3hop", "ttfb_warm", "ttfb_fresh", "ttfb_floor", "ttfb_warm_optimistic", "ttfb_warm_wait",
 		"idle_rss", "idle_per_circuit",
 		"download_1", "cpu_download_1", "download_8", "cpu_download_8", "cpu_download_small",
 		"crypto_bound_onion", "crypto_bound_stdlib", "crypto_bound_fernet-go", "download_1_of_bound_onion",

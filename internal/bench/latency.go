@@ -44,6 +44,7 @@ func (r *runner) latency(ctx context.Context) {
 			return connectTime(ctx, viaOnion.dialer(r.user("build", i), ""), tiny)
 		})
 	r.set(f, xs, err, connBase, true)
+	r.engineBuilds(ctx)
 
 	getBase := r.tinyGets(ctx, lat, get, warmErr)
 	r.optimistic(ctx, lat)
