@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -159,5 +160,55 @@ func TestOptimisticData(t *testing.T) {
 	})
 	if rep != 0x05 {
 		t.Fatalf("refused destination with early data: reply %#x, want 0x05", rep)
+	}
+}
+
+// TestEarlyReply: a destination reached once is answered at once the next
+// time. When it has gone away meanwhile, that early success is followed by
+// a reset (never a clean end that would pass for an empty answer), and
+// the next CONNECT waits for the exit and gets "connection refused".
+func TestEarlyReply(t *testing.T) {
+	_, info := startUp(t, "--relays", "3", "--exits", "1")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); echo(c) }()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for i := range 2 { // the first waits for CONNECTED, the second is early
+		conn, rep := socksDial(t, info.Socks, "127.0.0.1", port)
+		if rep != socksSucceeded {
+			t.Fatalf("CONNECT %d: reply %#x", i+1, rep)
+		}
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		conn.Write([]byte("ping\n"))
+		got := make([]byte, 5)
+		if _, err := io.ReadFull(conn, got); err != nil || string(got) != "ping\n" {
+			t.Fatalf("echo %d: %q, %v", i+1, got, err)
+		}
+		conn.Close()
+	}
+
+	ln.Close()
+	conn, rep := socksDial(t, info.Socks, "127.0.0.1", port)
+	if rep != socksSucceeded {
+		t.Fatalf("CONNECT to a reached destination that went away: reply %#x, want an early success", rep)
+	}
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	conn.Write([]byte("ping\n"))
+	if n, err := conn.Read(make([]byte, 16)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read after the exit was refused: %d bytes, %v; want a reset", n, err)
+	}
+	if _, rep := socksDial(t, info.Socks, "127.0.0.1", port); rep != socksConnRefused {
+		t.Fatalf("the next CONNECT: reply %#x, want %#x (connection refused)", rep, socksConnRefused)
 	}
 }

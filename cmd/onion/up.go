@@ -52,6 +52,7 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
 			&cli.StringFlag{Name: "open-urls", Value: "never", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (the proxy runs without a terminal under up, so ask means never)"},
 			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
+			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
 		},
 		Action: runUp,
 	}
@@ -66,6 +67,7 @@ type upConfig struct {
 	infoFile        string
 	logLevel        string
 	openURLs, user  string
+	waitConnected   bool
 	readyTimeout    time.Duration
 	publishInterval time.Duration
 	relayTTL        time.Duration
@@ -81,7 +83,7 @@ func runUp(c *cli.Context) error {
 		socks: c.String("socks"), status: c.String("status"),
 		dataDir: c.String("data-dir"), infoFile: c.String("info-file"),
 		logLevel: c.String("log-level"),
-		openURLs: c.String("open-urls"), user: c.String("user"),
+		openURLs: c.String("open-urls"), user: c.String("user"), waitConnected: c.Bool("wait-connected"),
 		readyTimeout: upReadyTimeout, publishInterval: upPublishInterval, relayTTL: upRelayTTL,
 	}
 	if err := cfg.check(); err != nil {
@@ -247,6 +249,9 @@ func (n *network) start(ctx context.Context) error {
 		"--open-urls", n.cfg.openURLs}
 	if n.cfg.user != "" {
 		args = append(args, "--user", n.cfg.user)
+	}
+	if n.cfg.waitConnected {
+		args = append(args, "--wait-connected")
 	}
 	n.proxy = n.child("proxy", "proxy", args...)
 	if ready, err = n.proxy.Start(ctx); err != nil {
