@@ -192,15 +192,20 @@ func (c *socksClientConn) Write(b []byte) (int, error) {
 // short is an error, never a shorter file.
 func (c *socksClientConn) CloseWrite() error {
 	if s := c.stream.Load(); s != nil && s.failed() {
-		if tc, ok := c.Conn.(*net.TCPConn); ok {
-			tc.SetLinger(0) // close with RST
-		}
+		resetOnClose(c.Conn)
 		return c.Conn.Close()
 	}
 	if cw, ok := c.Conn.(socksCloseWriter); ok {
 		return cw.CloseWrite()
 	}
 	return errors.ErrUnsupported
+}
+
+// resetOnClose makes c's Close send a TCP reset rather than a clean end.
+func resetOnClose(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
 }
 
 // socksStreamConn is a stream as go-socks5 sees it. go-socks5 asserts that

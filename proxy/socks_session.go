@@ -56,6 +56,13 @@ func (ss *socksSession) close() {
 	ss.mu.Unlock()
 
 	ss.cancel()
+	if s, ok := stream.(*socksStreamConn); ok && s.failed() {
+		// go-socks5 returns on the first pump's error, which may be the
+		// write toward a failed stream, before the other pump reset the
+		// application's side: a plain close here would look like a
+		// complete answer.
+		resetOnClose(ss.raw)
+	}
 	ss.raw.Close()
 	if stream != nil {
 		stream.Close()

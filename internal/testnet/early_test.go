@@ -6,6 +6,7 @@ package testnet
 // if the first one dies, or the stream fails with the exit's reason.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -243,5 +244,45 @@ func TestEarlyStreamClosedUnused(t *testing.T) {
 	dialEcho(t, n, echoRequest(t, echo))
 	if after := onlyCircuit(t, n); after.ID != before.ID {
 		t.Fatalf("circuit %d replaced by %d", before.ID, after.ID)
+	}
+}
+
+// TestEarlyWriteBeyondKeep: an application that writes more before
+// CONNECTED than the stream keeps for a resend (earlyKeep) waits for
+// CONNECTED for the rest; every byte arrives, in order.
+func TestEarlyWriteBeyondKeep(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	g := &exitGate{}
+	n := Start(t, Options{Relay: g.install})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close()
+
+	held, release := g.holdNext(t)
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	payload := make([]byte, 200<<10) // past earlyKeep, within the stream window
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(payload)
+		wrote <- err
+	}()
+	waitFor(t, held, "held exit connect")
+	release()
+	conn.SetReadDeadline(time.Now().Add(promptly))
+	got := make([]byte, len(payload))
+	if _, err := io.ReadFull(conn, got); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatal("echo differs from what was written")
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("write: %v", err)
 	}
 }
