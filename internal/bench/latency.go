@@ -32,7 +32,7 @@ func (r *runner) latency(ctx context.Context) {
 	// The warm circuit is the proxy's default one (no SOCKS credentials),
 	// so that its clients make the same handshake as the baselines'.
 	warmErr := r.warmUp(ctx, viaOnion, "", "")
-	f := r.rep.add("connect_warm", "SOCKS CONNECT, warm circuit (stream open)", unitSeconds)
+	f := r.rep.add("connect_warm", "SOCKS CONNECT, warm circuit (answered early: the circuit reached the destination before)", unitSeconds)
 	lat.label = "SOCKS CONNECT: plain, direct, onion on a warm circuit"
 	connBase := r.against(ctx, lat, f, connect, connect(viaOnion), warmErr)
 
