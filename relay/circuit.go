@@ -111,10 +111,16 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 		c.mu.Lock()
 		isService := c.serviceKey != ""
 		c.mu.Unlock()
+		var err error
 		if isService {
-			return c.serviceMsg(m)
+			err = c.serviceMsg(m)
+		} else {
+			err = c.clientMsg(m)
 		}
-		return c.clientMsg(m)
+		if m.Cmd == onion.RelayE2E {
+			onion.Recycle(buf) // sealed into the other circuit's layer: a copy went on
+		}
+		return err
 	case onion.RelayData, onion.RelayEnd, onion.RelaySendme:
 		if m.Stream == 0 {
 			return fmt.Errorf("%v on stream 0", m.Cmd)

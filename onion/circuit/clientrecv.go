@@ -93,9 +93,9 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg, buf []byte) error {
 			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)
 		}
 		if svc := c.svc.Load(); svc != nil {
-			return svc.handle(c, m)
+			return svc.handle(c, m, buf)
 		}
-		return c.handleE2E(m)
+		return c.handleE2E(m, buf)
 	}
 	return fmt.Errorf("%w: unexpected %v from hop %d", ErrProtocol, m.Cmd, hop+1)
 }

@@ -50,7 +50,7 @@ func (c *Circuit) Meet(ctx context.Context, serviceKey, e2eKey []byte) error {
 }
 
 // handleE2E opens a token from the service and acts on the message inside.
-func (c *Circuit) handleE2E(m onion.RelayMsg) error {
+func (c *Circuit) handleE2E(m onion.RelayMsg, buf []byte) error {
 	l := c.e2e.Load()
 	if l == nil {
 		return fmt.Errorf("%w: %v before MET", ErrProtocol, m.Cmd)
@@ -67,7 +67,7 @@ func (c *Circuit) handleE2E(m onion.RelayMsg) error {
 	if err != nil {
 		return err
 	}
-	return c.deliverStream(inner, nil) // its cell buffer is left to the garbage collector
+	return c.deliverStream(inner, buf) // opened in place: inner's body lies in buf
 }
 
 // openE2E opens one end-to-end token (in place: it is the body of a cell

@@ -73,7 +73,7 @@ func (c *Circuit) Establish(ctx context.Context, svc *Service, relayID []byte) e
 }
 
 // handle runs on the link's reader goroutine.
-func (side *serviceSide) handle(c *Circuit, m onion.RelayMsg) error {
+func (side *serviceSide) handle(c *Circuit, m onion.RelayMsg, buf []byte) error {
 	switch m.Cmd {
 	case onion.RelayIntroduce:
 		return side.introduce(c, m)
@@ -87,7 +87,7 @@ func (side *serviceSide) handle(c *Circuit, m onion.RelayMsg) error {
 		if s == nil {
 			return nil // ended here already
 		}
-		if err := side.fromClient(c, s, m.Body); err != nil {
+		if err := side.fromClient(c, s, m.Body, buf); err != nil {
 			// One client misbehaving ends its session, not the circuit.
 			side.svc.log().Info("ending client session", "circ", c.id, "join", s.join, "err", err)
 			side.end(s.join, err)
@@ -136,8 +136,10 @@ func (side *serviceSide) introduce(c *Circuit, m onion.RelayMsg) error {
 	return c.sendTo(last, onion.RelayMsg{Cmd: onion.RelayAccept, Stream: s.join, Body: created})
 }
 
-// fromClient opens one end-to-end token and acts on the stream message inside.
-func (side *serviceSide) fromClient(c *Circuit, s *session, tok []byte) error {
+// fromClient opens one end-to-end token and acts on the stream message
+// inside. tok lies in buf, the cell's pooled buffer, which the stream may
+// recycle (Stream.DeliverFrom).
+func (side *serviceSide) fromClient(c *Circuit, s *session, tok, buf []byte) error {
 	m, err := openE2E(s.back, tok)
 	if err != nil {
 		return err
@@ -154,7 +156,7 @@ func (side *serviceSide) fromClient(c *Circuit, s *session, tok []byte) error {
 	if st == nil {
 		return nil // closed here first
 	}
-	return st.Deliver(m)
+	return st.DeliverFrom(m, buf)
 }
 
 func (side *serviceSide) begin(c *Circuit, s *session, m onion.RelayMsg) error {
