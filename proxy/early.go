@@ -38,7 +38,7 @@ const (
 	earlyKeep = 4 * onion.MaxData
 )
 
-// reached records that target answered CONNECTED on ce's circuit.
+// markReached records that target answered CONNECTED on ce's circuit.
 func (ce *circEntry) markReached(target string) {
 	ce.mu.Lock()
 	defer ce.mu.Unlock()

@@ -206,7 +206,7 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 			if c, err := m.dialEarly(deadline, ce, key, target, req.Early); err == nil {
 				return c, nil
 			}
-			// BEGIN could not be sent (the circuit is closing): wait as usual.
+			// No stream on it (the circuit is closing, or full): the usual path.
 		}
 	}
 	var lastErr error
