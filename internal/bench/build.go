@@ -13,7 +13,8 @@ import (
 func (r *runner) engineBuilds(ctx context.Context) {
 	f := r.rep.add("circuit_build_3hop", "circuit build alone, three hops (circuit engine, links open)", unitSeconds)
 	if r.net.info == nil {
-		return // no relay list to build from: the figure is left out
+		r.rep.note("the circuit build alone needs the network's directory: skipped with --socks and no --info-file")
+		return
 	}
 	pinned, others, _, err := r.idleRelays(ctx)
 	if err != nil {

@@ -112,6 +112,8 @@ func (r *runner) tinyGets(ctx context.Context, lat reps, get func(route) sampler
 	if r.wait != nil {
 		rt := route{socks: r.wait.addr}
 		add(wait, rt, r.warmUp(ctx, rt, "", ""))
+	} else {
+		r.rep.note("the tiny GET through a second proxy with --wait-connected is measured only on the network bench starts: skipped with --socks")
 	}
 	if len(r.floor) > 0 {
 		add(floor, route{socks: r.floor[len(r.floor)-1].addr}, nil)
