@@ -78,14 +78,15 @@ func (m *Manager) warm(key string) *circEntry {
 // dialEarly opens a stream to target on ce without waiting for CONNECTED.
 // BEGIN goes out on the stream's first use (Read, Write, CloseWrite): the
 // SOCKS server writes its reply before that, so the application is not
-// kept waiting while BEGIN is sealed and written. deadline bounds the wait
-// for CONNECTED, retry included.
+// kept waiting while BEGIN is sealed and written. (With early, data the
+// application sent behind its request, BEGIN goes out at once, followed
+// by it.) deadline bounds the wait for CONNECTED, retry included.
 func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target string, early []byte) (net.Conn, error) {
 	s, err := ce.c.NewStream(target)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithDeadline(m.stop, deadline)
 	es := &earlyStream{m: m, key: key, target: target, ce: ce, s: s, cancel: cancel,
 		unsent: true, begun: make(chan struct{}), ready: make(chan struct{})}
 	if len(early) > 0 {
@@ -139,6 +140,7 @@ func (e *earlyStream) settle(ctx context.Context) {
 		e.mu.Unlock()
 		err := s.WaitConnected(ctx)
 		if err == nil {
+			ce.markReached(e.target) // a fresh circuit after a reopen has reached it now
 			e.finish(nil)
 			return
 		}
@@ -152,8 +154,8 @@ func (e *earlyStream) settle(ctx context.Context) {
 			e.finish(net.ErrClosed) // the application is gone: nothing to report
 			return
 		}
-		if ctx.Err() != nil || attempt == 2 {
-			if ctx.Err() != nil {
+		if timedOut(ctx, err) || attempt == 2 {
+			if timedOut(ctx, err) {
 				err = &OpenError{Reason: onion.EndTimeout, Err: err}
 			}
 			e.finish(err)
@@ -196,24 +198,34 @@ func (e *earlyStream) reopen(ctx context.Context) error {
 	return nil
 }
 
-// finish records the outcome: err nil for CONNECTED.
+// finish records the outcome: err nil for CONNECTED. On failure the
+// stream, if its BEGIN went out, is also closed toward the exit (a timeout
+// leaves the exit holding it otherwise; after an END or on a dead circuit
+// closing sends nothing), and it is never begun afterwards.
 func (e *earlyStream) finish(err error) {
 	e.mu.Lock()
+	s, begun := e.s, !e.unsent
 	if err == nil {
 		e.connected = true
-		e.kept = nil
 	} else {
 		e.err = err
-		e.s.Abort(err)
+		e.unsent = false
 	}
+	e.kept = nil
 	e.mu.Unlock()
+	if err != nil {
+		if begun {
+			s.Close()
+		}
+		s.Abort(err)
+	}
 	close(e.ready)
 }
 
 // startLocked sends BEGIN, once. A failure aborts the stream, and settle
 // takes it from there.
 func (e *earlyStream) startLocked() {
-	if !e.unsent {
+	if !e.unsent || e.err != nil {
 		return
 	}
 	e.unsent = false
@@ -280,9 +292,16 @@ func (e *earlyStream) Write(p []byte) (int, error) {
 		e.kept = append(e.kept, p...)
 		// Under e.mu so that a reopen cannot slip between keeping and
 		// sending. It cannot wait for window (earlyKeep is well inside
-		// it); a failure means the circuit is failing, and settle sends
-		// the kept bytes again on the next one.
-		e.s.Write(p)
+		// it), only for the link's queue, which is bounded in time. A
+		// passed write deadline sends (part of) nothing and says so; any
+		// other failure means the circuit is failing, and settle sends the
+		// kept bytes again on the next one.
+		n, err := e.s.Write(p)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			e.kept = e.kept[:len(e.kept)-len(p)+n]
+			e.mu.Unlock()
+			return n, err
+		}
 		e.mu.Unlock()
 		return len(p), nil
 	}

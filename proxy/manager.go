@@ -74,6 +74,10 @@ type Manager struct {
 	all      map[*circEntry]struct{}
 	nextID   int
 	closed   bool
+	// stop is cancelled by Close: it ends the waits of early streams
+	// (early.go) that nothing else would wake.
+	stop context.Context
+	halt context.CancelFunc
 
 	trim memoryTrim
 	wg   sync.WaitGroup
@@ -125,7 +129,10 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	stop, halt := context.WithCancel(context.Background())
 	return &Manager{
+		stop:     stop,
+		halt:     halt,
 		cfg:      cfg,
 		logger:   cfg.Logger,
 		down:     make(map[string]time.Time),
@@ -226,7 +233,7 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 		if errors.As(err, &se) && se.Remote {
 			return nil, &OpenError{Reason: se.Reason, Err: err}
 		}
-		if ctx.Err() != nil {
+		if timedOut(ctx, err) {
 			return nil, &OpenError{Reason: onion.EndTimeout, Err: err}
 		}
 		// The circuit failed under us: never reuse it, and try a fresh one once.
@@ -353,6 +360,7 @@ func (m *Manager) retireIdle() {
 
 // Close closes every circuit and link and waits for the manager's goroutines.
 func (m *Manager) Close() {
+	m.halt()
 	m.mu.Lock()
 	m.closed = true
 	links := make([]*linkEntry, 0, len(m.links))
@@ -417,6 +425,13 @@ func (m *Manager) dialLink(ctx context.Context, addr string) (*circuit.ClientLin
 		return nil, fmt.Errorf("link handshake: %w", err)
 	}
 	return cl, nil
+}
+
+// timedOut reports whether err, from a wait bounded by ctx, means that
+// ctx's time ran out. Stream.WaitConnected's own timer may fire a moment
+// before ctx's: that is a timeout too, not a failed circuit.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)
 }
 
 // goTracked runs f in a goroutine that Close waits for, unless the

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -285,4 +286,104 @@ func TestEarlyWriteBeyondKeep(t *testing.T) {
 	if err := <-wrote; err != nil {
 		t.Fatalf("write: %v", err)
 	}
+}
+
+// TestEarlyTimeoutReleasesExit: a stream whose CONNECTED does not come
+// before its deadline fails with a timeout, and the exit is told: once its
+// connect goes through, it lets the destination go instead of holding it
+// for a stream the client has given up.
+func TestEarlyTimeoutReleasesExit(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	g := &exitGate{}
+	n := Start(t, Options{Relay: g.install})
+	ln := listen(t)
+	t.Cleanup(func() { ln.Close() })
+	ended := make(chan struct{}, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(io.Discard, c) // until the exit lets go
+				c.Close()
+				ended <- struct{}{}
+			}()
+		}
+	}()
+	req := echoRequest(t, ln.Addr().String())
+	dialEcho(t, n, echoRequest(t, echoServer(t))).Close() // a warm circuit
+	c, err := n.Manager.DialStream(Deadline(t, 30*time.Second), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, ended, "end of the first connection")
+
+	held, release := g.holdNext(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	conn, err := n.Manager.DialStream(ctx, req)
+	if err != nil {
+		t.Fatalf("DialStream: %v", err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("x"))
+	waitFor(t, held, "held exit connect")
+	_, err = conn.Read(make([]byte, 1)) // returns once the deadline has passed
+	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndTimeout {
+		t.Fatalf("read = %v, want OpenError(timeout)", err)
+	}
+	release()
+	waitFor(t, ended, "release of the destination by the exit")
+}
+
+// TestEarlyWriteDeadline: a write before CONNECTED whose deadline has
+// passed fails and sends nothing; it is not sent later either.
+func TestEarlyWriteDeadline(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	g := &exitGate{}
+	n := Start(t, Options{Relay: g.install})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close()
+
+	_, release := g.holdNext(t)
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetWriteDeadline(time.Now().Add(-time.Second))
+	if n, err := conn.Write([]byte("late")); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past its deadline = %d, %v; want 0, deadline exceeded", n, err)
+	}
+	conn.SetWriteDeadline(time.Time{})
+	if _, err := conn.Write([]byte("on time")); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	got := make([]byte, len("on time"))
+	conn.SetReadDeadline(time.Now().Add(promptly))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != "on time" {
+		t.Fatalf("echo = %q, %v; want only what was written in time", got, err)
+	}
+	roundTrip(t, conn, "!") // and nothing of "late" after it
+}
+
+// TestManagerCloseEndsUnusedEarlyStream: closing the manager does not wait
+// for the deadline of an early stream nobody used.
+func TestManagerCloseEndsUnusedEarlyStream(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	n := Start(t, Options{})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close()
+	conn, err := n.Manager.DialStream(Deadline(t, time.Minute), echoRequest(t, echo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	closed := make(chan struct{})
+	go func() { n.Manager.Close(); close(closed) }()
+	waitFor(t, closed, "Manager.Close")
 }
