@@ -65,6 +65,25 @@ func (g *exitGate) holdNext(t *testing.T) (held <-chan struct{}, release func())
 	return h, release
 }
 
+// heldEarly starts a network whose exits' dials the test controls, has its
+// circuit reach an echo server once, makes the next exit connect wait, and
+// opens an early stream to the echo server. held is closed once the exit's
+// connect waits; release lets it go.
+func heldEarly(t *testing.T) (n *Net, conn net.Conn, held <-chan struct{}, release func()) {
+	t.Helper()
+	g := &exitGate{}
+	n = Start(t, Options{Relay: g.install})
+	echo := echoServer(t)
+	dialEcho(t, n, echoRequest(t, echo)).Close() // the circuit has reached it
+	held, release = g.holdNext(t)
+	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
+	if err != nil {
+		t.Fatalf("DialStream with the exit's connect held: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return n, conn, held, release
+}
+
 func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
@@ -80,17 +99,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 // connects.
 func TestEarlyReplyBeforeExitConnects(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	g := &exitGate{}
-	n := Start(t, Options{Relay: g.install})
-	echo := echoServer(t)
-	dialEcho(t, n, echoRequest(t, echo)).Close() // the circuit has reached it
-
-	held, release := g.holdNext(t)
-	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
-	if err != nil {
-		t.Fatalf("DialStream with the exit's connect held: %v", err)
-	}
-	defer conn.Close()
+	_, conn, held, release := heldEarly(t)
 	if _, err := conn.Write([]byte("written before CONNECTED")); err != nil {
 		t.Fatal(err)
 	}
@@ -109,18 +118,8 @@ func TestEarlyReplyBeforeExitConnects(t *testing.T) {
 // and the bytes written before are sent there.
 func TestEarlyReplyResentOnFreshCircuit(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	g := &exitGate{}
-	n := Start(t, Options{Relay: g.install})
-	echo := echoServer(t)
-	dialEcho(t, n, echoRequest(t, echo)).Close()
+	n, conn, held, _ := heldEarly(t) // released at cleanup: that circuit is gone by then
 	old := onlyCircuit(t, n)
-
-	held, _ := g.holdNext(t) // released at cleanup: that circuit is gone by then
-	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
-	if err != nil {
-		t.Fatalf("DialStream: %v", err)
-	}
-	defer conn.Close()
 	if _, err := conn.Write([]byte("sent twice")); err != nil {
 		t.Fatal(err)
 	}
@@ -253,17 +252,7 @@ func TestEarlyStreamClosedUnused(t *testing.T) {
 // CONNECTED for the rest; every byte arrives, in order.
 func TestEarlyWriteBeyondKeep(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	g := &exitGate{}
-	n := Start(t, Options{Relay: g.install})
-	echo := echoServer(t)
-	dialEcho(t, n, echoRequest(t, echo)).Close()
-
-	held, release := g.holdNext(t)
-	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn, held, release := heldEarly(t)
 	payload := make([]byte, 200<<10) // past earlyKeep, within the stream window
 	for i := range payload {
 		payload[i] = byte(i * 7)
@@ -343,17 +332,7 @@ func TestEarlyTimeoutReleasesExit(t *testing.T) {
 // passed fails and sends nothing; it is not sent later either.
 func TestEarlyWriteDeadline(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	g := &exitGate{}
-	n := Start(t, Options{Relay: g.install})
-	echo := echoServer(t)
-	dialEcho(t, n, echoRequest(t, echo)).Close()
-
-	_, release := g.holdNext(t)
-	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn, _, release := heldEarly(t)
 	conn.SetWriteDeadline(time.Now().Add(-time.Second))
 	if n, err := conn.Write([]byte("late")); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write past its deadline = %d, %v; want 0, deadline exceeded", n, err)
