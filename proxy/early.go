@@ -88,7 +88,7 @@ func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target strin
 	}
 	ctx, cancel := context.WithDeadline(m.stop, deadline)
 	es := &earlyStream{m: m, key: key, target: target, ce: ce, s: s, cancel: cancel,
-		unsent: true, begun: make(chan struct{}), ready: make(chan struct{})}
+		unsent: true, begun: make(chan struct{}), ready: make(chan struct{}), moved: make(chan struct{})}
 	if len(early) > 0 {
 		es.Write(early) // kept, so never lost: a failed send is resent on the retry
 	}
@@ -121,6 +121,7 @@ type earlyStream struct {
 	closed    bool
 	rdeadline time.Time
 	wdeadline time.Time
+	moved     chan struct{} // closed and replaced when a deadline is set
 }
 
 // settle waits for CONNECTED, retrying once on a fresh circuit if the
@@ -248,28 +249,48 @@ func (e *earlyStream) isClosed() bool {
 }
 
 // stream waits until the open is settled and returns the stream, or why
-// there is none. A passed read deadline (read is true) or Close end the wait.
+// there is none. The read (read is true) or write deadline ends the wait,
+// also one set while it waits, as does Close.
 func (e *earlyStream) stream(read bool) (*circuit.Stream, error) {
-	e.mu.Lock()
-	d := e.rdeadline
-	e.mu.Unlock()
+	for {
+		e.mu.Lock()
+		d, moved := e.wdeadline, e.moved
+		if read {
+			d = e.rdeadline
+		}
+		e.mu.Unlock()
+		settled, err := e.waitReady(d, moved)
+		if err != nil {
+			return nil, err
+		}
+		if settled {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.err != nil {
+				return nil, e.err
+			}
+			return e.s, nil
+		}
+	}
+}
+
+// waitReady waits for the open to settle (true), for deadline d to pass
+// (an error), or for a deadline to be set anew (false).
+func (e *earlyStream) waitReady(d time.Time, moved <-chan struct{}) (bool, error) {
 	var expired <-chan time.Time
-	if read && !d.IsZero() {
+	if !d.IsZero() {
 		t := time.NewTimer(time.Until(d))
 		defer t.Stop()
 		expired = t.C
 	}
 	select {
 	case <-e.ready:
+		return true, nil
 	case <-expired:
-		return nil, os.ErrDeadlineExceeded
+		return false, os.ErrDeadlineExceeded
+	case <-moved:
+		return false, nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.s, nil
 }
 
 func (e *earlyStream) Read(p []byte) (int, error) {
@@ -374,6 +395,7 @@ func (e *earlyStream) SetReadDeadline(t time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rdeadline = t
+	e.moveLocked()
 	return e.s.SetReadDeadline(t)
 }
 
@@ -381,5 +403,12 @@ func (e *earlyStream) SetWriteDeadline(t time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.wdeadline = t
+	e.moveLocked()
 	return e.s.SetWriteDeadline(t)
+}
+
+// moveLocked wakes the waits in stream, to look at the deadlines again.
+func (e *earlyStream) moveLocked() {
+	close(e.moved)
+	e.moved = make(chan struct{})
 }

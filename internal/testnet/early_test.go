@@ -366,3 +366,28 @@ func TestManagerCloseEndsUnusedEarlyStream(t *testing.T) {
 	go func() { n.Manager.Close(); close(closed) }()
 	waitFor(t, closed, "Manager.Close")
 }
+
+// TestEarlyReadDeadlineWhileWaiting: a read deadline set while a Read
+// waits for CONNECTED ends that Read, as on a TCP conn.
+func TestEarlyReadDeadlineWhileWaiting(t *testing.T) {
+	oniontest.CheckLeaks(t)
+	_, conn, held, _ := heldEarly(t) // never released before cleanup
+	conn.Write([]byte("x"))
+	waitFor(t, held, "held exit connect")
+	read, reading := make(chan error, 1), make(chan struct{})
+	go func() {
+		close(reading)
+		_, err := conn.Read(make([]byte, 1))
+		read <- err
+	}()
+	<-reading // most often the Read is waiting by the time this returns
+	conn.SetReadDeadline(time.Now())
+	select {
+	case err := <-read:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read = %v, want deadline exceeded", err)
+		}
+	case <-time.After(promptly):
+		t.Fatal("a read waiting for CONNECTED ignored the deadline set meanwhile")
+	}
+}
