@@ -16,7 +16,7 @@ import (
 // relay reads it, checks and removes its layer, and writes the rest on.
 // The client's sealing is done with the timer stopped.
 func BenchmarkForwardCell(b *testing.B) {
-	keys, nextKeys := oniontest.RelayKeys("middle"), oniontest.RelayKeys("next")
+	keys := oniontest.RelayKeys("middle")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -30,43 +30,9 @@ func BenchmarkForwardCell(b *testing.B) {
 	go func() { r.Serve(ctx, ln); close(served) }()
 	b.Cleanup(func() { cancel(); <-served })
 
-	next, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { next.Close() })
 	p := oniontest.Dial(b, ln.Addr().String())
 	c := p.Create(1, keys.ID(), keys.OnionPub())
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		conn, _ := next.Accept()
-		accepted <- conn
-	}()
-	hs, create, err := onion.NewClientHandshake(nil, nextKeys.ID(), nextKeys.OnionPub())
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, _ := onion.Extend{Create: create, Address: next.Addr().String()}.MarshalBinary()
-	p.Send(c.Cell(onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}))
-	conn := <-accepted
-	if conn == nil {
-		b.Fatal("the relay did not connect to the next hop")
-	}
-	np := oniontest.NewPeer(b, conn)
-	np.Preface()
-	created, _, err := oniontest.AnswerCreate(nextKeys.RelayKeys(), np.Recv())
-	if err != nil {
-		b.Fatal(err)
-	}
-	np.Send(created)
-	if m := p.Msg(c); m.Cmd != onion.RelayExtended {
-		b.Fatalf("EXTEND answered %v", m.Cmd)
-	}
-	k, err := hs.Finish(created.Payload)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c.AddHop(k)
+	np, _ := extendToTestHop(b, p, c, oniontest.RelayKeys("next"))
 
 	// The next hop counts what arrives; its Recv has a timeout, so a relay
 	// that stops forwarding fails the benchmark instead of hanging it.

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"net"
 	"testing"
 
 	"onion/onion"
@@ -81,53 +80,10 @@ func TestExtendFailures(t *testing.T) {
 // client is untouched.
 func TestRogueNextHop(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	rogueKeys := oniontest.RelayKeys("rogue")
 	r1 := startRelay(t, "guard", nil)
 	p := r1.link()
 	c := r1.create(p, 1)
-
-	type acc struct {
-		conn net.Conn
-		err  error
-	}
-	accepted := make(chan acc, 1)
-	go func() {
-		conn, err := ln.Accept()
-		accepted <- acc{conn, err}
-	}()
-	hs, create, err := onion.NewClientHandshake(nil, rogueKeys.ID(), rogueKeys.OnionPub())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := onion.Extend{Create: create, Address: ln.Addr().String()}.MarshalBinary()
-	p.Send(c.Cell(onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}))
-
-	a := <-accepted
-	if a.err != nil {
-		t.Fatal(a.err)
-	}
-	rogue := oniontest.NewPeer(t, a.conn)
-	rogue.Preface()
-	createCell := rogue.Recv()
-	created, _, err := oniontest.AnswerCreate(rogueKeys.RelayKeys(), createCell)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rogue.Send(created)
-	m := p.Msg(c)
-	if m.Cmd != onion.RelayExtended {
-		t.Fatalf("EXTEND answered %v", m.Cmd)
-	}
-	keys, err := hs.Finish(m.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.AddHop(keys)
+	rogue, createCell := extendToTestHop(t, p, c, oniontest.RelayKeys("rogue"))
 
 	// Cells for circuits the guard never opened on this link: dropped.
 	rogue.Send(onion.Cell{CircID: createCell.CircID + 100, Cmd: onion.CmdRelay, Payload: []byte("junk")})

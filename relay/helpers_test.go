@@ -81,6 +81,57 @@ func (tr *testRelay) destroyLogged(id uint32, reason onion.DestroyReason) {
 	}
 }
 
+// extendToTestHop extends c, a circuit on p through a real relay, to a
+// next relay that the test plays: it listens on loopback, accepts the
+// relay's link, answers its CREATE as a relay with keys k would, and adds
+// the hop to c. It returns the test's side of that link and the CREATE
+// cell it answered.
+func extendToTestHop(tb testing.TB, p *oniontest.Peer, c *oniontest.ClientCirc, k oniontest.Keys) (*oniontest.Peer, onion.Cell) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close() // one link is all it takes
+	type acc struct {
+		conn net.Conn
+		err  error
+	}
+	accepted := make(chan acc, 1)
+	go func() {
+		conn, err := ln.Accept()
+		accepted <- acc{conn, err}
+	}()
+	hs, create, err := onion.NewClientHandshake(nil, k.ID(), k.OnionPub())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body, _ := onion.Extend{Create: create, Address: ln.Addr().String()}.MarshalBinary()
+	p.Send(c.Cell(onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}))
+	a := <-accepted
+	if a.err != nil {
+		tb.Fatal(a.err)
+	}
+	next := oniontest.NewPeer(tb, a.conn)
+	next.Preface()
+	createCell := next.Recv()
+	created, _, err := oniontest.AnswerCreate(k.RelayKeys(), createCell)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	next.Send(created)
+	m := p.Msg(c)
+	if m.Cmd != onion.RelayExtended {
+		tb.Fatalf("EXTEND answered %v", m.Cmd)
+	}
+	keys, err := hs.Finish(m.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.AddHop(keys)
+	return next, createCell
+}
+
 // begin opens stream sid to target and returns the exit's answer.
 func begin(t *testing.T, p *oniontest.Peer, c *oniontest.ClientCirc, sid uint16, target string) onion.RelayMsg {
 	t.Helper()
