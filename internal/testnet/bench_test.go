@@ -17,23 +17,14 @@ func BenchmarkDownload(b *testing.B) {
 	const size = 64 << 20
 	ln := listen(b)
 	b.Cleanup(func() { ln.Close() })
-	go func() {
-		buf := make([]byte, 256<<10)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	buf := make([]byte, 256<<10)
+	go serveEach(ln, func(c net.Conn) {
+		for sent := 0; sent < size; sent += len(buf) {
+			if _, err := c.Write(buf); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for sent := 0; sent < size; sent += len(buf) {
-					if _, err := c.Write(buf); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	p := mustPort(nil, port)
 	b.SetBytes(size)

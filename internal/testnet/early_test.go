@@ -288,19 +288,10 @@ func TestEarlyTimeoutReleasesExit(t *testing.T) {
 	ln := listen(t)
 	t.Cleanup(func() { ln.Close() })
 	ended := make(chan struct{}, 2)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				io.Copy(io.Discard, c) // until the exit lets go
-				c.Close()
-				ended <- struct{}{}
-			}()
-		}
-	}()
+	go serveEach(ln, func(c net.Conn) {
+		io.Copy(io.Discard, c) // until the exit lets go
+		ended <- struct{}{}
+	})
 	req := echoRequest(t, ln.Addr().String())
 	dialEcho(t, n, echoRequest(t, echoServer(t))).Close() // a warm circuit
 	c, err := n.Manager.DialStream(Deadline(t, 30*time.Second), req)

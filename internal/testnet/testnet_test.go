@@ -23,7 +23,12 @@ func echoServer(t *testing.T) string {
 }
 
 // serveEcho echoes on every connection ln accepts until ln is closed.
-func serveEcho(ln net.Listener) {
+func serveEcho(ln net.Listener) { serveEach(ln, func(c net.Conn) { io.Copy(c, c) }) }
+
+// serveEach runs handle on every connection ln accepts, each on its own
+// goroutine, and closes the connection when handle returns; it returns
+// once ln is closed.
+func serveEach(ln net.Listener, handle func(net.Conn)) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -31,7 +36,7 @@ func serveEcho(ln net.Listener) {
 		}
 		go func() {
 			defer c.Close()
-			io.Copy(c, c)
+			handle(c)
 		}()
 	}
 }
