@@ -36,7 +36,7 @@ type socksSession struct {
 
 	mu     sync.Mutex
 	closed bool
-	stream net.Conn // the open stream, once dialled
+	stream *socksStreamConn // the open stream, once dialled
 }
 
 func newSocksSession(s *SOCKSServer, c net.Conn) *socksSession {
@@ -56,7 +56,7 @@ func (ss *socksSession) close() {
 	ss.mu.Unlock()
 
 	ss.cancel()
-	if s, ok := stream.(*socksStreamConn); ok && s.failed() {
+	if stream != nil && stream.failed() {
 		// go-socks5 returns on the first pump's error, which may be the
 		// write toward a failed stream, before the other pump reset the
 		// application's side: a plain close here would look like a
@@ -71,7 +71,7 @@ func (ss *socksSession) close() {
 
 // setStream records the dialled stream so close can end it; false if the
 // session closed meanwhile.
-func (ss *socksSession) setStream(c net.Conn) bool {
+func (ss *socksSession) setStream(c *socksStreamConn) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closed {

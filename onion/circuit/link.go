@@ -23,7 +23,6 @@ const (
 	DefaultCellTimeout  = 30 * time.Second // a cell begun must arrive whole within this
 	prefaceTimeout      = 10 * time.Second
 	readBufferSize      = 64 << 10
-	writeBufferSize     = 64 << 10
 )
 
 // ErrLinkClosed is returned by Send after the link closed.
