@@ -223,10 +223,10 @@ func (e *earlyStream) finish(err error) {
 	close(e.ready)
 }
 
-// startLocked sends BEGIN, once. A failure aborts the stream, and settle
-// takes it from there.
+// startLocked sends BEGIN, once, unless the stream is closed or failed
+// already. A failure aborts the stream, and settle takes it from there.
 func (e *earlyStream) startLocked() {
-	if !e.unsent || e.err != nil {
+	if !e.unsent || e.err != nil || e.closed {
 		return
 	}
 	e.unsent = false
@@ -237,9 +237,7 @@ func (e *earlyStream) startLocked() {
 func (e *earlyStream) start() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.closed {
-		e.startLocked()
-	}
+	e.startLocked()
 }
 
 func (e *earlyStream) isClosed() bool {
@@ -306,9 +304,7 @@ func (e *earlyStream) Read(p []byte) (int, error) {
 // all; a write past that waits for CONNECTED.
 func (e *earlyStream) Write(p []byte) (int, error) {
 	e.mu.Lock()
-	if !e.closed {
-		e.startLocked()
-	}
+	e.startLocked()
 	if !e.connected && e.err == nil && !e.closed && len(e.kept)+len(p) <= earlyKeep {
 		e.kept = append(e.kept, p...)
 		// Under e.mu so that a reopen cannot slip between keeping and
