@@ -16,12 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"onion/client"
 	"onion/onion"
 )
 
 // Chat is one interactive session with a hidden service.
 type Chat struct {
-	Manager *Manager
+	Manager *client.Manager
 	Address string        // ADDRESS.onion
 	Prompt  Prompter      // the terminal; lines are read through it
 	Out     io.Writer     // where replies and errors go
@@ -78,7 +79,7 @@ func (c *Chat) report(err error) {
 		return
 	}
 	msg := "error: " + err.Error()
-	var oe *OpenError
+	var oe *client.OpenError
 	if errors.As(err, &oe) && oe.Reason == onion.EndExitPolicy && c.User == "" {
 		msg += "\n(log in with /login NAME)"
 	}
@@ -91,7 +92,7 @@ func (c *Chat) report(err error) {
 func (c *Chat) dial(ctx context.Context, port uint16) (net.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 3*time.Minute) // a person may be typing a password
 	defer cancel()
-	return c.Manager.DialStream(dctx, DialRequest{Host: c.Address, Port: port, Username: c.User})
+	return c.Manager.DialStream(dctx, client.DialRequest{Host: c.Address, Port: port, Username: c.User})
 }
 
 func (c *Chat) closeEcho() {

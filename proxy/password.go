@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"onion/client"
 	"onion/internal/keyfile"
 	"onion/onion"
 )
@@ -51,7 +52,8 @@ func cacheKey(host, user, socksPassword string) string {
 	return k
 }
 
-func (p *Passwords) remember(host, user, key string, v []byte) {
+// Remember keeps the verifier the service accepted (client.Credentials).
+func (p *Passwords) Remember(host, user, key string, v []byte) {
 	if p.NoCache {
 		return
 	}
@@ -65,16 +67,17 @@ func (p *Passwords) remember(host, user, key string, v []byte) {
 	p.users[host] = user
 }
 
-func (p *Passwords) forget(key string) {
+// Forget drops a refused verifier (client.Credentials).
+func (p *Passwords) Forget(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.cache, key)
 }
 
-// verifier returns the user name and verifier to answer a challenge with.
+// Verifier returns the user name and verifier to answer a challenge with.
 // The first attempt may use a cached verifier or a password given up front;
 // later attempts (the password was wrong) can only ask the terminal again.
-func (p *Passwords) verifier(ctx context.Context, pub []byte, host string, req DialRequest, logN uint8, attempt int) (user, key string, v []byte, err error) {
+func (p *Passwords) Verifier(ctx context.Context, pub []byte, host string, req client.DialRequest, logN uint8, attempt int) (user, key string, v []byte, err error) {
 	if user, err = p.userName(host, req); err != nil {
 		return "", "", nil, err
 	}
@@ -95,7 +98,7 @@ func (p *Passwords) verifier(ctx context.Context, pub []byte, host string, req D
 	return user, key, v, err
 }
 
-func (p *Passwords) userName(host string, req DialRequest) (string, error) {
+func (p *Passwords) userName(host string, req client.DialRequest) (string, error) {
 	user := req.Username
 	if user == "" {
 		user = p.User
@@ -117,7 +120,7 @@ func (p *Passwords) userName(host string, req DialRequest) (string, error) {
 	return user, onion.CheckUserName(user)
 }
 
-func (p *Passwords) password(host, user string, req DialRequest, attempt int) (string, error) {
+func (p *Passwords) password(host, user string, req client.DialRequest, attempt int) (string, error) {
 	if attempt == 1 {
 		if req.Password != "" {
 			return req.Password, nil

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"onion/client"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -23,7 +24,7 @@ func TestSOCKSCurl(t *testing.T) {
 		fmt.Fprintf(w, "hello %s%s", r.Host, r.URL.Path)
 	}))
 	t.Cleanup(web.Close)
-	d := &socksFakeDialer{open: func(ctx context.Context, _ DialRequest) (net.Conn, error) {
+	d := &socksFakeDialer{open: func(ctx context.Context, _ client.DialRequest) (net.Conn, error) {
 		var nd net.Dialer
 		return nd.DialContext(ctx, "tcp", web.Listener.Addr().String())
 	}}
@@ -43,14 +44,14 @@ func TestSOCKSCurl(t *testing.T) {
 	if want := "hello no-such-host.invalid/path"; out != want {
 		t.Errorf("curl got %q, want %q", out, want)
 	}
-	want := DialRequest{Host: "no-such-host.invalid", Port: 80, Username: "alice", Password: "s3cret"}
+	want := client.DialRequest{Host: "no-such-host.invalid", Port: 80, Username: "alice", Password: "s3cret"}
 	if got := d.last(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 
 	run("-x", "socks5h://"+ts.addr, "http://site.test:8080/")
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 8080}); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+	if got, want := d.last(t), (client.DialRequest{Host: "site.test", Port: 8080}); !reflect.DeepEqual(got, want) {
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 
 	// Used as an HTTP proxy by mistake: the 501 page says what to do.

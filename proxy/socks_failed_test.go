@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"onion/client"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -32,7 +33,7 @@ func (c *failingConn) Read(b []byte) (int, error) {
 // not look like a complete one to the application: it gets a TCP reset,
 // not a clean EOF after the bytes that made it.
 func TestSOCKSFailedStreamResetsClient(t *testing.T) {
-	d := &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
+	d := &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 		a, b := net.Pipe()
 		go func() {
 			b.Write([]byte("partial"))

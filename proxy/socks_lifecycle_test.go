@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"onion/client"
 	"runtime"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestSOCKSHandshakeTimeout(t *testing.T) {
 func TestSOCKSClose(t *testing.T) {
 	echoAddr := startSOCKSEcho(t)
 	started := make(chan struct{}, 1)
-	d := &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
+	d := &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 		switch req.Host {
 		case "block.test":
 			started <- struct{}{}
@@ -140,14 +141,14 @@ func TestSOCKSNoGoroutineLeak(t *testing.T) {
 		echoAddr := startSOCKSEchoUntil(t)
 		defer echoAddr.close()
 		started := make(chan struct{}, 1)
-		d := &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
+		d := &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 			switch req.Host {
 			case "block.test":
 				started <- struct{}{}
 				<-ctx.Done()
 				return nil, ctx.Err()
 			case "refused.test":
-				return nil, &OpenError{Reason: onion.EndRefused}
+				return nil, &client.OpenError{Reason: onion.EndRefused}
 			}
 			var nd net.Dialer
 			return nd.DialContext(ctx, "tcp", echoAddr.addr)
@@ -260,7 +261,7 @@ func startSOCKSEchoUntil(t *testing.T) socksEchoServer {
 // that client, is logged, and leaves the server serving.
 func TestSOCKSPanicEndsOnlyThatConn(t *testing.T) {
 	echoAddr := startSOCKSEcho(t)
-	d := &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
+	d := &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 		if req.Host == "panic.test" {
 			panic("dialer bug")
 		}
@@ -297,7 +298,7 @@ func TestSOCKSPanicEndsOnlyThatConn(t *testing.T) {
 // TestSOCKSLogs: a failed request is logged once at info with its reply
 // code; destinations and usernames appear at debug only, passwords never.
 func TestSOCKSLogs(t *testing.T) {
-	d := socksFailDialer(&OpenError{Reason: onion.EndRefused})
+	d := socksFailDialer(&client.OpenError{Reason: onion.EndRefused})
 	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
 	c := socksDialRaw(t, ts.addr)
 	socksGreet(t, c, 0, 2)

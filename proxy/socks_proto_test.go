@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"onion/client"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -43,9 +44,9 @@ func TestSOCKSHostnameNotResolved(t *testing.T) {
 	}
 	socksEcho(t, c, "hello")
 
-	want := DialRequest{Host: "no-such-host.invalid", Port: 8080}
+	want := client.DialRequest{Host: "no-such-host.invalid", Port: 8080}
 	if got := d.last(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 	if n := lookups.Load(); n != 0 {
 		t.Errorf("%d DNS lookups made, want none", n)
@@ -57,10 +58,10 @@ func TestSOCKSIPLiterals(t *testing.T) {
 	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
 	for _, tc := range []struct {
 		target string
-		want   DialRequest
+		want   client.DialRequest
 	}{
-		{"192.0.2.7:443", DialRequest{Host: "192.0.2.7", Port: 443}},
-		{"[2001:db8::1]:8443", DialRequest{Host: "2001:db8::1", Port: 8443}},
+		{"192.0.2.7:443", client.DialRequest{Host: "192.0.2.7", Port: 443}},
+		{"[2001:db8::1]:8443", client.DialRequest{Host: "2001:db8::1", Port: 8443}},
 	} {
 		c, err := dialSOCKS(t, ts.addr, nil, tc.target)
 		if err != nil {
@@ -68,7 +69,7 @@ func TestSOCKSIPLiterals(t *testing.T) {
 		}
 		socksEcho(t, c, "x")
 		if got := d.last(t); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: DialRequest = %+v, want %+v", tc.target, got, tc.want)
+			t.Errorf("%s: client.DialRequest = %+v, want %+v", tc.target, got, tc.want)
 		}
 	}
 }
@@ -81,13 +82,13 @@ func TestSOCKSReplyCodes(t *testing.T) {
 		err  error
 		want byte
 	}{
-		{"refused", &OpenError{Reason: onion.EndRefused}, 0x05},
-		{"resolve", &OpenError{Reason: onion.EndResolve, Err: errors.New("no such host")}, 0x04},
-		{"unreachable", &OpenError{Reason: onion.EndUnreachable}, 0x03},
-		{"timeout", &OpenError{Reason: onion.EndTimeout}, 0x06},
-		{"exit policy", &OpenError{Reason: onion.EndExitPolicy}, 0x02},
-		{"misc", &OpenError{Reason: onion.EndMisc}, 0x01},
-		{"wrapped", fmt.Errorf("stream 3: %w", &OpenError{Reason: onion.EndRefused}), 0x05},
+		{"refused", &client.OpenError{Reason: onion.EndRefused}, 0x05},
+		{"resolve", &client.OpenError{Reason: onion.EndResolve, Err: errors.New("no such host")}, 0x04},
+		{"unreachable", &client.OpenError{Reason: onion.EndUnreachable}, 0x03},
+		{"timeout", &client.OpenError{Reason: onion.EndTimeout}, 0x06},
+		{"exit policy", &client.OpenError{Reason: onion.EndExitPolicy}, 0x02},
+		{"misc", &client.OpenError{Reason: onion.EndMisc}, 0x01},
+		{"wrapped", fmt.Errorf("stream 3: %w", &client.OpenError{Reason: onion.EndRefused}), 0x05},
 		{"deadline", fmt.Errorf("build circuit: %w", context.DeadlineExceeded), 0x06},
 		{"no circuit", errors.New("no relays"), 0x01},
 		// go-socks5 would answer 0x05 and 0x03 for these texts.
@@ -166,9 +167,9 @@ func TestSOCKSUserPassChosen(t *testing.T) {
 		t.Fatalf("reply 0x%02x", rep)
 	}
 	socksEcho(t, c, "ping")
-	want := DialRequest{Host: "site.test", Port: 443, Username: "alice", Password: "s3cret"}
+	want := client.DialRequest{Host: "site.test", Port: 443, Username: "alice", Password: "s3cret"}
 	if got := d.last(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 
 	// x/net's client offers the same [0x00, 0x02].
@@ -177,9 +178,9 @@ func TestSOCKSUserPassChosen(t *testing.T) {
 		t.Fatal(err)
 	}
 	socksEcho(t, xc, "pong")
-	want = DialRequest{Host: "other.test", Port: 80, Username: "bob", Password: "pw"}
+	want = client.DialRequest{Host: "other.test", Port: 80, Username: "bob", Password: "pw"}
 	if got := d.last(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("x/net client: DialRequest = %+v, want %+v", got, want)
+		t.Errorf("x/net client: client.DialRequest = %+v, want %+v", got, want)
 	}
 }
 
@@ -191,8 +192,8 @@ func TestSOCKSNoAuth(t *testing.T) {
 		t.Fatalf("reply 0x%02x", rep)
 	}
 	socksEcho(t, c, "hi")
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 80}); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+	if got, want := d.last(t), (client.DialRequest{Host: "site.test", Port: 80}); !reflect.DeepEqual(got, want) {
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 
 	// Only GSSAPI offered: no acceptable method.
@@ -225,8 +226,8 @@ func TestSOCKSPipelined(t *testing.T) {
 	if got := string(socksRead(t, c, 5)); got != "early" {
 		t.Fatalf("echo %q", got)
 	}
-	if got, want := d.last(t), (DialRequest{Host: "site.test", Port: 7, Username: "u", Password: "p", Early: []byte("early")}); !reflect.DeepEqual(got, want) {
-		t.Errorf("DialRequest = %+v, want %+v", got, want)
+	if got, want := d.last(t), (client.DialRequest{Host: "site.test", Port: 7, Username: "u", Password: "p", Early: []byte("early")}); !reflect.DeepEqual(got, want) {
+		t.Errorf("client.DialRequest = %+v, want %+v", got, want)
 	}
 }
 
@@ -259,7 +260,7 @@ func TestSOCKSEchoHalfClose(t *testing.T) {
 // TestSOCKSStreamWithoutCloseWrite: a stream conn that is not a TCPConn
 // (net.Pipe) works too.
 func TestSOCKSStreamWithoutCloseWrite(t *testing.T) {
-	d := &socksFakeDialer{open: func(context.Context, DialRequest) (net.Conn, error) {
+	d := &socksFakeDialer{open: func(context.Context, client.DialRequest) (net.Conn, error) {
 		a, b := net.Pipe()
 		go func() {
 			defer b.Close()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 
+	"onion/client"
 	"onion/onion"
 )
 
@@ -56,7 +57,7 @@ func (r socksReply) String() string {
 // END reason where there is one, TTL expired for a timeout, else general
 // failure (no circuit, and the like).
 func replyFor(err error) socksReply {
-	if oe, ok := errors.AsType[*OpenError](err); ok {
+	if oe, ok := errors.AsType[*client.OpenError](err); ok {
 		switch oe.Reason {
 		case onion.EndRefused:
 			return replyConnectionRefused

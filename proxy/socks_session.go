@@ -19,6 +19,7 @@ import (
 
 	socks5 "github.com/armon/go-socks5"
 
+	"onion/client"
 	"onion/onion"
 )
 
@@ -162,16 +163,16 @@ func (ss *socksSession) Allow(ctx context.Context, req *socks5.Request) (context
 	return context.WithValue(ctx, dialRequestKey{}, dr), true
 }
 
-func newDialRequest(req *socks5.Request) (DialRequest, bool) {
+func newDialRequest(req *socks5.Request) (client.DialRequest, bool) {
 	d := req.DestAddr
 	host := d.FQDN
 	if host == "" && d.IP != nil {
 		host = d.IP.String() // IPv6 without brackets
 	}
 	if host == "" || d.Port <= 0 || d.Port > 0xffff {
-		return DialRequest{}, false
+		return client.DialRequest{}, false
 	}
-	dr := DialRequest{Host: host, Port: uint16(d.Port)}
+	dr := client.DialRequest{Host: host, Port: uint16(d.Port)}
 	if a := req.AuthContext; a != nil && a.Method == socks5.UserPassAuth {
 		dr.Username = a.Payload[payloadUsername]
 		dr.Password = a.Payload[payloadPassword]
@@ -182,7 +183,7 @@ func newDialRequest(req *socks5.Request) (DialRequest, bool) {
 // dial is go-socks5's Dial: it opens the stream for the request Allow
 // passed in ctx, ignoring addr.
 func (ss *socksSession) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	req, ok := ctx.Value(dialRequestKey{}).(DialRequest)
+	req, ok := ctx.Value(dialRequestKey{}).(client.DialRequest)
 	if !ok {
 		return nil, errors.New("proxy: socks dial without a request") // Allow always sets it
 	}
@@ -224,7 +225,7 @@ func (ss *socksSession) failed(dest string, err error) {
 		return // shutting down: not worth an info line per client
 	}
 	attrs := []any{"reply", code}
-	if oe, ok := errors.AsType[*OpenError](err); ok {
+	if oe, ok := errors.AsType[*client.OpenError](err); ok {
 		attrs = append(attrs, "reason", oe.Reason)
 	}
 	ss.log.Info("SOCKS request failed", attrs...)

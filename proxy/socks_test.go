@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"onion/client"
 	"strings"
 	"sync"
 	"testing"
@@ -51,26 +52,26 @@ func (l *socksLogBuffer) infoLines() []string {
 
 // socksFakeDialer records every request and answers with open.
 type socksFakeDialer struct {
-	open func(ctx context.Context, req DialRequest) (net.Conn, error)
+	open func(ctx context.Context, req client.DialRequest) (net.Conn, error)
 
 	mu   sync.Mutex
-	reqs []DialRequest
+	reqs []client.DialRequest
 }
 
-func (d *socksFakeDialer) DialStream(ctx context.Context, req DialRequest) (net.Conn, error) {
+func (d *socksFakeDialer) DialStream(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 	d.mu.Lock()
 	d.reqs = append(d.reqs, req)
 	d.mu.Unlock()
 	return d.open(ctx, req)
 }
 
-func (d *socksFakeDialer) requests() []DialRequest {
+func (d *socksFakeDialer) requests() []client.DialRequest {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]DialRequest(nil), d.reqs...)
+	return append([]client.DialRequest(nil), d.reqs...)
 }
 
-func (d *socksFakeDialer) last(t *testing.T) DialRequest {
+func (d *socksFakeDialer) last(t *testing.T) client.DialRequest {
 	t.Helper()
 	reqs := d.requests()
 	if len(reqs) == 0 {
@@ -121,7 +122,7 @@ func startSOCKSEcho(t *testing.T) string {
 // CloseWrite works.
 func socksEchoDialer(t *testing.T) *socksFakeDialer {
 	addr := startSOCKSEcho(t)
-	return &socksFakeDialer{open: func(ctx context.Context, req DialRequest) (net.Conn, error) {
+	return &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil && len(req.Early) > 0 { // a StreamDialer sends the optimistic data
@@ -299,7 +300,7 @@ func socksIsReset(err error) bool {
 
 // socksBlockDialer returns a dialer whose DialStream waits for its ctx.
 func socksBlockDialer(started chan<- struct{}) *socksFakeDialer {
-	return &socksFakeDialer{open: func(ctx context.Context, _ DialRequest) (net.Conn, error) {
+	return &socksFakeDialer{open: func(ctx context.Context, _ client.DialRequest) (net.Conn, error) {
 		if started != nil {
 			started <- struct{}{}
 		}
@@ -309,5 +310,5 @@ func socksBlockDialer(started chan<- struct{}) *socksFakeDialer {
 }
 
 func socksFailDialer(err error) *socksFakeDialer {
-	return &socksFakeDialer{open: func(context.Context, DialRequest) (net.Conn, error) { return nil, err }}
+	return &socksFakeDialer{open: func(context.Context, client.DialRequest) (net.Conn, error) { return nil, err }}
 }

@@ -5,43 +5,12 @@ package proxy
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
+
+	"onion/client"
 )
 
-// HopInfo describes one relay of a circuit.
-type HopInfo struct {
-	Nickname    string `json:"nickname"`
-	Fingerprint string `json:"fingerprint"`
-	Address     string `json:"address"`
-}
-
-// CircuitInfo describes one live circuit.
-type CircuitInfo struct {
-	ID      int       `json:"id"`
-	Path    []HopInfo `json:"path"`
-	Streams int       `json:"streams"`
-	AgeSec  int64     `json:"age_seconds"`
-}
-
-// Circuits lists the live circuits, oldest first.
-func (m *Manager) Circuits() []CircuitInfo {
-	now := m.cfg.Now()
-	m.mu.Lock()
-	out := make([]CircuitInfo, 0, len(m.all))
-	for ce := range m.all {
-		info := CircuitInfo{ID: ce.id, Streams: ce.c.NumStreams(), AgeSec: int64(now.Sub(ce.born).Seconds())}
-		for _, d := range ce.path {
-			info.Path = append(info.Path, HopInfo{Nickname: d.Nickname, Fingerprint: d.Fingerprint(), Address: d.Address})
-		}
-		out = append(out, info)
-	}
-	m.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// StatusHandler serves GET /circuits as a JSON array.
-func (m *Manager) StatusHandler() http.Handler {
+// StatusHandler serves GET /circuits as a JSON array of m's circuits.
+func StatusHandler(m *client.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /circuits", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"onion/client"
 	"os"
 	"strings"
 	"time"
@@ -58,10 +59,10 @@ func runClient(c *cli.Context) error {
 	}
 	passwords.AskUser = false // the chat logs in with /login NAME
 	urls := make(chan string, 4)
-	m := proxy.NewManager(proxy.Config{
-		Directory: &directory.Client{URL: c.String("directory"), Key: dirKey},
-		Logger:    logger,
-		Passwords: passwords,
+	m := client.NewManager(client.Config{
+		Directory:   &directory.Client{URL: c.String("directory"), Key: dirKey},
+		Logger:      logger,
+		Credentials: passwords,
 		OpenURL: func(u string) {
 			select {
 			case urls <- u:

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"onion/client"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,7 +96,7 @@ func runHiddenServer(c *cli.Context) error {
 		}
 	}
 	dir := &directory.Client{URL: c.String("directory"), Key: dirKey}
-	m := proxy.NewManager(proxy.Config{Directory: dir, Logger: logger})
+	m := client.NewManager(client.Config{Directory: dir, Logger: logger})
 	ctx := c.Context
 	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
 		return err

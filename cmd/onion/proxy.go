@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"onion/client"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -30,9 +32,9 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status endpoint listen address, loopback only (GET /circuits); empty to disable", EnvVars: []string{"ONION_STATUS"}},
 			&cli.StringFlag{Name: "directory", Usage: "directory URL, e.g. http://127.0.0.1:7000", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
 			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key, as printed by `onion directory` (also in its directory.pub)", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
-			&cli.DurationFlag{Name: "circuit-lifetime", Value: proxy.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
-			&cli.DurationFlag{Name: "build-timeout", Value: proxy.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
-			&cli.DurationFlag{Name: "refresh-interval", Value: proxy.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
+			&cli.DurationFlag{Name: "circuit-lifetime", Value: client.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
+			&cli.DurationFlag{Name: "build-timeout", Value: client.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
+			&cli.DurationFlag{Name: "refresh-interval", Value: client.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "answer every SOCKS CONNECT only once the exit has connected; by default a destination this circuit reached before is answered at once, which saves a trip through the circuit but, if the exit then fails, resets the connection instead of giving a SOCKS error code", EnvVars: []string{"ONION_WAIT_CONNECTED"}},
 			&cli.StringFlag{Name: "user", Usage: "user name for hidden services that ask for a login (a SOCKS5 username overrides it)", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
@@ -70,15 +72,17 @@ func runProxy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m := proxy.NewManager(proxy.Config{
+	m := client.NewManager(client.Config{
 		Directory:       &directory.Client{URL: c.String("directory"), Key: dirKey},
 		CircuitLifetime: c.Duration("circuit-lifetime"),
 		BuildTimeout:    c.Duration("build-timeout"),
 		RefreshInterval: c.Duration("refresh-interval"),
 		Logger:          logger,
-		Passwords:       passwords,
+		Credentials:     passwords,
 		OpenURL:         opener.Handle,
 		WaitConnected:   c.Bool("wait-connected"),
+		// Streams all closed after a burst: give their memory back now.
+		OnIdle: debug.FreeOSMemory,
 	})
 	// Descriptor lookups go through the network: the directory must not
 	// learn which onion addresses this machine asks for.
@@ -94,7 +98,7 @@ func runProxy(c *cli.Context) error {
 	done := make(chan struct{})
 	go func() { defer close(done); m.Run(ctx) }()
 	if statusLn != nil {
-		srv := &http.Server{Handler: m.StatusHandler(), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: proxy.StatusHandler(m), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(statusLn)
 		defer srv.Close()
 	}
@@ -142,7 +146,7 @@ func listenLoopback(addr string) (net.Listener, error) {
 }
 
 // waitForRelays fetches the relay list until it can make a circuit.
-func waitForRelays(ctx context.Context, m *proxy.Manager, logger *slog.Logger) error {
+func waitForRelays(ctx context.Context, m *client.Manager, logger *slog.Logger) error {
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := m.Refresh(rctx)

@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// roles must not import each other; the engine and the wire packages must
-// import no role.
+// roles must not import each other; the client runtime sits below the
+// roles (proxy and hiddenserver use it) and imports none; the engine and
+// the wire packages import neither a role nor the client runtime.
 var (
-	roles  = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
-	engine = []string{"onion/onion", "onion/onion/circuit"}
+	roles   = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
+	runtime = []string{"onion/client"}
+	engine  = []string{"onion/onion", "onion/onion/circuit"}
 )
 
 func imports(t *testing.T, pkg string) []string {
@@ -36,7 +38,7 @@ func TestImportsPointDown(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
 	}
-	for _, p := range append(append([]string{}, roles...), engine...) {
+	for _, p := range append(append(append([]string{}, roles...), runtime...), engine...) {
 		for _, dep := range imports(t, p) {
 			if dep == p {
 				continue
@@ -48,6 +50,15 @@ func TestImportsPointDown(t *testing.T) {
 			}
 			if strings.HasPrefix(dep, "onion/cmd/") {
 				t.Errorf("%s imports %s", p, dep)
+			}
+		}
+	}
+	for _, p := range engine {
+		for _, dep := range imports(t, p) {
+			for _, r := range runtime {
+				if dep == r {
+					t.Errorf("%s imports the client runtime %s", p, r)
+				}
 			}
 		}
 	}

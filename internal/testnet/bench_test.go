@@ -3,10 +3,9 @@ package testnet
 import (
 	"io"
 	"net"
+	"onion/client"
 	"testing"
 	"time"
-
-	"onion/proxy"
 )
 
 // BenchmarkDownload pushes b.N bytes... rather: one 64 MiB download per
@@ -30,7 +29,7 @@ func BenchmarkDownload(b *testing.B) {
 	b.SetBytes(size)
 	for b.Loop() {
 		ctx := Deadline(b, time.Minute)
-		conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: "127.0.0.1", Port: p})
+		conn, err := n.Manager.DialStream(ctx, client.DialRequest{Host: "127.0.0.1", Port: p})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"onion/client"
 	"os"
 	"sync"
 	"syscall"
@@ -21,7 +22,6 @@ import (
 
 	"onion/onion"
 	"onion/onion/oniontest"
-	"onion/proxy"
 	"onion/relay"
 )
 
@@ -166,11 +166,11 @@ func TestEarlyReplyRefusedThenWaits(t *testing.T) {
 	}
 	defer conn.Close()
 	err = readFails(t, conn)
-	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+	if oe, ok := errors.AsType[*client.OpenError](err); !ok || oe.Reason != onion.EndRefused {
 		t.Fatalf("read after a refused connect = %v, want OpenError(refused)", err)
 	}
 	_, err = n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, addr))
-	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+	if oe, ok := errors.AsType[*client.OpenError](err); !ok || oe.Reason != onion.EndRefused {
 		t.Fatalf("next DialStream = %v, want OpenError(refused) without an early stream", err)
 	}
 }
@@ -179,12 +179,12 @@ func TestEarlyReplyRefusedThenWaits(t *testing.T) {
 // that now refuses gets its error from DialStream itself.
 func TestWaitConnectedNeverEarly(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	n := Start(t, Options{Proxy: func(c *proxy.Config) { c.WaitConnected = true }})
+	n := Start(t, Options{Proxy: func(c *client.Config) { c.WaitConnected = true }})
 	addr, refuse := refusingLater(t)
 	dialEcho(t, n, echoRequest(t, addr)).Close()
 	refuse()
 	_, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, addr))
-	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndRefused {
+	if oe, ok := errors.AsType[*client.OpenError](err); !ok || oe.Reason != onion.EndRefused {
 		t.Fatalf("DialStream = %v, want OpenError(refused)", err)
 	}
 }
@@ -312,7 +312,7 @@ func TestEarlyTimeoutReleasesExit(t *testing.T) {
 	conn.Write([]byte("x"))
 	waitFor(t, held, "held exit connect")
 	_, err = conn.Read(make([]byte, 1)) // returns once the deadline has passed
-	if oe, ok := errors.AsType[*proxy.OpenError](err); !ok || oe.Reason != onion.EndTimeout {
+	if oe, ok := errors.AsType[*client.OpenError](err); !ok || oe.Reason != onion.EndTimeout {
 		t.Fatalf("read = %v, want OpenError(timeout)", err)
 	}
 	release()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"onion/client"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +17,6 @@ import (
 
 	"onion/onion"
 	"onion/onion/oniontest"
-	"onion/proxy"
 	"onion/relay"
 )
 
@@ -26,7 +26,7 @@ import (
 const promptly = 10 * time.Second
 
 // dialEcho opens a stream to addr through the manager and checks one round trip.
-func dialEcho(t *testing.T, n *Net, req proxy.DialRequest) net.Conn {
+func dialEcho(t *testing.T, n *Net, req client.DialRequest) net.Conn {
 	t.Helper()
 	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), req)
 	if err != nil {
@@ -37,9 +37,9 @@ func dialEcho(t *testing.T, n *Net, req proxy.DialRequest) net.Conn {
 	return conn
 }
 
-func echoRequest(t *testing.T, addr string) proxy.DialRequest {
+func echoRequest(t *testing.T, addr string) client.DialRequest {
 	_, port, _ := net.SplitHostPort(addr)
-	return proxy.DialRequest{Host: "127.0.0.1", Port: mustPort(t, port)}
+	return client.DialRequest{Host: "127.0.0.1", Port: mustPort(t, port)}
 }
 
 func roundTrip(t *testing.T, conn net.Conn, msg string) {
@@ -72,7 +72,7 @@ func readFails(t *testing.T, conn net.Conn) error {
 	return err
 }
 
-func onlyCircuit(t *testing.T, n *Net) proxy.CircuitInfo {
+func onlyCircuit(t *testing.T, n *Net) client.CircuitInfo {
 	t.Helper()
 	circs := n.Manager.Circuits()
 	if len(circs) != 1 || len(circs[0].Path) != 3 {
@@ -104,7 +104,7 @@ func TestRelayDeathFailsStreamAndRebuilds(t *testing.T) {
 
 			conn2 := dialEcho(t, n, echoRequest(t, echo))
 			roundTrip(t, conn2, "after the relay died")
-			var fresh []proxy.CircuitInfo
+			var fresh []client.CircuitInfo
 			for _, c := range n.Manager.Circuits() {
 				if c.ID != old.ID { // the dead one may not be forgotten yet
 					fresh = append(fresh, c)
@@ -128,7 +128,7 @@ func TestIsolationKeys(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	n := Start(t, Options{})
 	echo := echoServer(t)
-	req := func(user, pass string) proxy.DialRequest {
+	req := func(user, pass string) client.DialRequest {
 		r := echoRequest(t, echo)
 		r.Username, r.Password = user, pass
 		return r
@@ -238,7 +238,7 @@ func TestHostnameReachesExitUnresolved(t *testing.T) {
 			return (&net.Dialer{}).DialContext(ctx, network, echo)
 		}
 	}})
-	dialEcho(t, n, proxy.DialRequest{Host: "service.internal.test", Port: 7})
+	dialEcho(t, n, client.DialRequest{Host: "service.internal.test", Port: 7})
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Equal(dialed, []string{"service.internal.test:7"}) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"onion/client"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +24,7 @@ import (
 func TestHiddenEcho(t *testing.T) {
 	n := Start(t, Options{HiddenServer: true})
 	ctx := Deadline(t, 30*time.Second)
-	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: n.Service.Address(), Port: hiddenserver.PortEcho})
+	conn, err := n.Manager.DialStream(ctx, client.DialRequest{Host: n.Service.Address(), Port: hiddenserver.PortEcho})
 	if err != nil {
 		t.Fatalf("dial hidden echo: %v", err)
 	}
@@ -39,7 +40,7 @@ func TestHiddenEcho(t *testing.T) {
 	}
 }
 
-func httpVia(n *Net, req proxy.DialRequest) *http.Client {
+func httpVia(n *Net, req client.DialRequest) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return n.Manager.DialStream(ctx, req)
@@ -50,11 +51,11 @@ func httpVia(n *Net, req proxy.DialRequest) *http.Client {
 func TestHiddenHTTPAndURL(t *testing.T) {
 	var mu sync.Mutex
 	var opened []string
-	n := Start(t, Options{HiddenServer: true, Proxy: func(c *proxy.Config) {
+	n := Start(t, Options{HiddenServer: true, Proxy: func(c *client.Config) {
 		c.OpenURL = func(u string) { mu.Lock(); opened = append(opened, u); mu.Unlock() }
 	}})
 	addr := n.Service.Address()
-	c := httpVia(n, proxy.DialRequest{Host: addr, Port: hiddenserver.PortHTTP})
+	c := httpVia(n, client.DialRequest{Host: addr, Port: hiddenserver.PortHTTP})
 	resp, err := c.Post("http://"+addr+"/echo", "text/plain", strings.NewReader("hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,12 +102,12 @@ func TestHiddenAuth(t *testing.T) {
 	}
 	n := Start(t, Options{HiddenServer: true,
 		Service: func(c *hiddenserver.Config) { c.Users = users },
-		Proxy:   func(c *proxy.Config) { c.Passwords = &proxy.Passwords{} },
+		Proxy:   func(c *client.Config) { c.Credentials = &proxy.Passwords{} },
 	})
 	addr := n.Service.Address()
 	ctx := Deadline(t, 60*time.Second)
 
-	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "s3cret"})
+	conn, err := n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "s3cret"})
 	if err != nil {
 		t.Fatalf("right password: %v", err)
 	}
@@ -117,12 +118,12 @@ func TestHiddenAuth(t *testing.T) {
 	}
 	conn.Close()
 
-	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "wrong"})
-	var oe *proxy.OpenError
+	_, err = n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "wrong"})
+	var oe *client.OpenError
 	if !errors.As(err, &oe) || oe.Reason != onion.EndExitPolicy {
 		t.Fatalf("wrong password: err %v, want an OpenError with EndExitPolicy", err)
 	}
-	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho})
+	_, err = n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: hiddenserver.PortEcho})
 	if !errors.As(err, &oe) || oe.Reason != onion.EndExitPolicy {
 		t.Fatalf("no credentials: err %v, want an OpenError with EndExitPolicy", err)
 	}
@@ -132,14 +133,14 @@ func TestUnknownOnionAddress(t *testing.T) {
 	n := Start(t, Options{HiddenServer: true})
 	ctx := Deadline(t, 30*time.Second)
 	other := onion.EncodeAddress(ed25519.NewKeyFromSeed(seed("nobody", 1)).Public().(ed25519.PublicKey))
-	_, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: other, Port: 80})
-	var oe *proxy.OpenError
+	_, err := n.Manager.DialStream(ctx, client.DialRequest{Host: other, Port: 80})
+	var oe *client.OpenError
 	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
 		t.Fatalf("unknown address: %v, want EndResolve", err)
 	}
 	typo := []byte(n.Service.Address())
 	typo[3] ^= 1
-	_, err = n.Manager.DialStream(ctx, proxy.DialRequest{Host: string(typo), Port: 80})
+	_, err = n.Manager.DialStream(ctx, client.DialRequest{Host: string(typo), Port: 80})
 	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
 		t.Fatalf("typo address: %v, want EndResolve", err)
 	}
@@ -183,7 +184,7 @@ func TestHiddenMovesOffDeadMeetingRelay(t *testing.T) {
 	}
 	// A fresh client (new isolation key) joins through the new set.
 	ctx := Deadline(t, 30*time.Second)
-	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "fresh"})
+	conn, err := n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "fresh"})
 	if err != nil {
 		t.Fatalf("dial after the meeting relay died: %v", err)
 	}

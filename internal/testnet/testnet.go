@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"onion/client"
 	"os"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ type Options struct {
 	// (index i counts from 0; exits come first).
 	Relay func(i int, cfg *relay.Config)
 	// Proxy may change the manager's config.
-	Proxy func(cfg *proxy.Config)
+	Proxy func(cfg *client.Config)
 	// HiddenServer starts a hidden server; Service may change its config.
 	HiddenServer bool
 	Service      func(cfg *hiddenserver.Config)
@@ -42,7 +43,7 @@ type Net struct {
 	DirURL    string
 	DirKey    ed25519.PublicKey
 	Relays    []*RelayProc
-	Manager   *proxy.Manager
+	Manager   *client.Manager
 	SOCKSAddr string
 	// Service is the hidden server, when Options.HiddenServer is set.
 	Service *hiddenserver.Server
@@ -92,14 +93,14 @@ func Start(t testing.TB, o Options) *Net {
 		n.Relays = append(n.Relays, startRelay(t, ctx, &wg, n.DirURL, i, i < o.Exits, o, logger))
 	}
 
-	pcfg := proxy.Config{
+	pcfg := client.Config{
 		Directory: &directory.Client{URL: n.DirURL, Key: n.DirKey},
 		Logger:    logger.With("role", "proxy"),
 	}
 	if o.Proxy != nil {
 		o.Proxy(&pcfg)
 	}
-	n.Manager = proxy.NewManager(pcfg)
+	n.Manager = client.NewManager(pcfg)
 	if pcfg.Services == nil {
 		n.Manager.SetServices(&directory.Client{URL: n.DirURL, HTTP: n.Manager.TunnelHTTP("directory", 30*time.Second)})
 	}
@@ -163,7 +164,7 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 func startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, n *Net, o Options, logger *slog.Logger) *hiddenserver.Server {
 	t.Helper()
 	dir := &directory.Client{URL: n.DirURL, Key: n.DirKey}
-	m := proxy.NewManager(proxy.Config{Directory: dir, Logger: logger.With("role", "hiddenserver")})
+	m := client.NewManager(client.Config{Directory: dir, Logger: logger.With("role", "hiddenserver")})
 	if err := m.Refresh(ctx); err != nil {
 		t.Fatalf("testnet: hidden server relay list: %v", err)
 	}

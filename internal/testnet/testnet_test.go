@@ -6,12 +6,11 @@ import (
 	"io"
 	mrand "math/rand"
 	"net"
+	"onion/client"
 	"testing"
 	"time"
 
 	xproxy "golang.org/x/net/proxy"
-
-	"onion/proxy"
 )
 
 // echoServer accepts connections and echoes until EOF, then closes.
@@ -47,7 +46,7 @@ func TestStreamThroughThreeHops(t *testing.T) {
 	host, port, _ := net.SplitHostPort(addr)
 	_ = host
 	ctx := Deadline(t, 30*time.Second)
-	conn, err := n.Manager.DialStream(ctx, proxy.DialRequest{Host: "localhost", Port: mustPort(t, port)})
+	conn, err := n.Manager.DialStream(ctx, client.DialRequest{Host: "localhost", Port: mustPort(t, port)})
 	if err != nil {
 		t.Fatalf("DialStream: %v", err)
 	}

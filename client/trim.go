@@ -1,15 +1,13 @@
-package proxy
+package client
 
-// Giving memory back after a burst. A proxy that carried hundreds of
-// streams holds their buffers' pages long after they closed: the Go runtime
-// returns freed memory to the system only gradually. At the first
-// maintenance tick that finds no stream open after activity, the proxy
-// returns it at once.
+// Noticing the end of a burst. A process that carried hundreds of streams
+// holds their buffers' pages long after they closed: the Go runtime returns
+// freed memory to the system only gradually. At the first maintenance tick
+// that finds no stream open after activity, the manager calls
+// Config.OnIdle, so the process can give memory back then (the proxy
+// does); what to do is the process's decision, not this library's.
 
-import (
-	"runtime/debug"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // memoryTrim tracks activity between maintenance ticks.
 type memoryTrim struct {
@@ -23,9 +21,9 @@ func (t *memoryTrim) streamOpened() { t.opened.Add(1) }
 
 // tick runs once per maintenance interval. active reports whether any
 // stream is open now. It gives memory back when no stream is open and
-// there was activity since the last time it did, and reports whether it
-// did: at most one forced collection per interval, which costs little even
-// while short streams keep coming.
+// there was activity since the last idle moment, and reports whether this
+// is one: at most one per interval, so even a forced collection on each
+// costs little while short streams keep coming.
 func (t *memoryTrim) tick(active bool) bool {
 	if cur := t.opened.Load(); cur != t.seen {
 		t.seen = cur
@@ -39,7 +37,6 @@ func (t *memoryTrim) tick(active bool) bool {
 		return false
 	}
 	t.needTrim = false
-	debug.FreeOSMemory()
 	return true
 }
 

@@ -1,4 +1,4 @@
-package proxy
+package client
 
 // Path selection and the telescoping build (PROTOCOL.md §3.3).
 
@@ -14,7 +14,7 @@ import (
 )
 
 // ErrNotEnoughRelays means the relay list cannot make a three-hop path.
-var ErrNotEnoughRelays = errors.New("proxy: not enough relays for a three-hop circuit")
+var ErrNotEnoughRelays = errors.New("client: not enough relays for a three-hop circuit")
 
 // pathLen is the number of hops of every circuit.
 const pathLen = 3
@@ -45,7 +45,7 @@ func (m *Manager) build(key string) (*circEntry, error) {
 		m.markDown(bad.Fingerprint())
 		lastErr = err
 	}
-	return nil, fmt.Errorf("proxy: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+	return nil, fmt.Errorf("client: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
 }
 
 func (m *Manager) newID() int {
@@ -82,7 +82,7 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 			return nil, nil, err
 		}
 	}
-	return nil, nil, fmt.Errorf("proxy: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+	return nil, nil, fmt.Errorf("client: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
 }
 
 // Relays is the current verified relay list.
@@ -161,7 +161,7 @@ func (m *Manager) randIntn(n int) int {
 	}
 	v, err := rand.Int(r, big.NewInt(int64(n)))
 	if err != nil {
-		panic("proxy: entropy source failed: " + err.Error())
+		panic("client: entropy source failed: " + err.Error())
 	}
 	return int(v.Int64())
 }

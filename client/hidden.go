@@ -1,4 +1,4 @@
-package proxy
+package client
 
 // Streams to hidden services (PROTOCOL.md §11-12): resolve ADDRESS.onion by
 // its signed descriptor, build a circuit to one of its meeting relays, MEET,
@@ -68,7 +68,7 @@ func (m *Manager) meet(host, key string) (*circEntry, error) {
 	if sd == nil {
 		var ok bool
 		if sd, ok = m.cfg.Directory.(ServiceDirectory); !ok {
-			return nil, errors.New("proxy: directory cannot look up onion addresses")
+			return nil, errors.New("client: directory cannot look up onion addresses")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)

@@ -1,4 +1,4 @@
-package proxy
+package client
 
 import (
 	"context"
@@ -44,8 +44,8 @@ type Config struct {
 	Rand     io.Reader    // optional: crypto/rand; drives path choice and handshakes
 	Now      func() time.Time
 
-	// Passwords answers hidden services' auth challenges; nil refuses them.
-	Passwords *Passwords
+	// Credentials answers hidden services' login challenges; nil refuses them.
+	Credentials Credentials
 	// OpenURL is called with each URL a hidden service sends (already
 	// received; the callee validates and decides). Nil ignores them.
 	OpenURL func(url string)
@@ -53,6 +53,10 @@ type Config struct {
 	// connected. By default a CONNECT to a destination that its circuit
 	// reached before is answered at once (early.go).
 	WaitConnected bool
+	// OnIdle, if set, is called from the maintenance loop when no stream
+	// is open any more after some were: a moment for the process to give
+	// freed memory back to the system, say.
+	OnIdle func()
 	// Services looks up onion addresses. Nil uses Directory if it can. Give
 	// one that reaches the directory through the network (see TunnelHTTP),
 	// so the directory cannot tie this machine to the addresses it asks for.
@@ -192,8 +196,8 @@ func (m *Manager) Run(ctx context.Context) {
 			cancel()
 		case <-maintain.C:
 			m.retireIdle()
-			if m.trim.tick(m.anyStreams()) {
-				m.logger.Debug("idle: returned freed memory to the system")
+			if m.trim.tick(m.anyStreams()) && m.cfg.OnIdle != nil {
+				m.cfg.OnIdle()
 			}
 		}
 	}
@@ -265,7 +269,7 @@ func (m *Manager) circuitForWith(ctx context.Context, key string, build func() (
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, errors.New("proxy: shutting down")
+		return nil, errors.New("client: shutting down")
 	}
 	if ce := m.current[key]; ce != nil && m.cfg.Now().Sub(ce.born) < m.cfg.CircuitLifetime && ce.c.Err() == nil {
 		m.mu.Unlock()
@@ -295,7 +299,7 @@ func (m *Manager) runBuild(key string, call *buildCall, build func() (*circEntry
 	if call.err == nil {
 		if m.closed {
 			call.ce.c.Close()
-			call.err = errors.New("proxy: shutting down")
+			call.err = errors.New("client: shutting down")
 		} else {
 			m.current[key] = call.ce
 			m.all[call.ce] = struct{}{}

@@ -1,4 +1,4 @@
-package proxy
+package client
 
 // The client half of challenge-response auth (PROTOCOL.md §12).
 
@@ -25,10 +25,10 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 	if err := ch.UnmarshalBinary(body); err != nil {
 		return nil, &OpenError{Reason: onion.EndProtocol, Err: err}
 	}
-	if m.cfg.Passwords == nil {
+	if m.cfg.Credentials == nil {
 		return nil, &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service requires a password and this proxy has no way to get one")}
 	}
-	user, key, v, err := m.cfg.Passwords.verifier(ctx, pub, host, req, ch.LogN, attempt)
+	user, key, v, err := m.cfg.Credentials.Verifier(ctx, pub, host, req, ch.LogN, attempt)
 	if err != nil {
 		m.logger.Info("hidden service asked for a password; none available", "err", err)
 		return nil, &OpenError{Reason: onion.EndExitPolicy, Err: err}
@@ -57,16 +57,16 @@ func (m *Manager) authResult(a *authState, msg onion.RelayMsg) error {
 	pub, _ := onion.ParseAddress(a.host)
 	if !r.OK {
 		m.logger.Warn("hidden service refused the password", "user", a.proof.User)
-		m.cfg.Passwords.forget(a.cacheKey)
+		m.cfg.Credentials.Forget(a.cacheKey)
 		return nil // a new challenge or an END follows
 	}
 	if !onion.ProofEqual(r.Proof, onion.ServerProof(a.verifier, pub, a.ch, a.proof)) {
 		// Only a holder of the verifier can make this proof: this is not the
 		// service the user set a password with.
-		m.cfg.Passwords.forget(a.cacheKey)
+		m.cfg.Credentials.Forget(a.cacheKey)
 		return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service could not prove it knows the password verifier")}
 	}
 	a.verified = true
-	m.cfg.Passwords.remember(a.host, a.proof.User, a.cacheKey, a.verifier)
+	m.cfg.Credentials.Remember(a.host, a.proof.User, a.cacheKey, a.verifier)
 	return nil
 }

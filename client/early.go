@@ -1,4 +1,4 @@
-package proxy
+package client
 
 // Early replies (PROTOCOL.md §5.2). A CONNECT to a destination that the
 // circuit it goes to has reached before is answered at once: the stream
@@ -94,7 +94,7 @@ func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target strin
 	}
 	if !m.goTracked(func() { es.settle(ctx) }) {
 		es.Close()
-		return nil, errors.New("proxy: shutting down")
+		return nil, errors.New("client: shutting down")
 	}
 	return es, nil
 }
