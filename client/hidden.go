@@ -43,11 +43,17 @@ func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, err
 		return nil, &OpenError{Reason: onion.EndUnreachable, Err: err}
 	}
 	target := net.JoinHostPort(host, strconv.Itoa(int(req.Port)))
-	s, err := ce.c.Begin(target)
+	// No KeepUntilConnected: a stream that logged in is never moved to
+	// another circuit; a failed one fails.
+	s, err := circuit.NewClientStream(target)
 	if err != nil {
+		return nil, &OpenError{Reason: onion.EndResolve, Err: err}
+	}
+	if err := ce.c.Attach(s); err != nil {
 		m.retire(ce)
 		return nil, &OpenError{Reason: onion.EndUnreachable, Err: err}
 	}
+	s.Begin()
 	if err := m.awaitService(ctx, s, pub, host, req); err != nil {
 		s.Close()
 		return nil, err

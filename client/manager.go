@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onion/onion"
@@ -51,7 +52,7 @@ type Config struct {
 	OpenURL func(url string)
 	// WaitConnected answers every CONNECT only once the exit has
 	// connected. By default a CONNECT to a destination that its circuit
-	// reached before is answered at once (early.go).
+	// reached before is answered at once (open.go).
 	WaitConnected bool
 	// OnIdle, if set, is called from the maintenance loop when no stream
 	// is open any more after some were: a moment for the process to give
@@ -79,7 +80,7 @@ type Manager struct {
 	nextID   int
 	closed   bool
 	// stop is cancelled by Close: it ends the waits of early streams
-	// (early.go) that nothing else would wake.
+	// (open.go) that nothing else would wake.
 	stop context.Context
 	halt context.CancelFunc
 
@@ -95,7 +96,7 @@ type circEntry struct {
 	key  string
 
 	mu      sync.Mutex
-	reached map[string]struct{} // targets that answered CONNECTED here (early.go)
+	reached map[string]struct{} // targets that answered CONNECTED here (open.go)
 }
 
 type buildCall struct {
@@ -214,38 +215,22 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 	key := isolationKey(req)
 	if deadline, ok := ctx.Deadline(); ok && !m.cfg.WaitConnected {
 		if ce := m.warm(key); ce != nil && ce.hasReached(target) {
-			if c, err := m.dialEarly(deadline, ce, key, target, req.Early); err == nil {
-				return c, nil
+			if s, err := m.dialEarly(deadline, ce, key, target, req.Early); err == nil {
+				return s, nil
 			}
 			// No stream on it (the circuit is closing, or full): the usual path.
 		}
 	}
-	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
-		ce, err := m.circuitFor(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		// A retry on a fresh circuit sends req.Early again: as in Tor, data
-		// sent before CONNECTED is resent when the circuit failed first.
-		s, err := ce.c.OpenStreamEarly(ctx, target, req.Early)
-		if err == nil {
-			ce.markReached(target)
-			return s, nil
-		}
-		var se *circuit.StreamError
-		if errors.As(err, &se) && se.Remote {
-			return nil, &OpenError{Reason: se.Reason, Err: err}
-		}
-		if timedOut(ctx, err) {
-			return nil, &OpenError{Reason: onion.EndTimeout, Err: err}
-		}
-		// The circuit failed under us: never reuse it, and try a fresh one once.
-		m.logger.Info("stream failed on circuit; building another", "circ", ce.id, "err", err)
-		m.retire(ce)
-		lastErr = err
+	var at atomic.Pointer[circEntry]
+	s, err := newStream(target, req.Early, &at)
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	s.Begin() // on no circuit yet: BEGIN goes out as soon as it has one
+	if err := m.connect(ctx, key, &at, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // isolationKey separates streams whose SOCKS credentials differ, like Tor's

@@ -170,7 +170,14 @@ func (fr *fakeRelay) open(c *circuit.Circuit, target string) *circuit.Stream {
 	}
 	ch := make(chan res, 1)
 	go func() {
-		s, err := c.OpenStream(context.Background(), target)
+		s, err := circuit.NewClientStream(target)
+		if err == nil {
+			err = c.Attach(s)
+		}
+		if err == nil {
+			s.Begin()
+			err = s.WaitConnected(context.Background())
+		}
 		ch <- res{s, err}
 	}()
 	m := fr.msg(c.ID())
@@ -227,8 +234,9 @@ func TestClientCircuitLifecycle(t *testing.T) {
 		if !errors.Is(c.Err(), circuit.ErrCircuitClosed) || cl.NumCircuits() != 0 {
 			t.Fatalf("after Close: Err %v, %d circuits", c.Err(), cl.NumCircuits())
 		}
-		if _, err := c.OpenStream(context.Background(), "example.com:80"); err == nil {
-			t.Fatal("OpenStream on a closed circuit succeeded")
+		s, _ := circuit.NewClientStream("example.com:80")
+		if err := c.Attach(s); err == nil {
+			t.Fatal("Attach on a closed circuit succeeded")
 		}
 		fr.idle()
 	})

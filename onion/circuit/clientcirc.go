@@ -237,83 +237,41 @@ func (e exitSender) SendMsg(m onion.RelayMsg) error {
 	return e.c.sendTo(len(*e.c.hops.Load())-1, m)
 }
 
-// OpenStream asks the last hop (or, on a circuit that met a hidden service,
-// the service) to connect to target (host:port; the host is sent
-// unresolved) and waits for CONNECTED. An END answer is a *StreamError.
-func (c *Circuit) OpenStream(ctx context.Context, target string) (*Stream, error) {
-	return c.OpenStreamEarly(ctx, target, nil)
-}
-
-// OpenStreamEarly is OpenStream that sends early right behind BEGIN, before
-// CONNECTED (optimistic data, PROTOCOL.md §5.2); the exit passes it on once
-// connected.
-func (c *Circuit) OpenStreamEarly(ctx context.Context, target string, early []byte) (*Stream, error) {
-	s, err := c.Begin(target)
+// Attach places s, a client stream (NewClientStream), on c: the one way a
+// client opens a stream on a circuit, toward the last hop or, on a circuit
+// that met a hidden service, the service. A stream that was used already
+// (it was lost with another circuit, or written to before it had one)
+// sends BEGIN here at once, followed by what it kept; otherwise BEGIN goes
+// out on its first use.
+func (c *Circuit) Attach(s *Stream) error {
+	id, err := c.addStream(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(early) > 0 {
-		_, err = s.Write(early)
+	if err := s.moveTo(id, exitSender{c}, func() { c.removeStream(id) }); err != nil {
+		c.removeStream(id)
+		return err
 	}
-	if err == nil {
-		err = s.WaitConnected(ctx)
-	}
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
-// Begin sends BEGIN and returns the stream without waiting for CONNECTED,
-// for callers that must answer control messages (an auth challenge) first.
-func (c *Circuit) Begin(target string) (*Stream, error) {
-	s, err := c.NewStream(target)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.SendBegin(s, target); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// NewStream makes a stream to target without sending anything yet: the
-// caller sends BEGIN with SendBegin before anything else on the stream.
-func (c *Circuit) NewStream(target string) (*Stream, error) {
-	if _, _, err := onion.SplitHostPort(target); err != nil {
-		return nil, err
-	}
-	return c.newStream(target)
-}
-
-// SendBegin sends BEGIN for s, a stream from NewStream to target. If it
-// fails, s is aborted with the error.
-func (c *Circuit) SendBegin(s *Stream, target string) error {
-	err := (exitSender{c}).SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: s.id, Body: []byte(target)})
-	if err != nil {
-		s.Abort(err)
-	}
-	return err
-}
-
-func (c *Circuit) newStream(target string) (*Stream, error) {
+// addStream gives s a free id on c.
+func (c *Circuit) addStream(s *Stream) (uint16, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		return nil, c.err
+		return 0, c.err
 	}
 	if len(c.streams) >= MaxStreamsPerCircuit {
-		return nil, errors.New("circuit: too many streams")
+		return 0, errors.New("circuit: too many streams")
 	}
 	for c.streams[c.nextStream] != nil || c.nextStream == 0 {
 		c.nextStream++
 	}
 	id := c.nextStream
 	c.nextStream++
-	s := NewStream(id, exitSender{c}, func() { c.removeStream(id) }, anonAddr, StreamAddr(target))
 	c.streams[id] = s
-	return s, nil
+	return id, nil
 }
 
 func (c *Circuit) removeStream(id uint16) {

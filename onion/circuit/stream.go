@@ -44,17 +44,20 @@ var ErrProtocol = errors.New("circuit: protocol violation")
 // once SendmeThreshold bytes are consumed, so the other end can never make
 // this one buffer more than onion.StreamWindow bytes.
 type Stream struct {
-	id      uint16
-	out     MsgSender
-	onClose func() // removes the stream from its circuit; called once
-	local   net.Addr
-	remote  net.Addr
+	local  net.Addr
+	remote net.Addr
 
 	ctrl   chan onion.RelayMsg // control messages (auth, URL) for the application
 	connCh chan struct{}       // closed on CONNECTED
 	doneCh chan struct{}       // closed when the stream is released
 
-	mu          sync.Mutex
+	mu sync.Mutex
+	// id, out and onClose place the stream on its circuit. They change
+	// only when a lost stream moves to another circuit (stream_open.go).
+	id          uint16
+	out         MsgSender
+	onClose     func()        // removes the stream from its circuit; called once
+	open        *opening      // a client stream's BEGIN and what hangs on it; nil for a stream that answered one
 	changed     chan struct{} // closed and replaced on every state change
 	connected   bool
 	recv        []chunk // DATA not yet read
@@ -70,9 +73,11 @@ type Stream struct {
 	wdeadline   time.Time
 }
 
-// NewStream makes one end of stream id. onClose runs once when the stream is
-// finished in both directions or aborted. local and remote are what
-// LocalAddr and RemoteAddr report.
+// NewStream makes the answering end of stream id: an exit's or a hidden
+// service's, for a BEGIN that arrived. (A client opens its end with
+// Circuit.OpenStream.) onClose runs once when the stream is finished in
+// both directions or aborted. local and remote are what LocalAddr and
+// RemoteAddr report.
 func NewStream(id uint16, out MsgSender, onClose func(), local, remote net.Addr) *Stream {
 	return &Stream{
 		id:         id,
@@ -97,12 +102,12 @@ func (s *Stream) Control() <-chan onion.RelayMsg { return s.ctrl }
 // SendControl sends a control message on this stream.
 func (s *Stream) SendControl(cmd onion.RelayCmd, body []byte) error {
 	s.mu.Lock()
-	err := s.err
+	err, out, id := s.err, s.out, s.id
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return s.out.SendMsg(onion.RelayMsg{Cmd: cmd, Stream: s.id, Body: body})
+	return out.SendMsg(onion.RelayMsg{Cmd: cmd, Stream: id, Body: body})
 }
 
 // Connected is closed when CONNECTED arrives.
@@ -113,7 +118,10 @@ func (s *Stream) Done() <-chan struct{} { return s.doneCh }
 
 // Accept sends CONNECTED: the service side's answer to BEGIN.
 func (s *Stream) Accept() error {
-	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayConnected, Stream: s.id})
+	s.mu.Lock()
+	out, id := s.out, s.id
+	s.mu.Unlock()
+	return out.SendMsg(onion.RelayMsg{Cmd: onion.RelayConnected, Stream: id})
 }
 
 // Failed reports whether the stream ended in error before the far end
@@ -132,7 +140,11 @@ func (s *Stream) Err() error {
 }
 
 // ID is the stream id on its circuit.
-func (s *Stream) ID() uint16 { return s.id }
+func (s *Stream) ID() uint16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
 
 func (s *Stream) notifyLocked() {
 	close(s.changed)
@@ -186,6 +198,10 @@ func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 		if !s.connected {
 			s.connected = true
 			close(s.connCh)
+			if s.open != nil {
+				s.open.kept = nil // never sent again: the exit has it
+				s.answerLocked(nil)
+			}
 		}
 	case onion.RelayData:
 		if s.remoteEOF || s.err != nil && s.released {
@@ -216,6 +232,9 @@ func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 		} else if s.err == nil {
 			s.err = &StreamError{Reason: r, Remote: true}
 			s.sentEnd = true // the peer has forgotten the stream; never answer
+			if !s.connected {
+				s.answerLocked(s.err)
+			}
 		}
 	case onion.RelayAuthChallenge, onion.RelayAuthProof, onion.RelayAuthResult, onion.RelayURL:
 		// Control messages for the application above the stream. The queue
@@ -238,6 +257,13 @@ func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 func (s *Stream) Abort(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.abortLocked(err)
+}
+
+func (s *Stream) abortLocked(err error) {
+	if s.loseLocked(err) {
+		return // waits to move to another circuit
+	}
 	if s.err == nil {
 		s.err = err
 	}
@@ -260,13 +286,22 @@ func (s *Stream) maybeReleaseLocked() {
 }
 
 // WaitConnected waits for CONNECTED (or an END) after BEGIN, or for ctx.
+// It does not send BEGIN itself (Begin does, as does the first Read or
+// Write). A stream lost with its circuit (KeepUntilConnected) ends the
+// wait with a *LostError.
 func (s *Stream) WaitConnected(ctx context.Context) error {
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for !s.connected {
+		if s.closed {
+			return net.ErrClosed
+		}
 		if s.err != nil {
 			return s.err
+		}
+		if s.open != nil && s.open.lost != nil {
+			return &LostError{Err: s.open.lost}
 		}
 		if !s.waitCancelLocked(deadline, ctx.Done()) {
 			if err := ctx.Err(); err != nil {
@@ -281,6 +316,7 @@ func (s *Stream) WaitConnected(ctx context.Context) error {
 // Read reads stream bytes; io.EOF after the peer's half-close.
 func (s *Stream) Read(p []byte) (int, error) {
 	s.mu.Lock()
+	s.beginLocked()
 	// A passed deadline fails the call even when bytes are waiting, as on a
 	// TCP conn: that is how a caller cancels I/O (net.Conn's contract).
 	if !s.closed && passed(s.rdeadline) {
@@ -324,20 +360,24 @@ func (s *Stream) Read(p []byte) (int, error) {
 		grant, s.consumed = s.consumed, 0
 		s.outstanding -= grant
 	}
+	out, id := s.out, s.id
 	s.mu.Unlock()
 	if grant > 0 {
 		// A failed SENDME means the circuit is dying; the next call sees it.
-		s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelaySendme, Stream: s.id, Body: onion.Uint32Body(uint32(grant))})
+		out.SendMsg(onion.RelayMsg{Cmd: onion.RelaySendme, Stream: id, Body: onion.Uint32Body(uint32(grant))})
 	}
 	return n, nil
 }
 
-// Write sends p as DATA messages, waiting for window as needed.
+// Write sends p as DATA messages, waiting for window as needed. A stream
+// that keeps what it writes before CONNECTED (KeepUntilConnected) keeps p
+// too, and waits for CONNECTED rather than keep more than KeepLimit bytes.
 func (s *Stream) Write(p []byte) (int, error) {
 	written := 0
 	for written < len(p) {
 		s.mu.Lock()
-		for s.sendWindow == 0 && s.writeErrLocked() == nil {
+		s.beginLocked()
+		for s.writeErrLocked() == nil && s.writeRoomLocked() == 0 {
 			if !s.waitLocked(s.wdeadline) {
 				s.mu.Unlock()
 				return written, os.ErrDeadlineExceeded
@@ -347,16 +387,41 @@ func (s *Stream) Write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return written, err
 		}
-		n := min(len(p)-written, onion.MaxData, s.sendWindow)
+		n := min(len(p)-written, s.writeRoomLocked())
+		kept := s.keepLocked(p[written : written+n])
 		s.sendWindow -= n
+		out, id, lost := s.out, s.id, s.open != nil && s.open.lost != nil
 		s.mu.Unlock()
-		err := s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayData, Stream: s.id, Body: p[written : written+n]})
-		if err != nil {
-			return written, err
+		if !lost {
+			err := out.SendMsg(onion.RelayMsg{Cmd: onion.RelayData, Stream: id, Body: p[written : written+n]})
+			if err != nil && !kept {
+				return written, err
+			}
 		}
+		// A kept write that did not go out is not lost: it goes out behind
+		// BEGIN when the stream is (re)attached.
 		written += n
 	}
 	return written, nil
+}
+
+// writeRoomLocked is how many bytes the next DATA message may carry now: 0
+// while there is no window, while BEGIN is on its way, while the stream is
+// lost (unless it keeps what it writes), or while it keeps KeepLimit bytes
+// already.
+func (s *Stream) writeRoomLocked() int {
+	n := min(onion.MaxData, s.sendWindow)
+	if o := s.open; o != nil && !s.connected {
+		switch {
+		case o.state == beginSending:
+			return 0
+		case o.keep:
+			n = min(n, KeepLimit-len(o.kept)) // while lost, it is only kept
+		case o.lost != nil:
+			return 0
+		}
+	}
+	return max(n, 0)
 }
 
 func (s *Stream) writeErrLocked() error {
@@ -378,11 +443,17 @@ func (s *Stream) writeErrLocked() error {
 // CloseWrite half-closes: the peer reads EOF after the bytes already written.
 func (s *Stream) CloseWrite() error {
 	s.mu.Lock()
+	s.beginLocked()
+	if !s.waitSettledLocked() {
+		s.mu.Unlock()
+		return os.ErrDeadlineExceeded
+	}
 	if s.closed {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
 	send := !s.sentEnd && s.err == nil
+	out, id := s.out, s.id
 	s.sentEnd = true
 	s.notifyLocked()
 	s.maybeReleaseLocked()
@@ -390,7 +461,7 @@ func (s *Stream) CloseWrite() error {
 	if !send {
 		return nil
 	}
-	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(onion.EndDone)}})
+	return out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: id, Body: []byte{byte(onion.EndDone)}})
 }
 
 // Close ends the stream like closing a TCP socket: the peer still reads
@@ -404,16 +475,18 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	var msgs []onion.EndReason
-	if s.err == nil && !s.sentEnd {
+	told := s.exitKnowsLocked()
+	if told && s.err == nil && !s.sentEnd {
 		msgs = append(msgs, onion.EndDone)
 	}
-	if s.err == nil && !s.remoteEOF {
+	if told && s.err == nil && !s.remoteEOF {
 		msgs = append(msgs, onion.EndReset)
 	}
+	out, id := s.out, s.id
 	s.closeLocked()
 	s.mu.Unlock()
 	for _, r := range msgs {
-		if err := s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}}); err != nil {
+		if err := out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: id, Body: []byte{byte(r)}}); err != nil {
 			return err
 		}
 	}
@@ -428,13 +501,14 @@ func (s *Stream) CloseWithReason(r onion.EndReason) error {
 		s.mu.Unlock()
 		return nil
 	}
-	send := s.err == nil && !(s.sentEnd && s.remoteEOF)
+	send := s.err == nil && !(s.sentEnd && s.remoteEOF) && s.exitKnowsLocked()
+	out, id := s.out, s.id
 	s.closeLocked()
 	s.mu.Unlock()
 	if !send {
 		return nil
 	}
-	return s.out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: s.id, Body: []byte{byte(r)}})
+	return out.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: id, Body: []byte{byte(r)}})
 }
 
 func (s *Stream) closeLocked() {
