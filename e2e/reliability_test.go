@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"onion/directory"
+	"onion/internal/procstat"
 	"onion/onion"
 )
 
@@ -750,7 +751,7 @@ func (s *sampler) sample() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.procs {
-		rss, err := procRSS(p.pid)
+		rss, err := procstat.RSS(p.pid)
 		if err != nil {
 			s.err = errors.Join(s.err, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err))
 			continue
@@ -818,28 +819,7 @@ func wholeMiB(n int64) int64 { return (n + 1<<19) >> 20 }
 
 func needProcfs(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/status"); err != nil {
+	if !procstat.Supported() {
 		t.Skip("no /proc: cannot measure other processes' memory and descriptors")
 	}
-}
-
-// procRSS returns a process's resident set size in bytes.
-func procRSS(pid int) (int64, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status (a zombie?)", pid)
-}
-
-// procFDs counts a process's open file descriptors.
-func procFDs(pid int) (int, error) {
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(fds), err
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // runner is one run: what it started, and the report it fills.
@@ -75,7 +77,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 func (r *runner) describeMachine() {
 	r.rep.Machine = Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		CPUModel: cpuModel(), Go: runtime.Version(), Load1: loadAvg()}
+		CPUModel: procstat.CPUModel(), Go: runtime.Version()}
+	if load, err := procstat.LoadAvg(); err == nil {
+		r.rep.Machine.Load1 = &load
+	}
 }
 
 // setUp starts the destination, the plain proxy and the network.
