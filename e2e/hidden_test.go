@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 
 	"onion/internal/launch"
 	"onion/internal/procstat"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -51,16 +51,7 @@ const (
 // describes it.
 type hiddenNet struct {
 	up *proc
-	*upInfo
-	hiddenInfo
-}
-
-// hiddenInfo is what the info file says about the hidden server.
-type hiddenInfo struct {
-	OnionAddress string `json:"onion_address"`
-	HiddenPID    int    `json:"hiddenserver_pid"`
-	DemoUser     string `json:"demo_user"`
-	DemoPassword string `json:"demo_password"`
+	*upinfo.Info
 }
 
 // upOptions are what a test changes about the `onion up` it starts.
@@ -99,17 +90,10 @@ func startHiddenUp(t *testing.T, o upOptions) *hiddenNet {
 	}
 	up.ready = ready
 
-	n := &hiddenNet{up: up, upInfo: readInfo(t, infoPath)}
-	data, err := os.ReadFile(infoPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &n.hiddenInfo); err != nil {
-		t.Fatalf("info file %s: %v", data, err)
-	}
+	n := &hiddenNet{up: up, Info: readInfo(t, infoPath)}
 	if _, err := onion.ParseAddress(n.OnionAddress); err != nil || n.HiddenPID == 0 ||
 		n.DemoUser == "" || n.DemoPassword == "" {
-		t.Fatalf("info file lacks the hidden server (address: %v): %s", err, data)
+		t.Fatalf("info file lacks the hidden server (address: %v): %+v", err, n.Info)
 	}
 	if ready["onion"] != n.OnionAddress {
 		t.Errorf("ready line onion=%s, info file %s", ready["onion"], n.OnionAddress)
@@ -117,7 +101,7 @@ func startHiddenUp(t *testing.T, o upOptions) *hiddenNet {
 	t.Logf("up ready in %v: socks %s, hidden server %s", time.Since(start).Round(time.Millisecond), n.Socks, n.OnionAddress)
 	t.Cleanup(func() {
 		up.stop(t) // before the cleanup above, which then finds it stopped
-		for _, pid := range append(n.pids(), n.HiddenPID) {
+		for _, pid := range n.PIDs() {
 			if alive(pid) {
 				t.Errorf("pid %d still running after up exited", pid)
 			}

@@ -29,6 +29,7 @@ import (
 
 	"onion/directory"
 	"onion/internal/procstat"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -76,7 +77,7 @@ func killMidDownload(t *testing.T, dl downloader, big *streamServer, next *blobS
 		Expected: fmt.Sprintf("the application sees an error within %v; the next download succeeds", failWithin),
 	})
 	up, info := startUp(t)
-	var victim relayInfo
+	var victim upinfo.Relay
 	var killed time.Time
 	kill := func() {
 		victim = middleOfLiveCircuit(t, info)
@@ -212,7 +213,7 @@ func consumeStream(r io.Reader, check *streamChecker, atLeast int64, at func()) 
 
 // middleOfLiveCircuit returns the middle relay of the one circuit that
 // carries a stream.
-func middleOfLiveCircuit(t *testing.T, info *upInfo) relayInfo {
+func middleOfLiveCircuit(t *testing.T, info *upinfo.Info) upinfo.Relay {
 	t.Helper()
 	var live []circuit
 	for _, c := range circuits(t, info.Status) {
@@ -226,7 +227,7 @@ func middleOfLiveCircuit(t *testing.T, info *upInfo) relayInfo {
 	}
 	c := live[0]
 	t.Logf("the download's circuit %d: %s -> %s -> %s", c.ID, c.Path[0].Nickname, c.Path[1].Nickname, c.Path[2].Nickname)
-	i := slices.IndexFunc(info.Relays, func(r relayInfo) bool { return r.Fingerprint == c.Path[1].Fingerprint })
+	i := slices.IndexFunc(info.Relays, func(r upinfo.Relay) bool { return r.Fingerprint == c.Path[1].Fingerprint })
 	if i < 0 {
 		t.Fatalf("middle relay %s is not in the info file", c.Path[1].Nickname)
 	}
@@ -696,7 +697,7 @@ type namedPID struct {
 }
 
 // upProcesses lists up's proxy and relays.
-func upProcesses(info *upInfo) []namedPID {
+func upProcesses(info *upinfo.Info) []namedPID {
 	ps := []namedPID{{"proxy", info.ProxyPID}}
 	for _, r := range info.Relays {
 		ps = append(ps, namedPID{r.Nickname, r.PID})

@@ -164,7 +164,7 @@ func (r *runner) describeSetup() {
 	s := &r.rep.Setup
 	s.DownloadBytes, s.Streams, s.Quick = r.plan.size, Streams, r.cfg.Quick
 	if info := r.net.info; info != nil {
-		s.Relays, s.Exits = len(info.Relays), info.exits()
+		s.Relays, s.Exits = len(info.Relays), info.Exits()
 		s.Hidden = info.OnionAddress != "" && info.DemoUser != ""
 	}
 	if r.net.info == nil {
