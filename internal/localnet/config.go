@@ -39,7 +39,7 @@ type Config struct {
 	// InfoFile, if set, receives the info file once the network is ready
 	// (an earlier one is removed first).
 	InfoFile string
-	// LogLevel is passed to every child as --log-level.
+	// LogLevel is passed to every child as --log-level; "" means info.
 	LogLevel string
 
 	// Passed to the proxy: --open-urls, --user, --wait-connected.
@@ -70,6 +70,9 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.PublishInterval, DefaultPublishInterval)
 	setDefault(&cfg.RelayTTL, DefaultRelayTTL)
 	setDefault(&cfg.StopTimeout, DefaultStopTimeout)
+	if cfg.LogLevel == "" {
+		cfg.LogLevel = "info"
+	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
 	}
