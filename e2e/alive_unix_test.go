@@ -4,10 +4,10 @@ package e2e
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"strings"
 	"syscall"
+
+	"onion/internal/procstat"
 )
 
 // alive reports whether pid is a running process; a zombie, exited but not
@@ -16,14 +16,10 @@ func alive(pid int) bool {
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return false
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	state, err := procstat.State(pid)
 	if err != nil {
-		_, noProc := os.Stat("/proc/self/stat")
 		// Gone since kill(0), unless there is no /proc: then trust kill(0).
-		return !errors.Is(err, os.ErrNotExist) || noProc != nil
+		return !errors.Is(err, os.ErrNotExist) || !procstat.Supported()
 	}
-	// The state follows the parenthesised command name, which may hold spaces.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+	return state != 'Z'
 }

@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +22,8 @@ import (
 	"golang.org/x/net/proxy"
 
 	"onion/internal/launch"
+	"onion/internal/procstat"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -54,16 +51,7 @@ const (
 // describes it.
 type hiddenNet struct {
 	up *proc
-	*upInfo
-	hiddenInfo
-}
-
-// hiddenInfo is what the info file says about the hidden server.
-type hiddenInfo struct {
-	OnionAddress string `json:"onion_address"`
-	HiddenPID    int    `json:"hiddenserver_pid"`
-	DemoUser     string `json:"demo_user"`
-	DemoPassword string `json:"demo_password"`
+	*upinfo.Info
 }
 
 // upOptions are what a test changes about the `onion up` it starts.
@@ -102,17 +90,10 @@ func startHiddenUp(t *testing.T, o upOptions) *hiddenNet {
 	}
 	up.ready = ready
 
-	n := &hiddenNet{up: up, upInfo: readInfo(t, infoPath)}
-	data, err := os.ReadFile(infoPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &n.hiddenInfo); err != nil {
-		t.Fatalf("info file %s: %v", data, err)
-	}
+	n := &hiddenNet{up: up, Info: readInfo(t, infoPath)}
 	if _, err := onion.ParseAddress(n.OnionAddress); err != nil || n.HiddenPID == 0 ||
 		n.DemoUser == "" || n.DemoPassword == "" {
-		t.Fatalf("info file lacks the hidden server (address: %v): %s", err, data)
+		t.Fatalf("info file lacks the hidden server (address: %v): %+v", err, n.Info)
 	}
 	if ready["onion"] != n.OnionAddress {
 		t.Errorf("ready line onion=%s, info file %s", ready["onion"], n.OnionAddress)
@@ -120,7 +101,7 @@ func startHiddenUp(t *testing.T, o upOptions) *hiddenNet {
 	t.Logf("up ready in %v: socks %s, hidden server %s", time.Since(start).Round(time.Millisecond), n.Socks, n.OnionAddress)
 	t.Cleanup(func() {
 		up.stop(t) // before the cleanup above, which then finds it stopped
-		for _, pid := range append(n.pids(), n.HiddenPID) {
+		for _, pid := range n.PIDs() {
 			if alive(pid) {
 				t.Errorf("pid %d still running after up exited", pid)
 			}
@@ -496,12 +477,11 @@ func TestHiddenUnknownAddress(t *testing.T) {
 }
 
 // TestHiddenNoListener: the hidden server has no listening socket at all,
-// and no process of the network listens on anything but loopback. Read
-// from /proc: LISTEN sockets of /proc/net/tcp{,6}, unconnected ones of
-// /proc/net/udp{,6} and listening ones of /proc/net/unix, each mapped to
-// its process by the socket:[INODE] links in /proc/PID/fd.
+// and no process of the network listens on anything but loopback: every
+// listening socket of this network namespace, mapped to the process that
+// holds it (procstat reads both from /proc).
 func TestHiddenNoListener(t *testing.T) {
-	if runtime.GOOS != "linux" {
+	if !procstat.Supported() {
 		t.Skipf("reads /proc/net, which %s does not have", runtime.GOOS)
 	}
 	n := startHiddenUp(t, upOptions{})
@@ -510,7 +490,7 @@ func TestHiddenNoListener(t *testing.T) {
 		t.Fatalf("GET /: %v", err)
 	}
 
-	socks, err := listeningSockets()
+	socks, err := procstat.Listeners()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,14 +498,14 @@ func TestHiddenNoListener(t *testing.T) {
 	for _, r := range n.Relays {
 		procs[r.Nickname] = r.PID
 	}
-	owned := map[string][]listenSocket{}
+	owned := map[string][]procstat.Listener{}
 	for name, pid := range procs {
-		inodes, err := socketInodes(pid)
+		inodes, err := procstat.SocketInodes(pid)
 		if err != nil {
 			t.Fatalf("%s (pid %d): %v", name, pid, err)
 		}
 		for _, s := range socks {
-			if inodes[s.inode] {
+			if inodes[s.Inode] {
 				owned[name] = append(owned[name], s)
 			}
 		}
@@ -537,7 +517,7 @@ func TestHiddenNoListener(t *testing.T) {
 	}
 	for name, l := range owned {
 		for _, s := range l {
-			if s.proto != "unix" && !s.ip.IsLoopback() {
+			if s.Proto != "unix" && !s.IP.IsLoopback() {
 				t.Errorf("%s listens on a non-loopback address: %v", name, s)
 			}
 		}
@@ -557,152 +537,13 @@ func TestHiddenNoListener(t *testing.T) {
 		for _, a := range addrs {
 			found := false
 			for _, s := range owned[name] {
-				found = found || s.proto == "tcp" && s.addr() == a
+				found = found || s.Proto == "tcp" && s.Addr() == a
 			}
 			if !found {
 				t.Errorf("%s's listener %s not found in /proc/net/tcp: parsed %v", name, a, owned[name])
 			}
 		}
 	}
-}
-
-// listenSocket is one socket that accepts connections or datagrams from
-// others.
-type listenSocket struct {
-	proto string // tcp, tcp6, udp, udp6, unix
-	ip    net.IP
-	port  int
-	path  string // unix
-	inode uint64
-}
-
-func (s listenSocket) addr() string {
-	if s.proto == "unix" {
-		return s.path
-	}
-	return net.JoinHostPort(s.ip.String(), strconv.Itoa(s.port))
-}
-
-func (s listenSocket) String() string { return s.proto + " " + s.addr() }
-
-// Socket states of /proc/net/{tcp,udp}: TCP_LISTEN, and TCP_CLOSE, which
-// for UDP is a socket bound but not connected (it receives from anyone).
-// In /proc/net/unix, __SO_ACCEPTCON in the flags marks a listener.
-const (
-	procTCPListen  = "0A"
-	procUDPUnconn  = "07"
-	procUnixAccept = 0x10000
-)
-
-// listeningSockets lists every listening socket of this network namespace.
-func listeningSockets() ([]listenSocket, error) {
-	var all []listenSocket
-	for _, f := range []struct{ proto, state string }{
-		{"tcp", procTCPListen}, {"tcp6", procTCPListen}, {"udp", procUDPUnconn}, {"udp6", procUDPUnconn},
-	} {
-		l, err := parseProcNet(f.proto, f.state)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, l...)
-	}
-	l, err := parseProcNetUnix()
-	if err != nil {
-		return nil, err
-	}
-	return append(all, l...), nil
-}
-
-// parseProcNet reads /proc/net/PROTO: "sl local_address rem_address st ...
-// inode", with addresses as hex IP:PORT, the IP in 32-bit words of host
-// byte order.
-func parseProcNet(proto, state string) ([]listenSocket, error) {
-	data, err := os.ReadFile("/proc/net/" + proto)
-	if errors.Is(err, os.ErrNotExist) && strings.HasSuffix(proto, "6") {
-		return nil, nil // no IPv6 in this kernel
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []listenSocket
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Scan() // the header
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 10 {
-			return nil, fmt.Errorf("/proc/net/%s: short line %q", proto, sc.Text())
-		}
-		if f[3] != state {
-			continue
-		}
-		hostHex, portHex, ok := strings.Cut(f[1], ":")
-		raw, err1 := hex.DecodeString(hostHex)
-		port, err2 := strconv.ParseUint(portHex, 16, 16)
-		inode, err3 := strconv.ParseUint(f[9], 10, 64)
-		if !ok || err1 != nil || err2 != nil || err3 != nil || len(raw)%4 != 0 {
-			return nil, fmt.Errorf("/proc/net/%s: cannot parse %q", proto, sc.Text())
-		}
-		ip := make(net.IP, len(raw))
-		for i := 0; i < len(raw); i += 4 {
-			binary.NativeEndian.PutUint32(ip[i:], binary.BigEndian.Uint32(raw[i:]))
-		}
-		out = append(out, listenSocket{proto: proto, ip: ip, port: int(port), inode: inode})
-	}
-	return out, sc.Err()
-}
-
-// parseProcNetUnix reads /proc/net/unix: "Num RefCount Protocol Flags Type
-// St Inode [Path]".
-func parseProcNetUnix() ([]listenSocket, error) {
-	data, err := os.ReadFile("/proc/net/unix")
-	if err != nil {
-		return nil, err
-	}
-	var out []listenSocket
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Scan()
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 7 {
-			return nil, fmt.Errorf("/proc/net/unix: short line %q", sc.Text())
-		}
-		flags, err1 := strconv.ParseUint(f[3], 16, 32)
-		inode, err2 := strconv.ParseUint(f[6], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("/proc/net/unix: cannot parse %q", sc.Text())
-		}
-		if flags&procUnixAccept == 0 {
-			continue
-		}
-		s := listenSocket{proto: "unix", inode: inode}
-		if len(f) > 7 {
-			s.path = f[7]
-		}
-		out = append(out, s)
-	}
-	return out, sc.Err()
-}
-
-// socketInodes returns the inodes of pid's open sockets.
-func socketInodes(pid int) (map[uint64]bool, error) {
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	inodes := map[uint64]bool{}
-	for _, e := range entries {
-		link, err := os.Readlink(filepath.Join(dir, e.Name()))
-		if err != nil {
-			continue // closed since ReadDir
-		}
-		if s, ok := strings.CutPrefix(link, "socket:["); ok {
-			if inode, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-				inodes[inode] = true
-			}
-		}
-	}
-	return inodes, nil
 }
 
 // socksDialAuth is socksDial with SOCKS5 username/password (RFC 1929) when

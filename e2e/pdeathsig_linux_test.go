@@ -17,7 +17,7 @@ func TestUpKilledChildrenExit(t *testing.T) {
 	}
 	<-up.Done()
 	waitFor(t, 15*time.Second, "up's children to exit", func() bool {
-		for _, pid := range info.pids() {
+		for _, pid := range info.PIDs() {
 			if alive(pid) {
 				return false
 			}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"onion/internal/launch"
+	"onion/internal/upinfo"
 )
 
 // Bounds of the tests' waits. Race-enabled binaries start slowly on a busy
@@ -105,40 +105,10 @@ func (w *logWriter) contains(words ...string) bool {
 	return false
 }
 
-// upInfo is the --info-file of `onion up`, as a script would read it.
-type upInfo struct {
-	Socks        string      `json:"socks"`
-	Status       string      `json:"status"`
-	Directory    string      `json:"directory"`
-	DirectoryKey string      `json:"directory_key"`
-	DataDir      string      `json:"data_dir"`
-	PID          int         `json:"pid"`
-	DirectoryPID int         `json:"directory_pid"`
-	ProxyPID     int         `json:"proxy_pid"`
-	Relays       []relayInfo `json:"relays"`
-}
-
-type relayInfo struct {
-	Nickname    string `json:"nickname"`
-	Fingerprint string `json:"fingerprint"`
-	Address     string `json:"address"`
-	Exit        bool   `json:"exit"`
-	PID         int    `json:"pid"`
-}
-
-// pids lists every process up started.
-func (i *upInfo) pids() []int {
-	pids := []int{i.DirectoryPID, i.ProxyPID}
-	for _, r := range i.Relays {
-		pids = append(pids, r.PID)
-	}
-	return pids
-}
-
 // startUp runs `onion up` on free ports with its data in a test directory
 // and returns the process and its info file. When the test ends, up must
 // exit 0 on SIGTERM and leave none of its children running.
-func startUp(t *testing.T, extra ...string) (*proc, *upInfo) {
+func startUp(t *testing.T, extra ...string) (*proc, *upinfo.Info) {
 	t.Helper()
 	dir := t.TempDir()
 	infoPath := filepath.Join(dir, "info.json")
@@ -151,7 +121,7 @@ func startUp(t *testing.T, extra ...string) (*proc, *upInfo) {
 	}
 	t.Cleanup(func() {
 		up.stop(t) // before startProc's own cleanup, which then finds it stopped
-		for _, pid := range info.pids() {
+		for _, pid := range info.PIDs() {
 			if alive(pid) {
 				t.Errorf("pid %d still running after up exited", pid)
 			}
@@ -160,39 +130,27 @@ func startUp(t *testing.T, extra ...string) (*proc, *upInfo) {
 	return up, info
 }
 
-// readInfo waits (bounded) for up's info file and checks what any script
-// would rely on.
-func readInfo(t *testing.T, path string) *upInfo {
+// readInfo reads up's info file, which up writes before its ready line,
+// and checks what any script would rely on.
+func readInfo(t *testing.T, path string) *upinfo.Info {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var data []byte
-	var err error
-	for {
-		if data, err = os.ReadFile(path); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	info, err := upinfo.Read(path)
 	if err != nil {
-		t.Fatalf("info file: %v", err)
+		t.Fatal(err)
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm() != 0o644 {
 		t.Errorf("info file mode %v, want 0644", st.Mode().Perm())
 	}
-	var info upInfo
-	if err := json.Unmarshal(data, &info); err != nil {
-		t.Fatalf("info file %s: %v", data, err)
-	}
 	if info.Socks == "" || strings.HasSuffix(info.Socks, ":0") || info.Status == "" ||
 		info.Directory == "" || info.DirectoryKey == "" || info.DataDir == "" || len(info.Relays) < 3 {
-		t.Fatalf("info file lacks addresses or relays: %s", data)
+		t.Fatalf("info file lacks addresses or relays: %+v", info)
 	}
 	for _, r := range info.Relays {
 		if r.Nickname == "" || r.Fingerprint == "" || r.Address == "" || r.PID == 0 {
 			t.Fatalf("info file relay incomplete: %+v", r)
 		}
 	}
-	return &info
+	return info
 }
 
 // waitFor polls cond (bounded) for state that changes with no event to wait on.

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"onion/directory"
+	"onion/internal/procstat"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -75,7 +77,7 @@ func killMidDownload(t *testing.T, dl downloader, big *streamServer, next *blobS
 		Expected: fmt.Sprintf("the application sees an error within %v; the next download succeeds", failWithin),
 	})
 	up, info := startUp(t)
-	var victim relayInfo
+	var victim upinfo.Relay
 	var killed time.Time
 	kill := func() {
 		victim = middleOfLiveCircuit(t, info)
@@ -211,7 +213,7 @@ func consumeStream(r io.Reader, check *streamChecker, atLeast int64, at func()) 
 
 // middleOfLiveCircuit returns the middle relay of the one circuit that
 // carries a stream.
-func middleOfLiveCircuit(t *testing.T, info *upInfo) relayInfo {
+func middleOfLiveCircuit(t *testing.T, info *upinfo.Info) upinfo.Relay {
 	t.Helper()
 	var live []circuit
 	for _, c := range circuits(t, info.Status) {
@@ -225,7 +227,7 @@ func middleOfLiveCircuit(t *testing.T, info *upInfo) relayInfo {
 	}
 	c := live[0]
 	t.Logf("the download's circuit %d: %s -> %s -> %s", c.ID, c.Path[0].Nickname, c.Path[1].Nickname, c.Path[2].Nickname)
-	i := slices.IndexFunc(info.Relays, func(r relayInfo) bool { return r.Fingerprint == c.Path[1].Fingerprint })
+	i := slices.IndexFunc(info.Relays, func(r upinfo.Relay) bool { return r.Fingerprint == c.Path[1].Fingerprint })
 	if i < 0 {
 		t.Fatalf("middle relay %s is not in the info file", c.Path[1].Nickname)
 	}
@@ -695,7 +697,7 @@ type namedPID struct {
 }
 
 // upProcesses lists up's proxy and relays.
-func upProcesses(info *upInfo) []namedPID {
+func upProcesses(info *upinfo.Info) []namedPID {
 	ps := []namedPID{{"proxy", info.ProxyPID}}
 	for _, r := range info.Relays {
 		ps = append(ps, namedPID{r.Nickname, r.PID})
@@ -750,7 +752,7 @@ func (s *sampler) sample() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.procs {
-		rss, err := procRSS(p.pid)
+		rss, err := procstat.RSS(p.pid)
 		if err != nil {
 			s.err = errors.Join(s.err, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err))
 			continue
@@ -818,28 +820,7 @@ func wholeMiB(n int64) int64 { return (n + 1<<19) >> 20 }
 
 func needProcfs(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/status"); err != nil {
+	if !procstat.Supported() {
 		t.Skip("no /proc: cannot measure other processes' memory and descriptors")
 	}
-}
-
-// procRSS returns a process's resident set size in bytes.
-func procRSS(pid int) (int64, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status (a zombie?)", pid)
-}
-
-// procFDs counts a process's open file descriptors.
-func procFDs(pid int) (int, error) {
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(fds), err
 }

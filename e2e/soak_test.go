@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/net/proxy"
+
+	"onion/internal/procstat"
 )
 
 // The soak's load and its leak margins (issue 5).
@@ -210,11 +212,11 @@ func measureProcs(t *testing.T, ps []namedPID) []procUse {
 	t.Helper()
 	use := make([]procUse, len(ps))
 	for i, p := range ps {
-		fds, err := procFDs(p.pid)
+		fds, err := procstat.OpenFDs(p.pid)
 		if err != nil {
 			t.Fatalf("%s (pid %d): %v", p.name, p.pid, err)
 		}
-		rss, err := procRSS(p.pid)
+		rss, err := procstat.RSS(p.pid)
 		if err != nil {
 			t.Fatalf("%s (pid %d): %v", p.name, p.pid, err)
 		}

@@ -3,16 +3,15 @@ package e2e
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"onion/directory"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -47,10 +46,9 @@ func TestUpRestartsDirectory(t *testing.T) {
 		return err == nil && len(l.Relays) == len(info.Relays)
 	})
 	rep.Saw("all %d relays listed again %v after the kill", len(info.Relays), time.Since(killed).Round(time.Millisecond))
-	var now upInfo
 	waitFor(t, 10*time.Second, "the info file to name the new directory pid", func() bool {
-		data, err := readFileQuiet(infoPath)
-		return err == nil && json.Unmarshal(data, &now) == nil && now.DirectoryPID != info.DirectoryPID && alive(now.DirectoryPID)
+		now, err := upinfo.Read(infoPath)
+		return err == nil && now.DirectoryPID != info.DirectoryPID && alive(now.DirectoryPID)
 	})
 
 	blob := startBlobServer(t, 1<<20)
@@ -68,5 +66,3 @@ func TestUpRestartsDirectory(t *testing.T) {
 	rep.Saw("new directory pid in the info file; %d MiB byte-exact through the network after it", blob.size>>20)
 	rep.BytesLost = fmt.Sprintf("0 of %d MiB", blob.size>>20)
 }
-
-func readFileQuiet(path string) ([]byte, error) { return os.ReadFile(path) }

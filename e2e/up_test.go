@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"onion/internal/launch"
+	"onion/internal/upinfo"
 )
 
 // TestUpDownload is the acceptance test of `onion up`: a 64 MiB download
@@ -87,7 +88,7 @@ func (a *afterBytes) Read(p []byte) (int, error) {
 
 // checkLiveCircuit wants a circuit with an open stream through three
 // distinct relays of this network, ending at an exit.
-func checkLiveCircuit(t *testing.T, info *upInfo) {
+func checkLiveCircuit(t *testing.T, info *upinfo.Info) {
 	t.Helper()
 	cs := circuits(t, info.Status)
 	for _, c := range cs {
@@ -96,7 +97,7 @@ func checkLiveCircuit(t *testing.T, info *upInfo) {
 		}
 		known := true
 		for k, h := range c.Path {
-			i := slices.IndexFunc(info.Relays, func(r relayInfo) bool { return r.Fingerprint == h.Fingerprint })
+			i := slices.IndexFunc(info.Relays, func(r upinfo.Relay) bool { return r.Fingerprint == h.Fingerprint })
 			known = known && i >= 0 && info.Relays[i].Nickname == h.Nickname && (k < 2 || info.Relays[i].Exit)
 		}
 		if known {
@@ -139,7 +140,7 @@ func TestKillRelayIdle(t *testing.T) {
 	victim := info.Relays[1]
 	if cs := circuits(t, info.Status); len(cs) > 0 && threeHops(cs[0]) == nil {
 		fp := cs[0].Path[1].Fingerprint // the middle hop: only relays can tell the proxy
-		victim = info.Relays[slices.IndexFunc(info.Relays, func(r relayInfo) bool { return r.Fingerprint == fp })]
+		victim = info.Relays[slices.IndexFunc(info.Relays, func(r upinfo.Relay) bool { return r.Fingerprint == fp })]
 	}
 	t.Logf("killing %s (pid %d)", victim.Nickname, victim.PID)
 	if p, err := os.FindProcess(victim.PID); err != nil || p.Kill() != nil {

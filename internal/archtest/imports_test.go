@@ -9,11 +9,14 @@ import (
 
 // roles must not import each other; the client runtime sits below the
 // roles (proxy and hiddenserver use it) and imports none; the engine and
-// the wire packages import neither a role nor the client runtime.
+// the wire packages import neither a role nor the client runtime. leaves
+// import nothing of the module, so that the benchmark and the end-to-end
+// tests use them without pulling in a role.
 var (
 	roles   = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
 	runtime = []string{"onion/client"}
 	engine  = []string{"onion/onion", "onion/onion/circuit"}
+	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat"}
 )
 
 func imports(t *testing.T, pkg string) []string {
@@ -65,6 +68,26 @@ func TestImportsPointDown(t *testing.T) {
 	for _, dep := range imports(t, "onion/onion") {
 		if dep == "onion/onion/circuit" {
 			t.Error("the wire package imports the engine")
+		}
+	}
+}
+
+// TestInternalBelowCmd: the internal packages serve the CLI and the tests;
+// none imports the CLI, and the leaves import nothing of the module.
+func TestInternalBelowCmd(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	for _, dep := range imports(t, "onion/internal/...") {
+		if strings.HasPrefix(dep, "onion/cmd/") {
+			t.Errorf("an internal package imports %s", dep)
+		}
+	}
+	for _, p := range leaves {
+		for _, dep := range imports(t, p) {
+			if dep != p && (dep == "onion" || strings.HasPrefix(dep, "onion/")) {
+				t.Errorf("%s imports %s", p, dep)
+			}
 		}
 	}
 }

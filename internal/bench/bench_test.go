@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // TestRunQuick runs the whole benchmark in quick mode against the real
@@ -85,12 +86,12 @@ func buildOnion(t *testing.T) string {
 }
 
 // running lists the pids whose executable is exe (Linux only; elsewhere none).
-func running(exe string) []string {
-	ents, _ := os.ReadDir("/proc")
-	var pids []string
-	for _, e := range ents {
-		if target, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(target, " (deleted)") == exe {
-			pids = append(pids, e.Name())
+func running(exe string) []int {
+	all, _ := procstat.PIDs()
+	var pids []int
+	for _, pid := range all {
+		if target, err := procstat.Executable(pid); err == nil && target == exe {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"onion/directory"
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -152,7 +153,7 @@ func (r *runner) idleRelays(ctx context.Context) (pinned onion.RelayDescriptor, 
 
 // pickPinned matches the relays up started to their descriptors by
 // fingerprint and picks the relay to pin (see idleRelays).
-func pickPinned(started []upRelay, listed []onion.RelayDescriptor) (pinned onion.RelayDescriptor, others []onion.RelayDescriptor, procs []process, err error) {
+func pickPinned(started []upinfo.Relay, listed []onion.RelayDescriptor) (pinned onion.RelayDescriptor, others []onion.RelayDescriptor, procs []process, err error) {
 	byFP := make(map[string]onion.RelayDescriptor, len(listed))
 	for _, d := range listed {
 		byFP[d.Fingerprint()] = d

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"onion/internal/upinfo"
 	"onion/onion"
 )
 
@@ -87,11 +88,11 @@ func TestFleetPaths(t *testing.T) {
 
 func TestPickPinned(t *testing.T) {
 	listed := descriptors("relay1", "relay2", "relay3", "relay4", "relay5")
-	started := func(exits int, names ...string) []upRelay {
-		var rs []upRelay
+	started := func(exits int, names ...string) []upinfo.Relay {
+		var rs []upinfo.Relay
 		for i, n := range names {
 			d := listed[strings.TrimPrefix(n, "relay")[0]-'1']
-			rs = append(rs, upRelay{Nickname: n, Fingerprint: d.Fingerprint(), Exit: i < exits, PID: 100 + i})
+			rs = append(rs, upinfo.Relay{Nickname: n, Fingerprint: d.Fingerprint(), Exit: i < exits, PID: 100 + i})
 		}
 		return rs
 	}

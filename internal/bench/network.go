@@ -5,7 +5,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"onion/internal/launch"
+	"onion/internal/upinfo"
 )
 
 // Bounds of starting and stopping `onion up`.
@@ -25,71 +25,10 @@ const (
 	netLogLines   = 60
 )
 
-// upInfo is the part of `onion up --info-file` that the benchmark reads.
-type upInfo struct {
-	Socks        string    `json:"socks"`
-	Directory    string    `json:"directory"`     // its URL
-	DirectoryKey string    `json:"directory_key"` // as onion.DecodeDirectoryKey reads it
-	DirectoryPID int       `json:"directory_pid"`
-	ProxyPID     int       `json:"proxy_pid"`
-	HiddenPID    int       `json:"hiddenserver_pid"`
-	Relays       []upRelay `json:"relays"`
-	OnionAddress string    `json:"onion_address"`
-	DemoUser     string    `json:"demo_user"`
-	DemoPassword string    `json:"demo_password"`
-}
-
-type upRelay struct {
-	Nickname    string `json:"nickname"`
-	Fingerprint string `json:"fingerprint"`
-	Exit        bool   `json:"exit"`
-	PID         int    `json:"pid"`
-}
-
-func readInfo(path string) (*upInfo, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("info file: %w", err)
-	}
-	var info upInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, fmt.Errorf("info file %s: %w", path, err)
-	}
-	return &info, nil
-}
-
-// exits counts the exit relays.
-func (i *upInfo) exits() int {
-	n := 0
-	for _, r := range i.Relays {
-		if r.Exit {
-			n++
-		}
-	}
-	return n
-}
-
-// processes lists the network's processes with known pids.
-func (i *upInfo) processes() []process {
-	var ps []process
-	add := func(name, role string, pid int) {
-		if pid > 0 {
-			ps = append(ps, process{name: name, role: role, pid: pid})
-		}
-	}
-	add("proxy", roleProxy, i.ProxyPID)
-	for _, r := range i.Relays {
-		add(r.Nickname, roleRelays, r.PID)
-	}
-	add("hiddenserver", roleHidden, i.HiddenPID)
-	add("directory", roleDirectory, i.DirectoryPID)
-	return ps
-}
-
 // network is the network under test.
 type network struct {
 	socks string
-	info  *upInfo       // nil when an external network was given without --info-file
+	info  *upinfo.Info  // nil when an external network was given without --info-file
 	up    *launch.Child // nil for an external network
 	dir   string        // temporary data dir of up, removed by stop
 	log   *netLog
@@ -116,7 +55,7 @@ func startNetwork(ctx context.Context, exe string) (*network, error) {
 		n.stop()
 		return nil, fmt.Errorf("start the network: %w", err)
 	}
-	if n.info, err = readInfo(infoPath); err != nil {
+	if n.info, err = upinfo.Read(infoPath); err != nil {
 		n.stop()
 		return nil, err
 	}
@@ -130,7 +69,7 @@ func externalNetwork(socks, infoPath string) (*network, error) {
 	if infoPath == "" {
 		return n, nil
 	}
-	info, err := readInfo(infoPath)
+	info, err := upinfo.Read(infoPath)
 	if err != nil {
 		return nil, err
 	}
@@ -141,12 +80,25 @@ func externalNetwork(socks, infoPath string) (*network, error) {
 	return n, nil
 }
 
-// processes lists what CPU and memory are measured of; nil if unknown.
+// processes lists the network's processes with known pids, what CPU and
+// memory are measured of; nil if unknown.
 func (n *network) processes() []process {
 	if n.info == nil {
 		return nil
 	}
-	return n.info.processes()
+	var ps []process
+	add := func(name, role string, pid int) {
+		if pid > 0 {
+			ps = append(ps, process{name: name, role: role, pid: pid})
+		}
+	}
+	add("proxy", roleProxy, n.info.ProxyPID)
+	for _, r := range n.info.Relays {
+		add(r.Nickname, roleRelays, r.PID)
+	}
+	add("hiddenserver", roleHidden, n.info.HiddenPID)
+	add("directory", roleDirectory, n.info.DirectoryPID)
+	return ps
 }
 
 // stop stops a network this run started (SIGTERM, then a bounded wait)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // A Go process's RSS still moves for a moment after its work stops: the
@@ -27,7 +29,7 @@ type rssReading map[string]int64
 func readRSSAll(procs []process) (rssReading, error) {
 	m := make(rssReading, len(procs))
 	for _, p := range procs {
-		n, err := readRSS(p.pid)
+		n, err := procstat.RSS(p.pid)
 		if err != nil {
 			return nil, fmt.Errorf("rss of %s (pid %d): %w", p.name, p.pid, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // runner is one run: what it started, and the report it fills.
@@ -75,7 +77,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 func (r *runner) describeMachine() {
 	r.rep.Machine = Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		CPUModel: cpuModel(), Go: runtime.Version(), Load1: loadAvg()}
+		CPUModel: procstat.CPUModel(), Go: runtime.Version()}
+	if load, err := procstat.LoadAvg(); err == nil {
+		r.rep.Machine.Load1 = &load
+	}
 }
 
 // setUp starts the destination, the plain proxy and the network.
@@ -159,7 +164,7 @@ func (r *runner) describeSetup() {
 	s := &r.rep.Setup
 	s.DownloadBytes, s.Streams, s.Quick = r.plan.size, Streams, r.cfg.Quick
 	if info := r.net.info; info != nil {
-		s.Relays, s.Exits = len(info.Relays), info.exits()
+		s.Relays, s.Exits = len(info.Relays), info.Exits()
 		s.Hidden = info.OnionAddress != "" && info.DemoUser != ""
 	}
 	if r.net.info == nil {

@@ -1,8 +1,13 @@
 package bench
 
+// CPU time and memory of the network's processes, read through procstat;
+// where there is no /proc they are reported as unavailable.
+
 import (
 	"fmt"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // Roles of the network's processes, as CPU and memory are reported.
@@ -28,7 +33,7 @@ type cpuSnapshot map[int]time.Duration
 func takeCPU(procs []process) (cpuSnapshot, error) {
 	s := make(cpuSnapshot, len(procs))
 	for _, p := range procs {
-		d, err := readCPU(p.pid)
+		d, err := procstat.CPUTime(p.pid)
 		if err != nil {
 			return nil, fmt.Errorf("cpu of %s (pid %d): %w", p.name, p.pid, err)
 		}
@@ -50,7 +55,7 @@ func cpuByRole(procs []process, before, after cpuSnapshot) map[string]float64 {
 func peakRSS(procs []process) map[string]int64 {
 	m := make(map[string]int64, len(procs))
 	for _, p := range procs {
-		if n, err := readPeakRSS(p.pid); err == nil {
+		if n, err := procstat.PeakRSS(p.pid); err == nil {
 			m[p.name] = n
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onion/internal/launch"
+	"onion/internal/upinfo"
 )
 
 // waitProxyReadyTimeout bounds the second proxy's start: the network is up
@@ -20,7 +21,7 @@ const waitProxyReadyTimeout = 30 * time.Second
 
 // startWaitProxy runs exe proxy --wait-connected against the network info
 // describes and waits for its ready line.
-func startWaitProxy(ctx context.Context, exe string, info *upInfo) (*hopProc, error) {
+func startWaitProxy(ctx context.Context, exe string, info *upinfo.Info) (*hopProc, error) {
 	c := launch.New("proxy --wait-connected", exe, "--log-level", "warn", "proxy",
 		"--socks", "127.0.0.1:0", "--status", "", "--open-urls", "never", "--wait-connected",
 		"--directory", info.Directory, "--directory-key", info.DirectoryKey)

@@ -1,0 +1,64 @@
+package localnet
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"onion/internal/upinfo"
+)
+
+// announce writes the ready line (for scripts, first, as every command
+// does) and then the banner for people.
+func (n *network) announce() {
+	// An error writing our own output has nowhere better to go.
+	_, _ = io.WriteString(n.cfg.Stdout, readyLine(&n.info)+banner(&n.info))
+}
+
+// readyLine is the `up ready` line, with its newline.
+func readyLine(i *upinfo.Info) string {
+	return fmt.Sprintf("up ready socks=%s status=%s directory=%s key=%s relays=%d onion=%s\n",
+		i.Socks, i.Status, i.Directory, i.DirectoryKey, len(i.Relays), i.OnionAddress)
+}
+
+// banner says what runs where and gives commands to try.
+func banner(i *upinfo.Info) string {
+	var relays, exits []string
+	for _, r := range i.Relays {
+		relays = append(relays, r.Nickname)
+		if r.Exit {
+			exits = append(exits, r.Nickname)
+		}
+	}
+	dataDir := i.DataDir
+	if i.TempDataDir {
+		dataDir += " (temporary: removed when up exits; keep one with --data-dir)"
+	}
+	creds := i.DemoUser + ":" + i.DemoPassword
+	return fmt.Sprintf(`
+onion network is up: a directory, %d relays, a hidden server and the SOCKS5 proxy, each its own process.
+
+  SOCKS5 proxy   %s
+  circuits       %s
+  directory      %s
+  directory key  %s
+  relays         %s (exits: %s)
+  hidden server  http://%s/
+  demo login     user %s, password %s
+  data dir       %s
+
+Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --socks5):
+  curl --socks5-hostname %s http://example.com/
+  curl %s
+  curl -x socks5h://%s@%s http://%s/echo -d hello
+  curl -x socks5h://%s@%s http://%s/
+  curl -x socks5h://%s@%s http://%s/open/tor     (the proxy opens URLs per --open-urls)
+
+Ctrl-C stops the network.
+`, len(i.Relays), i.Socks, i.CircuitsURL, i.Directory, i.DirectoryKey,
+		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
+		i.Socks, i.CircuitsURL,
+		creds, i.Socks, i.OnionAddress,
+		creds, i.Socks, i.OnionAddress,
+		creds, i.Socks, i.OnionAddress)
+}

@@ -1,0 +1,124 @@
+package localnet
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"onion/internal/launch"
+)
+
+// start starts the parts in the order each needs the one before: the
+// directory, the relays (which publish to it), the hidden server (which
+// builds circuits through them), and the proxy.
+func (n *network) start(ctx context.Context) error {
+	if err := n.startDirectory(ctx); err != nil {
+		return err
+	}
+	if err := n.startRelays(ctx); err != nil {
+		return err
+	}
+	if err := n.startHidden(ctx); err != nil {
+		return err
+	}
+	return n.startProxy(ctx)
+}
+
+// directoryChild prepares the directory to listen on addr; its key lives in
+// its data dir, so a restarted one has the same.
+func (n *network) directoryChild(addr string) *launch.Child {
+	return n.child("directory", "directory",
+		"--listen", addr, "--data-dir", n.subdir("directory"),
+		"--relay-ttl", n.cfg.RelayTTL.String())
+}
+
+func (n *network) startDirectory(ctx context.Context) error {
+	n.directory = n.directoryChild("127.0.0.1:0")
+	ready, err := n.directory.Start(ctx)
+	if err != nil {
+		return err
+	}
+	n.info.Directory, n.info.DirectoryKey, n.info.DirectoryPID = ready["url"], ready["key"], n.directory.Pid()
+	return need(ready, "directory", "url", "key")
+}
+
+// startHidden creates the demo user (its password kept in the data dir, so
+// a kept data dir keeps it) and starts the hidden server.
+func (n *network) startHidden(ctx context.Context) error {
+	dir := n.subdir("hiddenserver")
+	user, pw, err := demoUser(dir)
+	if err != nil {
+		return fmt.Errorf("demo user: %w", err)
+	}
+	n.info.DemoUser, n.info.DemoPassword = user, pw
+	n.hidden = n.child("hiddenserver", "hiddenserver",
+		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
+		"--data-dir", dir, "--users", filepath.Join(dir, usersFile),
+		"--publish-interval", n.cfg.PublishInterval.String())
+	ready, err := n.hidden.Start(ctx)
+	if err != nil {
+		return err
+	}
+	n.info.OnionAddress, n.info.HiddenPID = ready["address"], n.hidden.Pid()
+	return need(ready, "hiddenserver", "address")
+}
+
+func (n *network) startProxy(ctx context.Context) error {
+	args := []string{"--socks", n.cfg.Socks, "--status", n.cfg.Status,
+		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
+		"--open-urls", n.cfg.OpenURLs}
+	if n.cfg.User != "" {
+		args = append(args, "--user", n.cfg.User)
+	}
+	if n.cfg.WaitConnected {
+		args = append(args, "--wait-connected")
+	}
+	n.proxy = n.child("proxy", "proxy", args...)
+	ready, err := n.proxy.Start(ctx)
+	if err != nil {
+		return err
+	}
+	n.info.Socks, n.info.Status, n.info.ProxyPID = ready["socks"], ready["status"], n.proxy.Pid()
+	n.info.CircuitsURL = "http://" + n.info.Status + "/circuits"
+	return need(ready, "proxy", "socks", "status")
+}
+
+// child prepares one part: the same executable, with the global log level.
+func (n *network) child(name, command string, args ...string) *launch.Child {
+	all := append([]string{"--log-level", n.cfg.LogLevel, command}, args...)
+	c := launch.New(name, n.cfg.Executable, all...)
+	c.Output = n.cfg.Stderr
+	c.ReadyTimeout = n.cfg.ReadyTimeout
+	width := launch.PrefixWidth("directory", relayName(n.cfg.Relays-1), "proxy", "hiddenserver")
+	c.Prefix = launch.Prefix(name, width, colourIndex(name), n.cfg.Colour)
+	return c
+}
+
+// colourIndex keeps the directory, the proxy, the hidden server and each
+// relay in their own colour.
+func colourIndex(name string) int {
+	switch name {
+	case "directory":
+		return 0
+	case "proxy":
+		return 1
+	case "hiddenserver":
+		return 2
+	}
+	k, _ := strconv.Atoi(strings.TrimPrefix(name, "relay"))
+	return 2 + k
+}
+
+func (n *network) subdir(name string) string { return filepath.Join(n.cfg.DataDir, name) }
+
+// need checks that a ready line carried the fields up relies on.
+func need(ready map[string]string, name string, keys ...string) error {
+	for _, k := range keys {
+		if ready[k] == "" {
+			return fmt.Errorf("%s: ready line has no %s= field", name, k)
+		}
+	}
+	return nil
+}
