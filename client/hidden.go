@@ -18,8 +18,8 @@ import (
 	"onion/onion/circuit"
 )
 
-// ServiceDirectory is the directory's hidden-service lookup. The manager
-// uses it when its Directory implements it (directory.Client does).
+// ServiceDirectory is the directory's hidden-service lookup (directory.Client
+// has it).
 type ServiceDirectory interface {
 	Service(ctx context.Context, address string) (onion.ServiceDescriptor, error)
 }
@@ -68,14 +68,9 @@ func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, err
 
 // meet builds a circuit to one of the service's meeting relays and joins it.
 func (m *Manager) meet(host, key string) (*circEntry, error) {
-	m.mu.Lock()
-	sd := m.cfg.Services
-	m.mu.Unlock()
+	sd := m.services
 	if sd == nil {
-		var ok bool
-		if sd, ok = m.cfg.Directory.(ServiceDirectory); !ok {
-			return nil, errors.New("client: directory cannot look up onion addresses")
-		}
+		return nil, errors.New("client: directory cannot look up onion addresses")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
 	defer cancel()

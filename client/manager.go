@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -58,10 +59,11 @@ type Config struct {
 	// is open any more after some were: a moment for the process to give
 	// freed memory back to the system, say.
 	OnIdle func()
-	// Services looks up onion addresses. Nil uses Directory if it can. Give
-	// one that reaches the directory through the network (see TunnelHTTP),
-	// so the directory cannot tie this machine to the addresses it asks for.
-	Services ServiceDirectory
+	// Services, if set, makes the onion-address lookup from hc, an HTTP
+	// client whose connections go through the network on circuits of their
+	// own (TunnelHTTP): the directory then cannot tie this machine to the
+	// addresses it asks for. Nil looks them up with Directory if it can.
+	Services func(hc *http.Client) ServiceDirectory
 }
 
 // Manager owns the proxy's circuits. It implements StreamDialer.
@@ -84,8 +86,9 @@ type Manager struct {
 	stop context.Context
 	halt context.CancelFunc
 
-	trim memoryTrim
-	wg   sync.WaitGroup
+	services ServiceDirectory // nil: none
+	trim     memoryTrim
+	wg       sync.WaitGroup
 }
 
 type circEntry struct {
@@ -135,7 +138,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.Now = time.Now
 	}
 	stop, halt := context.WithCancel(context.Background())
-	return &Manager{
+	m := &Manager{
 		stop:     stop,
 		halt:     halt,
 		cfg:      cfg,
@@ -148,6 +151,13 @@ func NewManager(cfg Config) *Manager {
 		all:      make(map[*circEntry]struct{}),
 		nextID:   1,
 	}
+	if sd, ok := cfg.Directory.(ServiceDirectory); ok {
+		m.services = sd
+	}
+	if cfg.Services != nil {
+		m.services = cfg.Services(m.TunnelHTTP("directory", tunnelTimeout))
+	}
+	return m
 }
 
 // Refresh fetches and verifies the relay list. On failure the last good
@@ -175,6 +185,34 @@ func (m *Manager) Usable() (relays, exits int, ok bool) {
 		}
 	}
 	return relays, exits, relays >= 3 && exits >= 1
+}
+
+// WaitUsable fetches the relay list until it can make a circuit, retrying
+// with a logged warning (the directory may still be starting, or know too
+// few relays yet). It returns ctx's error if ctx ends first.
+func (m *Manager) WaitUsable(ctx context.Context) error {
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := m.Refresh(rctx)
+		cancel()
+		relays, exits, ok := m.Usable()
+		if err == nil && ok {
+			m.logger.Info("relay list verified", "relays", relays, "exits", exits)
+			return nil
+		}
+		if err == nil {
+			err = errors.New("need at least 3 relays and 1 exit")
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m.logger.Warn("waiting for a usable relay list", "relays", relays, "exits", exits, "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Run refreshes the relay list and retires old idle circuits until ctx is

@@ -19,33 +19,15 @@ var ErrNotEnoughRelays = errors.New("client: not enough relays for a three-hop c
 // pathLen is the number of hops of every circuit.
 const pathLen = 3
 
-// build makes a circuit, trying another path when one fails and avoiding the
-// relay that failed.
+// build makes the circuit that streams with key share.
 func (m *Manager) build(key string) (*circEntry, error) {
-	var lastErr error
-	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
-		path, err := m.pickPath()
-		if err != nil {
-			if lastErr != nil {
-				return nil, fmt.Errorf("%w (last build error: %v)", err, lastErr)
-			}
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
-		c, failed, err := m.buildPath(ctx, path)
-		cancel()
-		if err == nil {
-			id := m.newID()
-			m.logger.Info("circuit built", "circ", id, "path", nicknames(path))
-			return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
-		}
-		bad := path[failed]
-		m.logger.Info("circuit build failed; trying another path", "attempt", attempt,
-			"hop", failed+1, "relay", bad.Nickname, "fingerprint", bad.Fingerprint(), "err", err)
-		m.markDown(bad.Fingerprint())
-		lastErr = err
+	c, path, err := m.BuildCircuit(context.Background(), nil)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("client: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+	id := m.newID()
+	m.logger.Info("circuit built", "circ", id, "path", nicknames(path))
+	return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
 }
 
 func (m *Manager) newID() int {
@@ -56,16 +38,20 @@ func (m *Manager) newID() int {
 	return id
 }
 
-// BuildCircuit builds a fresh circuit that nothing else shares. If last is
-// not nil it is the last hop (a meeting relay, say) and need not be an exit;
-// otherwise the last hop is a random exit. It tries other paths as build
-// does, but never another last hop.
+// BuildCircuit builds a fresh circuit. If last is not nil it is the last
+// hop (a meeting relay, say) and need not be an exit; otherwise the last
+// hop is a random exit. When a build fails it avoids the relay that failed
+// for a while and tries another path, up to BuildAttempts in all, but
+// never another last hop that was given.
 func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor) (*circuit.Circuit, []onion.RelayDescriptor, error) {
 	var lastErr error
 	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
 		path, err := m.pickPathTo(last)
 		if err != nil {
-			return nil, nil, errors.Join(err, lastErr)
+			if lastErr != nil {
+				return nil, nil, fmt.Errorf("%w (last build error: %v)", err, lastErr)
+			}
+			return nil, nil, err
 		}
 		bctx, cancel := context.WithTimeout(ctx, m.cfg.BuildTimeout)
 		c, failed, err := m.buildPath(bctx, path)
@@ -75,9 +61,12 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 		}
 		lastErr = err
 		if last != nil && failed == len(path)-1 {
-			return nil, nil, err // the fixed last hop itself failed
+			return nil, nil, err // the given last hop itself failed
 		}
-		m.markDown(path[failed].Fingerprint())
+		bad := path[failed]
+		m.logger.Info("circuit build failed; trying another path", "attempt", attempt,
+			"hop", failed+1, "relay", bad.Nickname, "fingerprint", bad.Fingerprint(), "err", err)
+		m.markDown(bad.Fingerprint())
 		if ctx.Err() != nil {
 			return nil, nil, err
 		}
@@ -114,9 +103,6 @@ func (m *Manager) buildPath(ctx context.Context, path []onion.RelayDescriptor) (
 func hop(d onion.RelayDescriptor) circuit.Hop {
 	return circuit.Hop{Address: d.Address, IdentityKey: d.IdentityKey, OnionKey: d.OnionKey}
 }
-
-// pickPath chooses three distinct relays at random, the last an exit.
-func (m *Manager) pickPath() ([]onion.RelayDescriptor, error) { return m.pickPathTo(nil) }
 
 // pickPathTo chooses three distinct relays at random, the last one given or
 // else an exit.

@@ -9,13 +9,8 @@ import (
 	"time"
 )
 
-// SetServices sets Config.Services after construction, for a lookup that
-// itself runs through this manager (TunnelHTTP).
-func (m *Manager) SetServices(sd ServiceDirectory) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cfg.Services = sd
-}
+// tunnelTimeout bounds one request of the manager's own through the network.
+const tunnelTimeout = 30 * time.Second
 
 // TunnelHTTP returns an HTTP client whose connections go through the
 // network, on circuits of their own (tag isolates them from everything

@@ -6,9 +6,11 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
+	"onion/client"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -20,7 +22,7 @@ const (
 	rebuildBackoff         = 2 * time.Second
 )
 
-// Builder builds circuits; the proxy's circuit manager satisfies it.
+// Builder builds circuits; client.Manager satisfies it.
 type Builder interface {
 	BuildCircuit(ctx context.Context, last *onion.RelayDescriptor) (*circuit.Circuit, []onion.RelayDescriptor, error)
 	Relays() []onion.RelayDescriptor
@@ -31,18 +33,27 @@ type Publisher interface {
 	PublishService(ctx context.Context, d onion.ServiceDescriptor) error
 }
 
-// Config configures a Server.
+// Config configures a hidden server (Run, or New for a Server alone).
 type Config struct {
-	Key             ed25519.PrivateKey // the service identity; the onion address derives from it
-	E2EKey          *ecdh.PrivateKey   // answers clients' end-to-end handshakes
-	Builder         Builder
+	Key    ed25519.PrivateKey // the service identity; the onion address derives from it
+	E2EKey *ecdh.PrivateKey   // answers clients' end-to-end handshakes
+	// Builder builds the service's circuits. Run makes a circuit manager
+	// from Client when it is nil; New requires it.
+	Builder Builder
+	Client  client.Config
+	// Directory publishes the descriptor. Run makes one with PublishVia
+	// when it is nil, handing it an HTTP client whose connections go
+	// through the network.
 	Directory       Publisher
+	PublishVia      func(hc *http.Client) Publisher
 	MeetingPoints   int           // optional: DefaultMeetingPoints
 	PublishInterval time.Duration // optional: DefaultPublishInterval
 	Users           *Users        // optional: nil serves everyone without auth
 	Links           map[string]string
 	Logger          *slog.Logger
 	Now             func() time.Time
+	// Ready, if set, is called by Run once the service is reachable.
+	Ready func(Info)
 }
 
 // Server is a running hidden service.

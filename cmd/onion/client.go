@@ -5,11 +5,9 @@ import (
 	"onion/client"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"onion/directory"
 	"onion/onion"
 	"onion/proxy"
 )
@@ -49,7 +47,7 @@ func runClient(c *cli.Context) error {
 	if prompt == nil {
 		return errors.New("onion client is interactive: run it on a terminal (scripts can use the SOCKS proxy)")
 	}
-	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
+	dir, err := directoryFlags(c)
 	if err != nil {
 		return err
 	}
@@ -60,9 +58,7 @@ func runClient(c *cli.Context) error {
 	passwords.AskUser = false // the chat logs in with /login NAME
 	urls := make(chan string, 4)
 	m := client.NewManager(client.Config{
-		Directory:   &directory.Client{URL: c.String("directory"), Key: dirKey},
-		Logger:      logger,
-		Credentials: passwords,
+		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords,
 		OpenURL: func(u string) {
 			select {
 			case urls <- u:
@@ -70,10 +66,9 @@ func runClient(c *cli.Context) error {
 			}
 		},
 	})
-	m.SetServices(&directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("directory", 30*time.Second)})
 	ctx := c.Context
-	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
-		return err
+	if err := m.WaitUsable(ctx); err != nil {
+		return nil // interrupted
 	}
 	go m.Run(ctx)
 	chat := &proxy.Chat{

@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"onion/directory"
 	"onion/hiddenserver"
 	"onion/internal/keyfile"
 	"onion/onion"
@@ -71,63 +69,41 @@ func runHiddenServer(c *cli.Context) error {
 	if c.String("directory") == "" || c.String("directory-key") == "" {
 		return cli.Exit("onion hiddenserver needs --directory URL and --directory-key KEY", 2)
 	}
-	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
+	dir, err := directoryFlags(c)
 	if err != nil {
 		return err
 	}
-	key, err := serviceKeys(c.String("data-dir"))
-	if err != nil {
+	cfg := hiddenserver.Config{
+		Client:          client.Config{Directory: dir, Logger: logger},
+		PublishVia:      dir.publisher,
+		MeetingPoints:   c.Int("meeting-points"),
+		PublishInterval: c.Duration("publish-interval"),
+		Logger:          logger,
+		Ready:           func(i hiddenserver.Info) { fmt.Printf("hiddenserver ready address=%s\n", i.Address) },
+	}
+	if err := serviceFiles(c, &cfg); err != nil {
 		return err
 	}
-	e2eKey, err := keyfile.X25519(filepath.Join(c.String("data-dir"), "e2e.key"))
-	if err != nil {
+	return hiddenserver.Run(c.Context, cfg)
+}
+
+// serviceFiles loads the keys, users and links files into cfg.
+func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
+	if cfg.Key, err = serviceKeys(c.String("data-dir")); err != nil {
+		return err
+	}
+	if cfg.E2EKey, err = keyfile.X25519(filepath.Join(c.String("data-dir"), "e2e.key")); err != nil {
 		return fmt.Errorf("e2e key: %w", err)
 	}
-	var users *hiddenserver.Users
 	if p := c.String("users"); p != "" {
-		if users, err = hiddenserver.LoadUsers(p); err != nil {
+		if cfg.Users, err = hiddenserver.LoadUsers(p); err != nil {
 			return err
 		}
 	}
-	var links map[string]string
 	if p := c.String("links"); p != "" {
-		if links, err = hiddenserver.LoadLinks(p); err != nil {
-			return err
-		}
+		cfg.Links, err = hiddenserver.LoadLinks(p)
 	}
-	dir := &directory.Client{URL: c.String("directory"), Key: dirKey}
-	m := client.NewManager(client.Config{Directory: dir, Logger: logger})
-	ctx := c.Context
-	if err := waitForRelays(ctx, m, logger); err != nil || ctx.Err() != nil {
-		return err
-	}
-	go m.Run(ctx)
-	// The descriptor goes up through the network, so the directory never
-	// sees this machine's address next to the onion address.
-	publisher := &directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("publish", 30*time.Second)}
-	srv, err := hiddenserver.New(hiddenserver.Config{
-		Key: key, E2EKey: e2eKey, Builder: m, Directory: publisher,
-		MeetingPoints: c.Int("meeting-points"), PublishInterval: c.Duration("publish-interval"),
-		Users: users, Links: links, Logger: logger,
-	})
-	if err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		return err
-	}
-	auth := "off"
-	if users != nil {
-		auth = fmt.Sprintf("%d users", users.Len())
-	}
-	logger.Info("hidden server reachable", "auth", auth)
-	logger.Debug("hidden server address", "address", srv.Address())
-	fmt.Printf("hiddenserver ready address=%s\n", srv.Address())
-	return <-done
+	return err
 }
 
 func runAddUser(c *cli.Context) error {

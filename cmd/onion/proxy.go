@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"onion/client"
+	"onion/hiddenserver"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -50,67 +47,34 @@ func runProxy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dirKey, err := onion.DecodeDirectoryKey(c.String("directory-key"))
+	dir, err := directoryFlags(c)
 	if err != nil {
 		return err
-	}
-	socksLn, err := net.Listen("tcp", c.String("socks"))
-	if err != nil {
-		return fmt.Errorf("SOCKS listen: %w", err)
-	}
-	defer socksLn.Close()
-	statusAddr := "off"
-	var statusLn net.Listener
-	if a := c.String("status"); a != "" {
-		if statusLn, err = listenLoopback(a); err != nil {
-			return fmt.Errorf("status listen: %w", err)
-		}
-		defer statusLn.Close()
-		statusAddr = statusLn.Addr().String()
 	}
 	passwords, opener, err := hiddenServiceClient(c, logger)
 	if err != nil {
 		return err
 	}
-	m := client.NewManager(client.Config{
-		Directory:       &directory.Client{URL: c.String("directory"), Key: dirKey},
-		CircuitLifetime: c.Duration("circuit-lifetime"),
-		BuildTimeout:    c.Duration("build-timeout"),
-		RefreshInterval: c.Duration("refresh-interval"),
-		Logger:          logger,
-		Credentials:     passwords,
-		OpenURL:         opener.Handle,
-		WaitConnected:   c.Bool("wait-connected"),
-		// Streams all closed after a burst: give their memory back now.
-		OnIdle: debug.FreeOSMemory,
+	return proxy.Run(c.Context, proxy.Config{
+		Client: client.Config{
+			Directory:       dir,
+			Services:        dir.services,
+			CircuitLifetime: c.Duration("circuit-lifetime"),
+			BuildTimeout:    c.Duration("build-timeout"),
+			RefreshInterval: c.Duration("refresh-interval"),
+			Credentials:     passwords,
+			OpenURL:         opener.Handle,
+			WaitConnected:   c.Bool("wait-connected"),
+			// Streams all closed after a burst: give their memory back now.
+			OnIdle: debug.FreeOSMemory,
+		},
+		SOCKS:  c.String("socks"),
+		Status: c.String("status"),
+		Logger: logger,
+		Ready: func(i proxy.Info) {
+			fmt.Printf("proxy ready socks=%s status=%s\n", i.SOCKS, i.Status)
+		},
 	})
-	// Descriptor lookups go through the network: the directory must not
-	// learn which onion addresses this machine asks for.
-	m.SetServices(&directory.Client{URL: c.String("directory"), HTTP: m.TunnelHTTP("directory", 30*time.Second)})
-	ctx := c.Context
-	if err := waitForRelays(ctx, m, logger); err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	socks := &proxy.SOCKSServer{Dialer: m, Logger: logger}
-	done := make(chan struct{})
-	go func() { defer close(done); m.Run(ctx) }()
-	if statusLn != nil {
-		srv := &http.Server{Handler: proxy.StatusHandler(m), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(statusLn)
-		defer srv.Close()
-	}
-	go func() {
-		<-ctx.Done()
-		socks.Close()
-	}()
-	logger.Info("proxy running", "socks", socksLn.Addr().String(), "status", statusAddr)
-	fmt.Printf("proxy ready socks=%s status=%s\n", socksLn.Addr(), statusAddr)
-	err = socks.Serve(socksLn)
-	<-done
-	return err
 }
 
 // hiddenServiceClient sets up password sources and the URL opener.
@@ -132,38 +96,26 @@ func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords,
 	return passwords, opener, nil
 }
 
-// listenLoopback refuses anything but a loopback address: the status
-// endpoint shows circuit paths.
-func listenLoopback(addr string) (net.Listener, error) {
-	host, _, err := net.SplitHostPort(addr)
+// verifiedDirectory is the directory a client-side command uses: its
+// relay list checked against --directory-key.
+type verifiedDirectory struct{ *directory.Client }
+
+// directoryFlags reads --directory and --directory-key.
+func directoryFlags(c *cli.Context) (verifiedDirectory, error) {
+	key, err := onion.DecodeDirectoryKey(c.String("directory-key"))
 	if err != nil {
-		return nil, err
+		return verifiedDirectory{}, err
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("%s is not a loopback address", addr)
-	}
-	return net.Listen("tcp", addr)
+	return verifiedDirectory{&directory.Client{URL: c.String("directory"), Key: key}}, nil
 }
 
-// waitForRelays fetches the relay list until it can make a circuit.
-func waitForRelays(ctx context.Context, m *client.Manager, logger *slog.Logger) error {
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := m.Refresh(rctx)
-		cancel()
-		relays, exits, ok := m.Usable()
-		if err == nil && ok {
-			logger.Info("relay list verified", "relays", relays, "exits", exits)
-			return nil
-		}
-		if err == nil {
-			err = errors.New("need at least 3 relays and 1 exit")
-		}
-		logger.Warn("waiting for a usable relay list", "relays", relays, "exits", exits, "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-	}
+// via is the same directory reached with hc: through the network, for
+// requests that must not show this machine's address next to an onion
+// address (lookups and publications of hidden services).
+func (d verifiedDirectory) via(hc *http.Client) *directory.Client {
+	return &directory.Client{URL: d.URL, Key: d.Key, HTTP: hc}
 }
+
+func (d verifiedDirectory) services(hc *http.Client) client.ServiceDirectory { return d.via(hc) }
+
+func (d verifiedDirectory) publisher(hc *http.Client) hiddenserver.Publisher { return d.via(hc) }

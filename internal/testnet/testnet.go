@@ -1,7 +1,11 @@
 // Package testnet runs a whole onion network inside one test process: a
-// directory, relays and a proxy (circuit manager plus SOCKS5 front end), all
-// on 127.0.0.1:0 with t.Cleanup. Readiness is awaited, never slept for. It
-// is for tests only; e2e/ runs the real binary.
+// directory, relays, a proxy (circuit manager plus SOCKS5 front end) and,
+// if asked, the hidden server, all on 127.0.0.1:0 with t.Cleanup. Each part
+// is started by the same entry point the onion binary calls (proxy.Run,
+// hiddenserver.Run, ...), so these tests run the production wiring,
+// retries included; only keys (fixed seeds) and listeners are handed in.
+// Readiness is awaited, never slept for. It is for tests only; e2e/ runs
+// the real binary.
 package testnet
 
 import (
@@ -10,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"onion/client"
 	"os"
 	"sync"
@@ -93,33 +98,10 @@ func Start(t testing.TB, o Options) *Net {
 		n.Relays = append(n.Relays, startRelay(t, ctx, &wg, n.DirURL, i, i < o.Exits, o, logger))
 	}
 
-	pcfg := client.Config{
-		Directory: &directory.Client{URL: n.DirURL, Key: n.DirKey},
-		Logger:    logger.With("role", "proxy"),
-	}
-	if o.Proxy != nil {
-		o.Proxy(&pcfg)
-	}
-	n.Manager = client.NewManager(pcfg)
-	if pcfg.Services == nil {
-		n.Manager.SetServices(&directory.Client{URL: n.DirURL, HTTP: n.Manager.TunnelHTTP("directory", 30*time.Second)})
-	}
-	if err := n.Manager.Refresh(ctx); err != nil {
-		t.Fatalf("testnet: proxy relay list: %v", err)
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); n.Manager.Run(ctx) }()
-
+	n.startProxy(t, ctx, &wg, o, logger)
 	if o.HiddenServer {
-		n.Service = startService(t, ctx, &wg, n, o, logger)
+		n.Service = n.startService(t, ctx, &wg, o, logger)
 	}
-
-	socksLn := listen(t)
-	socks := &proxy.SOCKSServer{Dialer: n.Manager, Logger: logger.With("role", "socks")}
-	wg.Add(1)
-	go func() { defer wg.Done(); socks.Serve(socksLn) }()
-	context.AfterFunc(ctx, func() { socks.Close() })
-	n.SOCKSAddr = socksLn.Addr().String()
 	return n
 }
 
@@ -161,44 +143,83 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 	return rp
 }
 
-func startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, n *Net, o Options, logger *slog.Logger) *hiddenserver.Server {
+// startProxy runs the proxy as `onion proxy` does (proxy.Run) and waits
+// until it is ready.
+func (n *Net) startProxy(t testing.TB, ctx context.Context, wg *sync.WaitGroup, o Options, logger *slog.Logger) {
 	t.Helper()
 	dir := &directory.Client{URL: n.DirURL, Key: n.DirKey}
-	m := client.NewManager(client.Config{Directory: dir, Logger: logger.With("role", "hiddenserver")})
-	if err := m.Refresh(ctx); err != nil {
-		t.Fatalf("testnet: hidden server relay list: %v", err)
+	cfg := proxy.Config{
+		Client: client.Config{
+			Directory: dir,
+			Services: func(hc *http.Client) client.ServiceDirectory {
+				return &directory.Client{URL: n.DirURL, HTTP: hc}
+			},
+		},
+		SOCKSListener: listen(t),
+		Logger:        logger.With("role", "proxy"),
 	}
+	if o.Proxy != nil {
+		o.Proxy(&cfg.Client)
+	}
+	info := runUntilReady(t, ctx, wg, "proxy", func(ctx context.Context, ready func(proxy.Info)) error {
+		cfg.Ready = ready
+		return proxy.Run(ctx, cfg)
+	})
+	n.Manager, n.SOCKSAddr = info.Manager, info.SOCKS
+}
+
+// startService runs the hidden server as `onion hiddenserver` does
+// (hiddenserver.Run) and waits until it is reachable.
+func (n *Net) startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, o Options, logger *slog.Logger) *hiddenserver.Server {
+	t.Helper()
 	e2eKey, err := onion.GenerateOnionKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := hiddenserver.Config{
-		Key:       ed25519.NewKeyFromSeed(seed("service", 0)),
-		E2EKey:    e2eKey,
-		Builder:   m,
-		Directory: &directory.Client{URL: n.DirURL, HTTP: m.TunnelHTTP("publish", 30*time.Second)},
-		Logger:    logger.With("role", "hiddenserver"),
+		Key:    ServiceKey(),
+		E2EKey: e2eKey,
+		Client: client.Config{Directory: &directory.Client{URL: n.DirURL, Key: n.DirKey}},
+		PublishVia: func(hc *http.Client) hiddenserver.Publisher {
+			return &directory.Client{URL: n.DirURL, HTTP: hc}
+		},
+		Logger: logger.With("role", "hiddenserver"),
 	}
 	if o.Service != nil {
 		o.Service(&cfg)
 	}
-	srv, err := hiddenserver.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := runUntilReady(t, ctx, wg, "hidden server", func(ctx context.Context, ready func(hiddenserver.Info)) error {
+		cfg.Ready = ready
+		return hiddenserver.Run(ctx, cfg)
+	})
+	return info.Server
+}
+
+// runUntilReady runs a role's entry point in a goroutine that the
+// network's shutdown waits for, and returns what it reported ready. The
+// test fails if it is not ready within readyTimeout or ends first.
+func runUntilReady[I any](t testing.TB, ctx context.Context, wg *sync.WaitGroup, name string, run func(context.Context, func(I)) error) I {
+	t.Helper()
+	ready := make(chan I, 1)
+	ended := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		srv.Run(ctx)
-		m.Close()
+		ended <- run(ctx, func(i I) { ready <- i })
 	}()
 	select {
-	case <-srv.Ready():
-	case <-time.After(30 * time.Second):
-		t.Fatal("testnet: hidden server not reachable after 30s")
+	case i := <-ready:
+		return i
+	case err := <-ended:
+		t.Fatalf("testnet: %s ended before it was ready: %v", name, err)
+	case <-time.After(readyTimeout):
+		t.Fatalf("testnet: %s not ready after %s", name, readyTimeout)
 	}
-	return srv
+	panic("unreachable")
 }
+
+// readyTimeout bounds each part's start.
+const readyTimeout = 30 * time.Second
 
 // ServiceKey is the fixed key of the testnet's hidden server.
 func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("service", 0)) }

@@ -1,0 +1,130 @@
+package proxy
+
+// Run: the proxy whole, as `onion proxy` and the in-process test network
+// start it: the circuit manager, the SOCKS5 front end and the status
+// endpoint, started and stopped in order.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"onion/client"
+)
+
+// Config is everything Run needs. Zero values of the optional fields work.
+type Config struct {
+	// Client configures the circuit manager: the directory, timings,
+	// logins (Credentials), URL replies, early replies.
+	Client client.Config
+	// SOCKS is the SOCKS5 listen address; SOCKSListener, if set, is used
+	// instead.
+	SOCKS         string
+	SOCKSListener net.Listener
+	// Status is the loopback address of GET /circuits ("" for none);
+	// StatusListener, if set, is used instead.
+	Status         string
+	StatusListener net.Listener
+	// HandshakeTimeout and ConnectTimeout are the SOCKSServer's.
+	HandshakeTimeout time.Duration
+	ConnectTimeout   time.Duration
+	Logger           *slog.Logger // nil: discard
+	// Ready, if set, is called once the proxy holds a usable relay list
+	// and accepts SOCKS clients.
+	Ready func(Info)
+}
+
+// Info is what a running proxy reports when it is ready.
+type Info struct {
+	SOCKS   string          // the SOCKS5 address clients connect to
+	Status  string          // the status endpoint's address, or "off"
+	Manager *client.Manager // the running circuit manager, for in-process users (tests)
+}
+
+// Run runs the proxy until ctx is done. It listens, waits for a usable
+// relay list (retrying while the directory starts), serves SOCKS5 and the
+// status endpoint, and on ctx's end closes the SOCKS front end (every
+// client and pending dial), then the status endpoint, then every circuit.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	socksLn, statusLn, err := cfg.listen()
+	if err != nil {
+		return err
+	}
+	if cfg.Client.Logger == nil {
+		cfg.Client.Logger = log
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := client.NewManager(cfg.Client)
+	managed := make(chan struct{})
+	go func() { defer close(managed); m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-managed // m.Run closes every circuit once ctx ends
+	}()
+	if err := m.WaitUsable(ctx); err != nil {
+		closeAll(socksLn, statusLn)
+		return nil // ctx ended first
+	}
+	socks := &SOCKSServer{Dialer: m, Logger: log, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout}
+	defer socks.Close()
+	context.AfterFunc(ctx, func() { socks.Close() })
+	info := Info{SOCKS: socksLn.Addr().String(), Status: "off", Manager: m}
+	if statusLn != nil {
+		srv := &http.Server{Handler: StatusHandler(m), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(statusLn)
+		defer srv.Close()
+		info.Status = statusLn.Addr().String()
+	}
+	log.Info("proxy running", "socks", info.SOCKS, "status", info.Status)
+	if cfg.Ready != nil {
+		cfg.Ready(info)
+	}
+	return socks.Serve(socksLn)
+}
+
+// listen opens the SOCKS listener and, if asked for, the status listener.
+func (cfg *Config) listen() (socks, status net.Listener, err error) {
+	socks = cfg.SOCKSListener
+	if socks == nil {
+		if socks, err = net.Listen("tcp", cfg.SOCKS); err != nil {
+			return nil, nil, fmt.Errorf("SOCKS listen: %w", err)
+		}
+	}
+	status = cfg.StatusListener
+	if status == nil && cfg.Status != "" {
+		if status, err = listenLoopback(cfg.Status); err != nil {
+			socks.Close()
+			return nil, nil, fmt.Errorf("status listen: %w", err)
+		}
+	}
+	return socks, status, nil
+}
+
+// listenLoopback refuses anything but a loopback address: the status
+// endpoint shows circuit paths.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%s is not a loopback address", addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+func closeAll(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
