@@ -177,7 +177,7 @@ func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {
 func (o *outLink) register() (uint32, chan []byte, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.circs)+len(o.pending) >= MaxCircuitsPerLink {
+	if len(o.circs)+len(o.pending) >= circuit.MaxCircuitsPerLink {
 		return 0, nil, errors.New("too many circuits on the link to the next relay")
 	}
 	for o.nextID == 0 || o.circs[o.nextID] != nil || o.pending[o.nextID] != nil {

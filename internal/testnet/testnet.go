@@ -50,7 +50,6 @@ type Net struct {
 
 // RelayProc is one relay of the network.
 type RelayProc struct {
-	Relay  *relay.Relay
 	Addr   string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -124,39 +123,42 @@ func Start(t testing.TB, o Options) *Net {
 
 func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL string, i int, exit bool, o Options, logger *slog.Logger) *RelayProc {
 	t.Helper()
-	ln := listen(t)
 	onionKey, err := onion.GenerateOnionKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ready := make(chan relay.Info, 1) // Ready is called once
 	cfg := relay.Config{
 		Identity:  ed25519.NewKeyFromSeed(seed("relay", i)),
 		OnionKey:  onionKey,
 		Nickname:  fmt.Sprintf("relay%d", i+1),
-		Address:   ln.Addr().String(),
+		Listener:  listen(t),
 		Exit:      exit,
 		Policy:    relay.AcceptAll,
 		Directory: &directory.Client{URL: dirURL},
 		Logger:    logger.With("role", fmt.Sprintf("relay%d", i+1)),
+		Ready:     func(info relay.Info) { ready <- info },
 	}
 	if o.Relay != nil {
 		o.Relay(i, &cfg)
 	}
-	r, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Publish(ctx); err != nil {
-		t.Fatalf("testnet: relay %d publish: %v", i+1, err)
-	}
 	rctx, cancel := context.WithCancel(ctx)
-	rp := &RelayProc{Relay: r, Addr: cfg.Address, cancel: cancel, done: make(chan struct{})}
+	rp := &RelayProc{cancel: cancel, done: make(chan struct{})}
+	ran := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(rp.done)
-		r.Serve(rctx, ln)
+		ran <- relay.Run(rctx, cfg)
 	}()
+	select {
+	case info := <-ready:
+		rp.Addr = info.Addr
+	case err := <-ran:
+		t.Fatalf("testnet: relay %d: %v", i+1, err)
+	case <-time.After(readyTimeout):
+		t.Fatalf("testnet: relay %d not ready after %v", i+1, readyTimeout)
+	}
 	return rp
 }
 
@@ -198,6 +200,9 @@ func startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup, n *Net,
 	}
 	return srv
 }
+
+// readyTimeout bounds how long a relay may take to be published.
+const readyTimeout = 30 * time.Second
 
 // ServiceKey is the fixed key of the testnet's hidden server.
 func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("service", 0)) }
