@@ -255,12 +255,6 @@ func (o *outLink) handle(cell onion.Cell) error {
 			c.fail(onion.DestroyProtocol, fmt.Errorf("next relay sent a %d-byte cell: no room for our layer", len(cell.Payload)))
 			return nil
 		}
-		if rogueEnabled { // only in -tags onion_rogue test binaries
-			for _, p := range rogueBackward(cell.Payload) {
-				c.sendBack(onion.KindForward, p)
-			}
-			return nil
-		}
 		err := c.sendBack(onion.KindForward, cell.Payload)
 		onion.Recycle(cell.Payload) // sealed into our layer: a copy went on
 		if err != nil {

@@ -146,9 +146,6 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 		reject(reason, err)
 		return
 	}
-	if rogueEnabled { // only in -tags onion_rogue test binaries
-		created = rogueCreated(created)
-	}
 	c := newRelayCirc(r, in, cell.CircID, keys)
 	in.mu.Lock()
 	in.circs[cell.CircID] = c
