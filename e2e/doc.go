@@ -4,6 +4,7 @@
 // bytes through the SOCKS5 proxy (a Go client, and curl when it is
 // installed), kill relays, and stop everything with SIGTERM.
 //
-// It has no code outside its tests. The in-process network for fast tests
-// is internal/testnet, not this.
+// It has no code outside its tests. Its subpackage rogue is a relay that
+// misbehaves on purpose, which only these tests build. The in-process
+// network for fast tests is internal/testnet, not this.
 package e2e

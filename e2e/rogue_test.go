@@ -1,11 +1,11 @@
 package e2e
 
-// A malicious relay in the path (issue 5): relay5 of a hand-started network
-// runs a binary built with -tags onion_rogue (relay/rogue_on.go) that
-// tampers with, replays, drops or reorders every 8th cell it forwards, or
-// forges every CREATED. Whatever it does, a download through the network
-// arrives byte for byte or fails, promptly and with a logged reason, and
-// the proxy goes on to build circuits that avoid it.
+// A malicious relay in the path: relay5 of a hand-started network runs
+// e2e/rogue, a real relay behind a wrapper on its links that tampers with,
+// replays, drops or reorders every 8th RELAY cell it sends, or forges every
+// CREATED. Whatever it does, a download through the network arrives
+// byte for byte or fails, promptly and with a logged reason, and the proxy
+// goes on to build circuits that avoid it.
 
 import (
 	"context"
@@ -48,17 +48,17 @@ var rogueBuild struct {
 	err  error
 }
 
-// rogueBinary builds cmd/onion with -tags onion_rogue once per test run
+// rogueBinary builds the rogue relay (package e2e/rogue) once per test run
 // (with -race when the tests run with it) and returns its path.
 func rogueBinary(t testing.TB) string {
 	t.Helper()
 	rogueBuild.once.Do(func() {
 		path := filepath.Join(binDir, "onion-rogue")
-		args := []string{"build", "-tags", "onion_rogue", "-o", path}
+		args := []string{"build", "-o", path}
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		cmd := exec.Command(goTool(), append(args, "./cmd/onion")...)
+		cmd := exec.Command(goTool(), append(args, "onion/e2e/rogue")...)
 		cmd.Dir = ".." // the module root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			rogueBuild.err = fmt.Errorf("%v: %v\n%s", cmd.Args, err, out)
@@ -121,7 +121,8 @@ func startRogueNet(t *testing.T, mode string) *rogueNet {
 		}
 		bin, env := onionBinary(t), []string(nil)
 		if name == rogueNick {
-			bin, env = rogue, []string{"ONION_ROGUE=" + mode}
+			// The rogue is a relay only: it takes `onion relay`'s flags alone.
+			bin, env, args = rogue, []string{"ONION_ROGUE=" + mode}, args[1:]
 		}
 		n.procs = append(n.procs, rogueStartProc(t, name, bin, env, args...))
 	}
@@ -272,7 +273,7 @@ func rogueAllRunning(t *testing.T, n *rogueNet) {
 }
 
 // TestRogueRelay: a relay that tampers with, replays, drops or reorders
-// every 8th cell it forwards is in about half the paths. Every download
+// every 8th RELAY cell it sends is in about half the paths. Every download
 // arrives byte for byte or fails within rogueDetectWithin, some fail with a
 // teardown logged for the right cause, and some succeed: the network works
 // around the rogue.
@@ -284,16 +285,16 @@ func TestRogueRelay(t *testing.T) {
 		"reorder": {"out of sequence", "layer failed authentication"},
 	}
 	does := map[string]string{
-		"tamper":  "flips a bit in every 8th cell it forwards",
-		"replay":  "replays every 8th cell it forwards",
-		"drop":    "drops every 8th cell it forwards",
-		"reorder": "holds back every 8th cell it forwards",
+		"tamper":  "flips a bit in every 8th RELAY cell it sends",
+		"replay":  "replays every 8th RELAY cell it sends",
+		"drop":    "drops every 8th RELAY cell it sends",
+		"reorder": "holds back every 8th RELAY cell it sends",
 	}
 	for _, mode := range []string{"tamper", "replay", "drop", "reorder"} {
 		t.Run(mode, func(t *testing.T) {
 			rep := report(t, Row{
 				Scenario: "rogue relay: " + mode,
-				Done: fmt.Sprintf("%s, built with -tags onion_rogue, %s; %d or more downloads of %d MiB, each on a fresh circuit",
+				Done: fmt.Sprintf("%s, a real relay behind the link wrapper of e2e/rogue, %s; %d or more downloads of %d MiB, each on a fresh circuit",
 					rogueNick, does[mode], rogueDownloads, rogueBlobSize>>20),
 				Expected: fmt.Sprintf("a circuit through it torn down with a logged reason within %v; the client rebuilds elsewhere; no wrong byte delivered",
 					rogueDetectWithin),

@@ -71,12 +71,6 @@ func (c *relayCirc) forward(tok []byte) {
 			c.fail(onion.DestroyProtocol, errors.New("forward layer but no next hop"))
 			return
 		}
-		if rogueEnabled { // only in -tags onion_rogue test binaries
-			for _, p := range rogueForward(body) {
-				next.link.Send(onion.Cell{CircID: nextID, Cmd: onion.CmdRelay, Payload: p})
-			}
-			return
-		}
 		if err := next.link.Send(onion.Cell{CircID: nextID, Cmd: onion.CmdRelay, Payload: body}); err != nil {
 			c.fail(onion.DestroyLinkClosed, err)
 		}

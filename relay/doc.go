@@ -4,6 +4,12 @@
 // to destinations under its exit policy (resolving hostnames itself, so the
 // client never does).
 //
+// Run is the entry point: it listens (Config.Listen, or an injected
+// Config.Listener), publishes the relay's signed descriptor until the
+// directory takes it, calls Config.Ready, and serves until its context
+// ends. `onion relay` and internal/testnet both start relays with it; New
+// and Serve are its parts, for tests that drive a relay without a directory.
+//
 // It is not a directory client beyond publishing its own descriptor, and it
 // keeps no secret of anyone else: every circuit's keys come from a fresh
 // handshake (docs/PROTOCOL.md §3).

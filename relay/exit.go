@@ -32,7 +32,7 @@ func (c *relayCirc) begin(m onion.RelayMsg) error {
 	case c.streams[m.Stream] != nil:
 		c.mu.Unlock()
 		return fmt.Errorf("BEGIN on open stream %d", m.Stream)
-	case len(c.streams) >= MaxStreamsPerCircuit:
+	case len(c.streams) >= circuit.MaxStreamsPerCircuit:
 		c.mu.Unlock()
 		c.refuse(m.Stream, onion.EndMisc)
 		return nil

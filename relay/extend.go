@@ -177,7 +177,7 @@ func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {
 func (o *outLink) register() (uint32, chan []byte, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.circs)+len(o.pending) >= MaxCircuitsPerLink {
+	if len(o.circs)+len(o.pending) >= circuit.MaxCircuitsPerLink {
 		return 0, nil, errors.New("too many circuits on the link to the next relay")
 	}
 	for o.nextID == 0 || o.circs[o.nextID] != nil || o.pending[o.nextID] != nil {
@@ -253,12 +253,6 @@ func (o *outLink) handle(cell onion.Cell) error {
 		// broken or hostile, and the circuit ends rather than the process.
 		if onion.SealedLen(len(cell.Payload)) > onion.MaxCellPayload {
 			c.fail(onion.DestroyProtocol, fmt.Errorf("next relay sent a %d-byte cell: no room for our layer", len(cell.Payload)))
-			return nil
-		}
-		if rogueEnabled { // only in -tags onion_rogue test binaries
-			for _, p := range rogueBackward(cell.Payload) {
-				c.sendBack(onion.KindForward, p)
-			}
 			return nil
 		}
 		err := c.sendBack(onion.KindForward, cell.Payload)

@@ -120,7 +120,7 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 		in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdDestroy, Payload: []byte{byte(reason)}})
 	}
 	in.mu.Lock()
-	full := len(in.circs) >= MaxCircuitsPerLink
+	full := len(in.circs) >= circuit.MaxCircuitsPerLink
 	in.mu.Unlock()
 	if full {
 		reject(onion.DestroyResource, errors.New("too many circuits on this link"))
@@ -145,9 +145,6 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 		}
 		reject(reason, err)
 		return
-	}
-	if rogueEnabled { // only in -tags onion_rogue test binaries
-		created = rogueCreated(created)
 	}
 	c := newRelayCirc(r, in, cell.CircID, keys)
 	in.mu.Lock()

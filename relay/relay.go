@@ -17,14 +17,14 @@ import (
 	"onion/onion/circuit"
 )
 
-// Defaults and bounds.
+// Defaults and bounds. The bounds a relay shares with the other end of a
+// link or circuit (circuits per link, streams per circuit) are the engine's:
+// circuit.MaxCircuitsPerLink and circuit.MaxStreamsPerCircuit.
 const (
 	DefaultPublishInterval = 30 * time.Second
 	DefaultExtendTimeout   = 15 * time.Second
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultIdleLinkTimeout = 3 * time.Minute // an inbound link with no circuits closes after this silence
-	MaxCircuitsPerLink     = 4096
-	MaxStreamsPerCircuit   = 1024
 	MaxInboundLinks        = 4096
 	// DefaultMaxCircuits bounds the circuits of a relay as a whole (~3 KiB
 	// each when idle): the per-link bound alone would allow 4096 links of 4096.
@@ -41,11 +41,20 @@ type Publisher interface {
 type Config struct {
 	Identity  ed25519.PrivateKey // long-term identity; signs the descriptor
 	OnionKey  *ecdh.PrivateKey   // answers CREATE
-	Nickname  string
-	Address   string // host:port published in the descriptor (where others reach Serve's listener)
+	Nickname  string             // optional; "relay" and the fingerprint's first 8 characters
+	Address   string             // host:port published in the descriptor; Run's default: the listener's address
 	Exit      bool
 	Policy    Policy    // exit policy; nil means RejectPrivate
 	Directory Publisher // nil: never publish (tests)
+
+	// Listen is the address Run accepts links on ("127.0.0.1:0" picks a
+	// free port); Listener, when set, is used instead (tests and wrappers
+	// inject one). Run closes it.
+	Listen   string
+	Listener net.Listener
+	// Ready, optional, is called once by Run when the directory has the
+	// descriptor and the relay carries circuits.
+	Ready func(Info)
 
 	PublishInterval time.Duration // optional; DefaultPublishInterval
 	ExtendTimeout   time.Duration // optional; DefaultExtendTimeout
@@ -86,6 +95,10 @@ func New(cfg Config) (*Relay, error) {
 	if len(cfg.Identity) != ed25519.PrivateKeySize || cfg.OnionKey == nil {
 		return nil, errors.New("relay: identity and onion keys are required")
 	}
+	id := cfg.Identity.Public().(ed25519.PublicKey)
+	if cfg.Nickname == "" {
+		cfg.Nickname = "relay" + onion.Fingerprint(id)[:8]
+	}
 	if _, _, err := onion.SplitHostPort(cfg.Address); err != nil {
 		return nil, fmt.Errorf("relay: address: %w", err)
 	}
@@ -119,7 +132,6 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	id := cfg.Identity.Public().(ed25519.PublicKey)
 	r := &Relay{
 		cfg:      cfg,
 		keys:     onion.RelayKeys{ID: id, OnionKey: cfg.OnionKey},
@@ -157,13 +169,15 @@ func (r *Relay) Publish(ctx context.Context) error {
 }
 
 // Serve accepts links on ln and re-publishes the descriptor every
-// PublishInterval until ctx is done; then it closes every link and waits
-// for its goroutines.
+// PublishInterval until ctx is done or ln fails; then it closes every link
+// and waits for its goroutines.
 func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
+	pctx, stopPublishing := context.WithCancel(ctx) // also when ln fails on its own
+	defer stopPublishing()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.publishLoop(ctx)
+		r.publishLoop(pctx)
 	}()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
@@ -183,6 +197,7 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 			r.serveInbound(conn)
 		}()
 	}
+	stopPublishing()
 	r.shutdown()
 	r.wg.Wait()
 	if ctx.Err() != nil {

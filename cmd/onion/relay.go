@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
-	"crypto/ed25519"
 	"fmt"
-	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"onion/directory"
 	"onion/internal/keyfile"
-	"onion/onion"
 	"onion/relay"
 )
 
@@ -56,63 +51,19 @@ func runRelay(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("onion key: %w", err)
 	}
-	ln, err := net.Listen("tcp", c.String("listen"))
-	if err != nil {
-		return fmt.Errorf("relay listen: %w", err)
-	}
-	addr := c.String("address")
-	if addr == "" {
-		addr = ln.Addr().String()
-	}
-	nick := c.String("nickname")
-	if nick == "" {
-		nick = "relay" + onion.Fingerprint(identity.Public().(ed25519.PublicKey))[:8]
-	}
-	r, err := relay.New(relay.Config{
+	return relay.Run(c.Context, relay.Config{
 		Identity:        identity,
 		OnionKey:        onionKey,
-		Nickname:        nick,
-		Address:         addr,
+		Nickname:        c.String("nickname"),
+		Address:         c.String("address"),
+		Listen:          c.String("listen"),
 		Exit:            c.Bool("exit"),
 		Policy:          policy,
 		Directory:       &directory.Client{URL: c.String("directory")},
 		PublishInterval: c.Duration("publish-interval"),
 		Logger:          logger,
+		Ready: func(i relay.Info) {
+			fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s\n", i.Addr, i.Fingerprint, i.Nickname)
+		},
 	})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	ctx := c.Context
-	served := make(chan error, 1)
-	go func() { served <- r.Serve(ctx, ln) }()
-	if err := publishUntilAccepted(ctx, r, logger); err != nil {
-		<-served
-		return err
-	}
-	logger.Info("relay running", "nickname", nick, "fingerprint", r.Fingerprint(), "address", addr,
-		"exit", c.Bool("exit"), "exit_policy", policy.String())
-	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s\n", addr, r.Fingerprint(), nick)
-	return <-served
-}
-
-// publishUntilAccepted retries the first publication: the directory may
-// still be starting.
-func publishUntilAccepted(ctx context.Context, r *relay.Relay, logger interface {
-	Warn(string, ...any)
-}) error {
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := r.Publish(pctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		logger.Warn("publishing descriptor failed; retrying", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-	}
 }

@@ -56,7 +56,6 @@ type Net struct {
 
 // RelayProc is one relay of the network.
 type RelayProc struct {
-	Relay  *relay.Relay
 	Addr   string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -107,7 +106,6 @@ func Start(t testing.TB, o Options) *Net {
 
 func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL string, i int, exit bool, o Options, logger *slog.Logger) *RelayProc {
 	t.Helper()
-	ln := listen(t)
 	onionKey, err := onion.GenerateOnionKey(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +114,7 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 		Identity:  ed25519.NewKeyFromSeed(seed("relay", i)),
 		OnionKey:  onionKey,
 		Nickname:  fmt.Sprintf("relay%d", i+1),
-		Address:   ln.Addr().String(),
+		Listener:  listen(t),
 		Exit:      exit,
 		Policy:    relay.AcceptAll,
 		Directory: &directory.Client{URL: dirURL},
@@ -125,21 +123,14 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 	if o.Relay != nil {
 		o.Relay(i, &cfg)
 	}
-	r, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Publish(ctx); err != nil {
-		t.Fatalf("testnet: relay %d publish: %v", i+1, err)
-	}
 	rctx, cancel := context.WithCancel(ctx)
-	rp := &RelayProc{Relay: r, Addr: cfg.Address, cancel: cancel, done: make(chan struct{})}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	rp := &RelayProc{cancel: cancel, done: make(chan struct{})}
+	info := runUntilReady(t, rctx, wg, fmt.Sprintf("relay %d", i+1), func(ctx context.Context, ready func(relay.Info)) error {
 		defer close(rp.done)
-		r.Serve(rctx, ln)
-	}()
+		cfg.Ready = ready
+		return relay.Run(ctx, cfg)
+	})
+	rp.Addr = info.Addr
 	return rp
 }
 

@@ -1,0 +1,144 @@
+package relay_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"onion/onion"
+	"onion/onion/oniontest"
+	"onion/relay"
+)
+
+// TestRunPublishesThenReady: Run retries the first publication with a
+// doubling wait, and only once the directory has the descriptor (with the
+// listener's address and the default nickname) does it call Ready. Ending
+// ctx ends Run with nil.
+func TestRunPublishesThenReady(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		keys := oniontest.RelayKeys("runner")
+		dir := &flakyDirectory{fails: 2}
+		logs := oniontest.NewLogs(t)
+		ln := newIdleListener()
+		ready := make(chan relay.Info, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		ran := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			ran <- relay.Run(ctx, relay.Config{
+				Identity: keys.Identity, OnionKey: keys.Onion, Listener: ln, Directory: dir,
+				Logger: logs.Logger(), Ready: func(i relay.Info) { ready <- i },
+			})
+		}()
+		info := <-ready
+		if took := time.Since(start); took != 750*time.Millisecond {
+			t.Errorf("ready after %v, want 750ms (waits of 250ms and 500ms)", took)
+		}
+		fp := onion.Fingerprint(keys.ID())
+		want := relay.Info{Addr: ln.Addr().String(), Fingerprint: fp, Nickname: "relay" + fp[:8]}
+		if info != want {
+			t.Errorf("Ready got %+v, want %+v", info, want)
+		}
+		if d := dir.accepted(); len(d) != 1 || d[0].Address != want.Addr || d[0].Nickname != want.Nickname {
+			t.Errorf("directory accepted %+v", d)
+		}
+		var waits []string
+		for _, r := range logs.Find("publishing descriptor failed; retrying", nil) {
+			waits = append(waits, r.Attrs["retry_in"])
+		}
+		if len(waits) != 2 || waits[0] != "250ms" || waits[1] != "500ms" {
+			t.Errorf("retry warnings waited %v, want [250ms 500ms]", waits)
+		}
+		if len(logs.Find("relay running", map[string]string{"fingerprint": fp, "address": want.Addr})) != 1 {
+			t.Error(`no "relay running" line`)
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	})
+}
+
+// TestRunListenerFails: a listener that fails on its own ends Run with the
+// error, even while the directory is still refusing, and Ready is never called.
+func TestRunListenerFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		keys := oniontest.RelayKeys("runner")
+		broken := errors.New("accept broke")
+		err := relay.Run(t.Context(), relay.Config{
+			Identity: keys.Identity, OnionKey: keys.Onion,
+			Listener:  &brokenListener{idleListener: newIdleListener(), err: broken},
+			Directory: &flakyDirectory{fails: 1 << 30},
+			Ready:     func(relay.Info) { t.Error("Ready called") },
+		})
+		if !errors.Is(err, broken) {
+			t.Fatalf("Run = %v, want %v", err, broken)
+		}
+	})
+}
+
+func TestRunNeedsAnAddress(t *testing.T) {
+	keys := oniontest.RelayKeys("runner")
+	if err := relay.Run(t.Context(), relay.Config{Identity: keys.Identity, OnionKey: keys.Onion}); err == nil {
+		t.Fatal("Run with neither Listen nor Listener succeeded")
+	}
+}
+
+// flakyDirectory refuses the first fails publications, then keeps what it gets.
+type flakyDirectory struct {
+	mu    sync.Mutex
+	fails int
+	got   []onion.RelayDescriptor
+}
+
+func (d *flakyDirectory) Publish(_ context.Context, desc onion.RelayDescriptor) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fails > 0 {
+		d.fails--
+		return errors.New("directory still starting")
+	}
+	d.got = append(d.got, desc)
+	return nil
+}
+
+func (d *flakyDirectory) accepted() []onion.RelayDescriptor {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]onion.RelayDescriptor(nil), d.got...)
+}
+
+// idleListener accepts nothing until it is closed; Accept blocks on a
+// channel, so a synctest bubble sees it durably blocked.
+type idleListener struct {
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newIdleListener() *idleListener { return &idleListener{closed: make(chan struct{})} }
+
+func (l *idleListener) Accept() (net.Conn, error) {
+	<-l.closed
+	return nil, net.ErrClosed
+}
+
+func (l *idleListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *idleListener) Addr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 9001}
+}
+
+// brokenListener fails every Accept with err.
+type brokenListener struct {
+	*idleListener
+	err error
+}
+
+func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
