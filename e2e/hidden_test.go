@@ -27,7 +27,7 @@ import (
 	"onion/onion"
 )
 
-// The hidden server's acceptance tests (issue 3): `onion up` runs a hidden
+// The hidden server's acceptance tests: `onion up` runs a hidden
 // server protected by a demo user, and these tests reach it through the
 // SOCKS5 proxy as a user would, with the Go client and with curl.
 

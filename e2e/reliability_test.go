@@ -1,6 +1,6 @@
 package e2e
 
-// Reliability under failure and load (issue 5), with real processes: a
+// Reliability under failure and load with real processes: a
 // relay killed mid-download, the directory killed and restarted or down
 // for a minute, a slow reader facing a fast sender. Each test logs what it
 // measured and records it as a row of the report (report_test.go); the
@@ -35,7 +35,7 @@ import (
 
 // Bounds and figures of the reliability tests.
 const (
-	// failWithin is the issue's bound: a stream through a relay that dies
+	// failWithin is the required bound: a stream through a relay that dies
 	// ends at the application within this time.
 	failWithin = 5 * time.Second
 	// rssBound is the goal for every process under a slow reader. A binary
@@ -47,7 +47,7 @@ const (
 	streamSeed = 5
 )
 
-// TestKillRelayMidDownload is the issue's acceptance: a relay killed with
+// TestKillRelayMidDownload is the headline scenario: a relay killed with
 // SIGKILL during a 256 MiB download makes the download fail within 5 s (no
 // hang), and the next download through the same proxy succeeds byte for
 // byte. Once with the Go client, once with curl.
@@ -496,7 +496,7 @@ func waitDone(t *testing.T, p *proc, d time.Duration) {
 }
 
 // TestSlowReaderBounded: the server sends 512 MiB as fast as it can, the
-// client reads 2 MiB/s for 20 s, or 100 KB/s (the issue's rate) for 15 s;
+// client reads 2 MiB/s for 20 s, or 100 KB/s (the required rate) for 15 s;
 // flow control must hold the rest back at the server, so the proxy's and
 // every relay's memory stays bounded, and every byte read is the right
 // one. Then the client closes, the exit drops the server connection, and
@@ -577,7 +577,7 @@ func slowReader(t *testing.T, size, rate int64, readFor time.Duration) {
 	rep.Saw("then the exit dropped the server connection and 1 MiB through the network was byte-exact")
 }
 
-// rateString shows bytes per second as the issue does: KB/s under 1 MiB/s.
+// rateString shows bytes per second as the targets do: KB/s under 1 MiB/s.
 func rateString(rate int64) string {
 	if rate < 1<<20 {
 		return fmt.Sprintf("%.0f KB/s", float64(rate)/1000)

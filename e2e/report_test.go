@@ -1,6 +1,6 @@
 package e2e
 
-// The reliability report (issue 5): every reliability scenario records one
+// The reliability report: every reliability scenario records one
 // row of what it did and what it measured, and TestMain prints the rows as
 // the Markdown table of docs/RELIABILITY.md once the package's tests end.
 
@@ -22,7 +22,7 @@ const reportEnv = "ONION_RELIABILITY_REPORT"
 type Row struct {
 	Scenario  string // what is being shown; the test's name is added
 	Done      string // what the test did to the network
-	Expected  string // what the issue asks for
+	Expected  string // what is required
 	Happened  string // what the test measured, clause by clause
 	BytesLost string // bytes lost or wrong, as the test counted them
 }

@@ -24,7 +24,7 @@ import (
 	"onion/internal/procstat"
 )
 
-// The soak's load and its leak margins (issue 5).
+// The soak's load and its leak margins.
 const (
 	soakStreams    = 500              // concurrent streams
 	soakUsers      = 50               // distinct SOCKS usernames, so about as many circuits

@@ -13,12 +13,12 @@ import (
 	"onion/onion/circuit"
 )
 
-type side int
+type origin int
 
 const (
-	sideNone side = iota // we decided; tell both sides
-	sidePrev             // the previous hop is gone or asked; tell only the next
-	sideNext             // the next hop is gone or asked; tell only the previous
+	fromSelf origin = iota // we decided; tell both sides
+	fromPrev               // the previous hop is gone or asked; tell only the next
+	fromNext               // the next hop is gone or asked; tell only the previous
 )
 
 type relayCirc struct {
@@ -166,11 +166,11 @@ func (c *relayCirc) SendMsg(m onion.RelayMsg) error {
 // fail destroys the circuit for a reason worth a log line.
 func (c *relayCirc) fail(reason onion.DestroyReason, err error) {
 	c.r.logger.Warn("destroying circuit", "link", c.prev.id, "circ", c.prevID, "reason", reason, "err", err)
-	c.destroy(reason, sideNone)
+	c.destroy(reason, fromSelf)
 }
 
 // destroy tears the circuit down once, telling the hops that did not start it.
-func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
+func (c *relayCirc) destroy(reason onion.DestroyReason, from origin) {
 	c.mu.Lock()
 	if c.dead {
 		c.mu.Unlock()
@@ -194,10 +194,10 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from side) {
 		next.remove(nextID)
 	}
 	payload := []byte{byte(reason)}
-	if from != sidePrev {
+	if from != fromPrev {
 		c.prev.link.Send(onion.Cell{CircID: c.prevID, Cmd: onion.CmdDestroy, Payload: payload})
 	}
-	if from != sideNext && next != nil {
+	if from != fromNext && next != nil {
 		next.link.Send(onion.Cell{CircID: nextID, Cmd: onion.CmdDestroy, Payload: payload})
 	}
 	for _, s := range streams {

@@ -229,7 +229,7 @@ func (o *outLink) reader() {
 	}
 	o.mu.Unlock()
 	for _, c := range circs {
-		c.destroy(onion.DestroyLinkClosed, sideNext)
+		c.destroy(onion.DestroyLinkClosed, fromNext)
 	}
 }
 
@@ -258,12 +258,12 @@ func (o *outLink) handle(cell onion.Cell) error {
 		err := c.sendBack(onion.KindForward, cell.Payload)
 		onion.Recycle(cell.Payload) // sealed into our layer: a copy went on
 		if err != nil {
-			c.destroy(onion.DestroyLinkClosed, sidePrev)
+			c.destroy(onion.DestroyLinkClosed, fromPrev)
 		}
 	case cell.Cmd == onion.CmdDestroy:
 		// Pass the next hop's reason on, so the client learns why (a
 		// failed layer, say) and not just that a link closed.
-		c.destroy(destroyReason(cell.Payload, onion.DestroyLinkClosed), sideNext)
+		c.destroy(destroyReason(cell.Payload, onion.DestroyLinkClosed), fromNext)
 	default:
 		c.fail(onion.DestroyProtocol, fmt.Errorf("unexpected %v from next relay", cell.Cmd))
 	}

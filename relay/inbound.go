@@ -73,7 +73,7 @@ func (r *Relay) serveInbound(conn net.Conn) {
 	in.circs = map[uint32]*relayCirc{}
 	in.mu.Unlock()
 	for _, c := range circs {
-		c.destroy(onion.DestroyLinkClosed, sidePrev)
+		c.destroy(onion.DestroyLinkClosed, fromPrev)
 	}
 	r.logger.Debug("link closed", "link", in.id, "circuits", len(circs), "err", link.Err())
 }
@@ -102,7 +102,7 @@ func (r *Relay) handleInbound(in *inLink, cell onion.Cell) error {
 		c.forward(cell.Payload)
 	case onion.CmdDestroy:
 		if c != nil {
-			c.destroy(destroyReason(cell.Payload, onion.DestroyRequested), sidePrev)
+			c.destroy(destroyReason(cell.Payload, onion.DestroyRequested), fromPrev)
 		}
 	default:
 		if c == nil {
@@ -152,7 +152,7 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 	in.mu.Unlock()
 	counted = false
 	if err := in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdCreated, Payload: created}); err != nil {
-		c.destroy(onion.DestroyLinkClosed, sidePrev)
+		c.destroy(onion.DestroyLinkClosed, fromPrev)
 		return
 	}
 	r.logger.Debug("circuit created", "link", in.id, "circ", cell.CircID)

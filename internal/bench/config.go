@@ -7,7 +7,7 @@ import (
 
 // Defaults of a Config.
 const (
-	DefaultDownloadBytes = 100_000_000 // 100 MB, as issue 4 asks
+	DefaultDownloadBytes = 100_000_000 // 100 MB, the size the targets are stated for
 	QuickDownloadBytes   = 8_000_000
 	DefaultTimeout       = 3 * time.Minute
 	// Streams is the number of concurrent streams of the aggregate figures.

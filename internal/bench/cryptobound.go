@@ -1,6 +1,6 @@
 package bench
 
-// The bound fernet sets on one download (issue 4: "at least 60% of the
+// The bound fernet sets on one download ("at least 60% of the
 // crypto bound that your micro-benchmarks measure in the same run"). Each
 // downloaded byte is sealed once at each of three relays and opened three
 // times at the proxy; with c cores, one download can go no faster than
@@ -8,7 +8,7 @@ package bench
 // of a full data cell. Measured here, in this process, three ways: with
 // the code the relays and the proxy run (onion.Sealer and onion.Opener,
 // assembly AES-CBC), with the standard library's AES-CBC and HMAC (the
-// issue's own reference, same token format), and with fernet-go's API
+// the reference the target names, same token format), and with fernet-go's API
 // (base64 included).
 
 import (

@@ -6,7 +6,7 @@
 // that does no onion routing (go-socks5 alone). It measures circuit builds,
 // time to first byte, one- and eight-stream downloads, the same through the
 // hidden server, and the CPU and memory the network's processes spend, and
-// prints them as a table or one JSON object (issue 4, "The benchmark").
+// prints them as a table or one JSON object.
 // On a network it started it also checks that cost grows linearly: the
 // relays' memory with 100 and 1,000 idle circuits, which it builds itself
 // with the circuit engine, and the CPU of a download a tenth the size.

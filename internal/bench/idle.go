@@ -1,6 +1,6 @@
 package bench
 
-// Memory of idle circuits at the relays (issue 4: "an idle circuit costs
+// Memory of idle circuits at the relays ("an idle circuit costs
 // under 64 KiB at each relay; a relay carrying 1,000 idle circuits stays
 // under 100 MiB RSS; 10x the idle circuits 10x the memory").
 //
@@ -43,7 +43,7 @@ func (m *IdleCircuits) add(n int, rss rssReading, settled bool) {
 }
 
 // cost is the pinned relay's figures from its readings at 0 and at the
-// plan's counts: its RSS at the first count (the issue's 1,000), the memory
+// plan's counts: its RSS at the first count (1,000 in the target), the memory
 // per circuit as the slope of a least-squares line through the readings
 // from the first count on, and that line's R² (1 for memory that grows
 // exactly linearly). The reading at 0 is left out of the fit: between 0

@@ -1,6 +1,6 @@
 package bench
 
-// CPU linearity (issue 4: "10x the bytes costs 10x the CPU"): one-stream
+// CPU linearity ("10x the bytes costs 10x the CPU"): one-stream
 // downloads of a tenth of the size, on the circuit of the full-size ones,
 // against the CPU those already measured (cpu_download_1).
 

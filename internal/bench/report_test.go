@@ -151,7 +151,7 @@ func TestFmtValue(t *testing.T) {
 		}
 	}
 	// In the table, bytes below 1 MB are in KiB: a circuit's memory, in
-	// issue 4's unit.
+	// the targets' unit.
 	for v, want := range map[float64]string{4157: "4.06 KiB", 800e3: "781 KiB", 1e6: "1.00 MB", 20.7e6: "20.7 MB"} {
 		if got := fmtCell(unitBytes, &v); got != want {
 			t.Errorf("fmtCell(%v B) = %q, want %q", v, got, want)

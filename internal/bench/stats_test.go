@@ -68,7 +68,7 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// TestDownloadBound: the issue's own example: seal 570 MB/s, open 670 MB/s
+// TestDownloadBound: the worked example of the target: seal 570 MB/s, open 670 MB/s
 // on one core bound one download on two cores near 200 MB/s.
 func TestDownloadBound(t *testing.T) {
 	got := downloadBound(570e6, 670e6, 2)

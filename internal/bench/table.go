@@ -124,7 +124,7 @@ func fmtOnion(f *Figure) string {
 }
 
 // fmtCell prints a figure's value as fmtValue does, except that bytes
-// below 1 MB are in KiB, the unit issue 4 states a circuit's memory in.
+// below 1 MB are in KiB, the unit a circuit's memory is stated in.
 // (Progress and labels keep MB, so that a count does not change unit as
 // it grows.)
 func fmtCell(unit string, v *float64) string {
