@@ -15,7 +15,8 @@ import (
 	"onion/onion"
 )
 
-// MaxCircuitsPerLink bounds the circuits one client link carries.
+// MaxCircuitsPerLink bounds the circuits one link carries, at a client or
+// a relay: a peer cannot make either side hold more.
 const MaxCircuitsPerLink = 4096
 
 // ClientLink is a link that this process opened to a relay (its first hop).
