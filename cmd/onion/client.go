@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"onion/client"
 	"os"
 	"strings"
@@ -47,6 +48,20 @@ func runClient(c *cli.Context) error {
 	if prompt == nil {
 		return errors.New("onion client is interactive: run it on a terminal (scripts can use the SOCKS proxy)")
 	}
+	chat := &proxy.Chat{Address: addr, Prompt: prompt, Out: os.Stdout, Color: stderrIsColourTerminal(), User: c.String("user")}
+	if err := chatManager(c, logger, chat); err != nil {
+		return err
+	}
+	if err := chat.Manager.WaitUsable(c.Context); err != nil {
+		return nil // interrupted
+	}
+	go chat.Manager.Run(c.Context)
+	return chat.Run(c.Context)
+}
+
+// chatManager gives the chat its circuit manager, URL opener and the
+// channel its URL replies arrive on.
+func chatManager(c *cli.Context, logger *slog.Logger, chat *proxy.Chat) error {
 	dir, err := directoryFlags(c)
 	if err != nil {
 		return err
@@ -57,7 +72,8 @@ func runClient(c *cli.Context) error {
 	}
 	passwords.AskUser = false // the chat logs in with /login NAME
 	urls := make(chan string, 4)
-	m := client.NewManager(client.Config{
+	chat.URLs, chat.Opener = urls, opener
+	chat.Manager = client.NewManager(client.Config{
 		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords,
 		OpenURL: func(u string) {
 			select {
@@ -66,14 +82,5 @@ func runClient(c *cli.Context) error {
 			}
 		},
 	})
-	ctx := c.Context
-	if err := m.WaitUsable(ctx); err != nil {
-		return nil // interrupted
-	}
-	go m.Run(ctx)
-	chat := &proxy.Chat{
-		Manager: m, Address: addr, Prompt: prompt, Out: os.Stdout,
-		Color: stderrIsColourTerminal(), URLs: urls, Opener: opener, User: c.String("user"),
-	}
-	return chat.Run(ctx)
+	return nil
 }
