@@ -13,19 +13,27 @@ import (
 )
 
 // fuzzPost posts body to path on a fresh directory and reports whether it
-// was accepted. It fails the test for a refusal that is not a JSON error.
-func fuzzPost(t *testing.T, path string, body []byte) (*server, bool) {
+// was accepted. It fails the test for a refusal that is not a JSON error,
+// and for an acceptance of a body that does not decode into d or whose
+// descriptor fails Check.
+func fuzzPost(t *testing.T, path string, body []byte, d interface{ Check() error }) (*server, bool) {
 	s := newServer(Config{Key: dirKey(1), Now: func() time.Time { return t0 }})
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
-	if w.Code == http.StatusOK {
-		return s, true
+	if w.Code != http.StatusOK {
+		var eb errorBody
+		if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil || eb.Error == "" || w.Code < 400 {
+			t.Fatalf("refusal %d with body %q", w.Code, w.Body)
+		}
+		return s, false
 	}
-	var eb errorBody
-	if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil || eb.Error == "" || w.Code < 400 {
-		t.Fatalf("refusal %d with body %q", w.Code, w.Body)
+	if err := json.Unmarshal(body, d); err != nil {
+		t.Fatalf("200 for a body that does not decode: %v", err)
 	}
-	return s, false
+	if err := d.Check(); err != nil {
+		t.Fatalf("200 for a descriptor that fails Check: %v", err)
+	}
+	return s, true
 }
 
 // FuzzPublish feeds arbitrary bodies to POST /v1/relays. The handler must
@@ -43,16 +51,7 @@ func FuzzPublish(f *testing.F) {
 	f.Add([]byte{})
 
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, ok := fuzzPost(t, relaysPath, body); !ok {
-			return
-		}
-		var d onion.RelayDescriptor
-		if err := json.Unmarshal(body, &d); err != nil {
-			t.Fatalf("200 for a body that does not decode: %v", err)
-		}
-		if err := d.Check(); err != nil {
-			t.Fatalf("200 for a descriptor that fails Check: %v", err)
-		}
+		fuzzPost(t, relaysPath, body, &onion.RelayDescriptor{})
 	})
 }
 
@@ -71,16 +70,10 @@ func FuzzPublishService(f *testing.F) {
 	f.Add([]byte{})
 
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s, ok := fuzzPost(t, servicesPath, body)
+		var d onion.ServiceDescriptor
+		s, ok := fuzzPost(t, servicesPath, body, &d)
 		if !ok {
 			return
-		}
-		var d onion.ServiceDescriptor
-		if err := json.Unmarshal(body, &d); err != nil {
-			t.Fatalf("200 for a body that does not decode: %v", err)
-		}
-		if err := d.Check(); err != nil {
-			t.Fatalf("200 for a descriptor that fails Check: %v", err)
 		}
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, servicesPath+"/"+d.Address(), nil))

@@ -42,6 +42,10 @@ func (s *server) handleKey(w http.ResponseWriter) {
 }
 
 // signedList returns the encoded SignedRelayList of the relays live now.
+// It signs the copy the store returned, outside the store's lock, so
+// publishers do not wait on it. Two requests racing may each store a list;
+// either is right for its generation, and only a list of the current
+// generation is served from the cache.
 func (s *server) signedList() ([]byte, error) {
 	if len(s.key) != ed25519.PrivateKeySize {
 		return nil, errors.New("directory has no signing key")
