@@ -310,6 +310,16 @@ type refusedCase struct {
 	substr string
 }
 
+// changedBody is a refusal case's body: good's descriptor, changed by
+// change, in JSON.
+func changedBody[D any](good func(testing.TB) D, change func(*D)) func(*testing.T) []byte {
+	return func(t *testing.T) []byte {
+		d := good(t)
+		change(&d)
+		return mustJSON(t, d)
+	}
+}
+
 // testRefused posts each case's body to a fresh directory and checks that
 // it is refused as the case says, stores nothing and logs a warning.
 func testRefused(t *testing.T, k kind, cases []refusedCase) {

@@ -205,15 +205,11 @@ func TestRelayPublishAndList(t *testing.T) {
 }
 
 func TestRelayPublishRefused(t *testing.T) {
-	good := func(t *testing.T) onion.RelayDescriptor { return descriptor(t, 1, t0) }
+	good := func(t testing.TB) onion.RelayDescriptor { return descriptor(t, 1, t0) }
 	// resign re-signs after a change, so only the change itself is judged.
 	resign := func(d onion.RelayDescriptor) onion.RelayDescriptor { d.Sign(relayKey(1)); return d }
 	changed := func(change func(d *onion.RelayDescriptor)) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte {
-			d := good(t)
-			change(&d)
-			return mustJSON(t, d)
-		}
+		return changedBody(good, change)
 	}
 	testRefused(t, relayKind, []refusedCase{
 		{"bad signature", changed(func(d *onion.RelayDescriptor) { d.Signature[5] ^= 0x01 }), 400, "bad signature"},

@@ -43,15 +43,11 @@ func TestServicePublishAndFetch(t *testing.T) {
 }
 
 func TestServicePublishRefused(t *testing.T) {
-	good := func(t *testing.T) onion.ServiceDescriptor { return serviceDescriptor(t, 1, t0) }
+	good := func(t testing.TB) onion.ServiceDescriptor { return serviceDescriptor(t, 1, t0) }
 	// resign re-signs after a change, so only the change itself is judged.
 	resign := func(d *onion.ServiceDescriptor) { d.Sign(serviceKey(1)) }
 	changed := func(change func(d *onion.ServiceDescriptor)) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte {
-			d := good(t)
-			change(&d)
-			return mustJSON(t, d)
-		}
+		return changedBody(good, change)
 	}
 	testRefused(t, serviceKind, []refusedCase{
 		{"bad signature", changed(func(d *onion.ServiceDescriptor) { d.Signature[5] ^= 0x01 }), 400, "bad signature"},
