@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,6 +118,82 @@ func TestClientHostileDirectory(t *testing.T) {
 		c := hostile(t, 200, `{"fingerprint":"00","expires":1}`)
 		if err := c.Publish(t.Context(), descriptor(t, 1, t0)); err == nil {
 			t.Error("Publish accepted an answer for another relay")
+		}
+	})
+}
+
+// TestServiceClientRefusesBeforeAsking: a malformed address is the user's
+// mistake, found without a request (which would tell the directory).
+func TestServiceClientRefusesBeforeAsking(t *testing.T) {
+	var asked atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { asked.Store(true) }))
+	t.Cleanup(ts.Close)
+	c := &Client{URL: ts.URL, HTTP: ts.Client()}
+	addr := serviceAddress(1)
+	for _, in := range []string{"", "example.com", strings.TrimSuffix(addr, ".onion"), addr[:10] + "1" + addr[11:]} {
+		if _, err := c.Service(t.Context(), in); !errors.Is(err, onion.ErrBadAddress) {
+			t.Errorf("Service(%q) = %v, want ErrBadAddress", in, err)
+		}
+	}
+	if asked.Load() {
+		t.Error("the client asked the directory about a malformed address")
+	}
+}
+
+// TestServiceClientHostileDirectory: a directory that lies about a service
+// is caught by the client's own checks.
+func TestServiceClientHostileDirectory(t *testing.T) {
+	want := serviceDescriptor(t, 1, t0)
+	addr := want.Address()
+	tampered := serviceDescriptor(t, 1, t0)
+	tampered.MeetingPoints[0].Address = "203.0.113.66:9001" // the directory's own relay
+	unsigned := serviceDescriptor(t, 1, t0)
+	unsigned.Signature = nil
+	for _, tt := range []struct {
+		name   string
+		status int
+		body   string
+		want   error
+		substr string
+	}{
+		{"another service's descriptor", 200, string(mustJSON(t, serviceDescriptor(t, 2, t0))), onion.ErrWrongService, ""},
+		{"a tampered descriptor", 200, string(mustJSON(t, tampered)), onion.ErrSignature, ""},
+		{"an unsigned descriptor", 200, string(mustJSON(t, unsigned)), onion.ErrSignature, ""},
+		{"an old descriptor", 200, string(mustJSON(t, serviceDescriptor(t, 1, t0.Add(-serviceMaxAge-time.Second)))), onion.ErrDescriptorExpired, ""},
+		{"a descriptor from the future", 200, string(mustJSON(t, serviceDescriptor(t, 1, t0.Add(onion.MaxClockSkew+time.Second)))), onion.ErrDescriptorExpired, ""},
+		{"oversize", 200, `{"service_key":"` + strings.Repeat("A", MaxServiceBody) + `"}`, nil, "longer than"},
+		{"not JSON", 200, `<html>`, nil, "answer"},
+		{"nothing", 200, ``, nil, "answer"},
+		{"404", 404, `{"error":"unknown onion address"}`, ErrUnknownService, ""},
+		{"500", 500, `{"error":"boom"}`, nil, "500 Internal Server Error: boom"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := hostile(t, tt.status, tt.body)
+			got, err := c.Service(t.Context(), addr)
+			if err == nil {
+				t.Fatalf("Service accepted %+v", got)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.substr) {
+				t.Errorf("Service = %v, want %v mentioning %q", err, tt.want, tt.substr)
+			}
+			if !strings.HasPrefix(err.Error(), "fetch service descriptor: ") {
+				t.Errorf("error %q lacks context", err)
+			}
+			if strings.Contains(err.Error(), addr[:20]) {
+				t.Errorf("error %q repeats the address", err)
+			}
+		})
+	}
+	t.Run("honest", func(t *testing.T) {
+		c := hostile(t, 200, string(mustJSON(t, want)))
+		if got, err := c.Service(t.Context(), addr); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Service = %+v, %v", got, err)
+		}
+	})
+	t.Run("publish answered with another address", func(t *testing.T) {
+		c := hostile(t, 200, string(mustJSON(t, ServiceResult{Address: serviceAddress(2), Expires: 1})))
+		if err := c.PublishService(t.Context(), want); err == nil {
+			t.Error("PublishService accepted an answer for another service")
 		}
 	})
 }

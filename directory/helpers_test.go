@@ -3,7 +3,10 @@ package directory
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,6 +85,28 @@ func descriptor(t testing.TB, n int, pub time.Time) onion.RelayDescriptor {
 	return d
 }
 
+// serviceKey is hidden service n's key from a fixed seed.
+func serviceKey(n int) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed32(byte(50 + n))) }
+
+// serviceDescriptor is hidden service n's descriptor published at pub, with
+// relays 0 and 1 as meeting points, signed.
+func serviceDescriptor(t testing.TB, n int, pub time.Time) onion.ServiceDescriptor {
+	t.Helper()
+	d := onion.ServiceDescriptor{E2EKey: seed32(byte(80 + n)), Published: pub.Unix()}
+	for i := range 2 {
+		r := descriptor(t, i, pub)
+		d.MeetingPoints = append(d.MeetingPoints, onion.MeetingPoint{
+			Nickname: r.Nickname, Address: r.Address, IdentityKey: r.IdentityKey, OnionKey: r.OnionKey})
+	}
+	d.Sign(serviceKey(n))
+	return d
+}
+
+// serviceAddress is hidden service n's onion address.
+func serviceAddress(n int) string {
+	return onion.EncodeAddress(serviceKey(n).Public().(ed25519.PublicKey))
+}
+
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -91,26 +116,28 @@ func mustJSON(t testing.TB, v any) []byte {
 	return b
 }
 
-// harness is a Server behind httptest with a settable clock and captured logs.
+// harness is a directory's handler behind httptest with a settable clock
+// and captured logs.
 type harness struct {
-	srv    *Server
+	srv    *server
 	ts     *httptest.Server
 	clock  *clock
 	logs   *syncBuffer
 	client *Client
 }
 
-func newHarness(t *testing.T, configure ...func(*Server)) *harness {
+func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{t: t0}, logs: &syncBuffer{}}
-	h.srv = &Server{
+	cfg := Config{
 		Key:    dirKey(1),
 		Now:    h.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, f := range configure {
-		f(h.srv)
+		f(&cfg)
 	}
+	h.srv = newServer(cfg)
 	h.ts = httptest.NewServer(h.srv)
 	t.Cleanup(h.ts.Close)
 	h.client = &Client{
@@ -154,7 +181,17 @@ func (h *harness) do(t testing.TB, method, path string, body []byte) answer {
 
 func (h *harness) post(t testing.TB, body []byte) answer {
 	t.Helper()
-	return h.do(t, http.MethodPost, "/v1/relays", body)
+	return h.do(t, http.MethodPost, relaysPath, body)
+}
+
+func (h *harness) postService(t testing.TB, body []byte) answer {
+	t.Helper()
+	return h.do(t, http.MethodPost, servicesPath, body)
+}
+
+func (h *harness) getService(t testing.TB, addr string) answer {
+	t.Helper()
+	return h.do(t, http.MethodGet, servicesPath+"/"+addr, nil)
 }
 
 // wantError checks a is a JSON error answer with the given status whose
@@ -178,17 +215,139 @@ func wantError(t testing.TB, a answer, status int, substr string) {
 	}
 }
 
-// listed returns the nicknames the directory lists now, checked with the
-// client.
-func (h *harness) listed(t testing.TB) []string {
+// kind is one of the two sorts of descriptor the directory stores, for the
+// tests whose cases are the same for both.
+type kind struct {
+	name    string // what the directory calls them, in the plural
+	path    string // where they are published
+	limit   int    // the largest body accepted
+	keyName string // the field of the publish answer that names the key
+	// desc is descriptor n published at pub, signed, in JSON; variant is
+	// another one for the same n and time, also signed.
+	desc, variant func(t testing.TB, n int, pub time.Time) []byte
+	key           func(n int) string // what n is stored under
+	// stored is n's descriptor in JSON as the directory gives it out to
+	// clients, or nil if it gives out none.
+	stored     func(h *harness, t testing.TB, n int) []byte
+	refusedLog string             // the warning a refusal logs
+	expiredLog func(n int) string // what the line saying n expired holds
+	limits     func(c *Config, ttl time.Duration, max int)
+}
+
+var relayKind = kind{
+	name: "relays", path: relaysPath, limit: MaxDescriptorBody, keyName: "fingerprint",
+	desc: func(t testing.TB, n int, pub time.Time) []byte { return mustJSON(t, descriptor(t, n, pub)) },
+	variant: func(t testing.TB, n int, pub time.Time) []byte {
+		d := descriptor(t, n, pub)
+		d.Address = "127.0.0.1:9999"
+		d.Sign(relayKey(n))
+		return mustJSON(t, d)
+	},
+	key: relayFingerprint,
+	stored: func(h *harness, t testing.TB, n int) []byte {
+		l, err := h.client.Relays(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range l.Relays {
+			if d.Fingerprint() == relayFingerprint(n) {
+				return mustJSON(t, d)
+			}
+		}
+		return nil
+	},
+	refusedLog: `level=WARN msg="descriptor refused"`,
+	expiredLog: func(n int) string { return fmt.Sprintf(`msg="relay expired" nickname=relay%d`, n) },
+	limits:     func(c *Config, ttl time.Duration, max int) { c.RelayTTL, c.MaxRelays = ttl, max },
+}
+
+var serviceKind = kind{
+	name: "services", path: servicesPath, limit: MaxServiceBody, keyName: "address",
+	desc: func(t testing.TB, n int, pub time.Time) []byte { return mustJSON(t, serviceDescriptor(t, n, pub)) },
+	variant: func(t testing.TB, n int, pub time.Time) []byte {
+		d := serviceDescriptor(t, n, pub)
+		d.MeetingPoints = d.MeetingPoints[:1]
+		d.Sign(serviceKey(n))
+		return mustJSON(t, d)
+	},
+	key: serviceAddress,
+	stored: func(h *harness, t testing.TB, n int) []byte {
+		d, err := h.client.Service(t.Context(), serviceAddress(n))
+		if errors.Is(err, ErrUnknownService) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mustJSON(t, d)
+	},
+	refusedLog: `level=WARN msg="service descriptor refused"`,
+	expiredLog: func(n int) string {
+		return `msg="service expired" service=` + serviceTag(serviceKey(n).Public().(ed25519.PublicKey))
+	},
+	limits: func(c *Config, ttl time.Duration, max int) { c.ServiceTTL, c.MaxServices = ttl, max },
+}
+
+var kinds = []kind{relayKind, serviceKind}
+
+// forKinds runs test once for each kind.
+func forKinds(t *testing.T, test func(t *testing.T, k kind)) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) { test(t, k) })
+	}
+}
+
+func relayFingerprint(n int) string {
+	return onion.Fingerprint(relayKey(n).Public().(ed25519.PublicKey))
+}
+
+// refusedCase is a body the directory must refuse, with the status and a
+// piece of the reason it must answer.
+type refusedCase struct {
+	name   string
+	body   func(t *testing.T) []byte
+	status int
+	substr string
+}
+
+// changedBody is a refusal case's body: good's descriptor, changed by
+// change, in JSON.
+func changedBody[D any](good func(testing.TB) D, change func(*D)) func(*testing.T) []byte {
+	return func(t *testing.T) []byte {
+		d := good(t)
+		change(&d)
+		return mustJSON(t, d)
+	}
+}
+
+// testRefused posts each case's body to a fresh directory and checks that
+// it is refused as the case says, stores nothing and logs a warning.
+func testRefused(t *testing.T, k kind, cases []refusedCase) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			wantError(t, h.do(t, http.MethodPost, k.path, tt.body(t)), tt.status, tt.substr)
+			if got := k.stored(h, t, 1); got != nil {
+				t.Errorf("refused descriptor was stored: %s", got)
+			}
+			if !strings.Contains(h.logs.String(), k.refusedLog) {
+				t.Errorf("refusal not logged at warn:\n%s", h.logs)
+			}
+		})
+	}
+}
+
+// wantNoKeys fails if logs hold the start of any of keys, in any of the
+// encodings a careless log line would use. Public keys are not secrets, but
+// the logs have no use for them either, and the habit is what keeps secret
+// ones out.
+func wantNoKeys(t *testing.T, logs string, keys map[string][]byte) {
 	t.Helper()
-	l, err := h.client.Relays(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	for name, b := range keys {
+		for _, enc := range []string{base64.StdEncoding.EncodeToString(b), onion.EncodeKey(b), hex.EncodeToString(b), fmt.Sprintf("%X", b)} {
+			if strings.Contains(logs, enc[:20]) {
+				t.Errorf("logs contain the %s", name)
+			}
+		}
 	}
-	var names []string
-	for _, d := range l.Relays {
-		names = append(names, d.Nickname)
-	}
-	return names
 }

@@ -3,54 +3,70 @@ package directory
 // GET /v1/relays and GET /v1/key: the signed relay list, PROTOCOL.md §7.2.
 
 import (
-	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"onion/onion"
 )
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	body, err := s.signedList(s.now())
+// cachedList is a signed list, reused while nothing has changed within the
+// same second, so a flood of GETs costs one signature per second, not one
+// per request.
+type cachedList struct {
+	gen  uint64 // the relay store's generation it was made from
+	at   int64  // Unix seconds it was made
+	body []byte
+}
+
+func (s *server) handleList(w http.ResponseWriter) {
+	body, err := s.signedList()
 	if err != nil {
-		s.log().Error("cannot serve relay list", "err", err)
+		s.log.Error("cannot serve relay list", "err", err)
 		writeError(w, http.StatusInternalServerError, "cannot serve the relay list")
 		return
 	}
 	writeBody(w, http.StatusOK, "application/json", body)
 }
 
-func (s *Server) handleKey(w http.ResponseWriter) {
-	if len(s.Key) != ed25519.PrivateKeySize {
+func (s *server) handleKey(w http.ResponseWriter) {
+	if len(s.key) != ed25519.PrivateKeySize {
 		writeError(w, http.StatusInternalServerError, "directory has no key")
 		return
 	}
-	key := onion.EncodeKey(s.Key.Public().(ed25519.PublicKey))
+	key := onion.EncodeKey(s.key.Public().(ed25519.PublicKey))
 	writeBody(w, http.StatusOK, "text/plain; charset=utf-8", []byte(key+"\n"))
 }
 
-// signedList returns the encoded SignedRelayList of the relays live at now.
-// Signing happens outside the lock so publishers do not wait on it.
-func (s *Server) signedList(now time.Time) ([]byte, error) {
-	if len(s.Key) != ed25519.PrivateKeySize {
+// signedList returns the encoded SignedRelayList of the relays live now.
+// It signs the copy the store returned, outside the store's lock, so
+// publishers do not wait on it. Two requests racing may each store a list;
+// either is right for its generation, and only a list of the current
+// generation is served from the cache.
+func (s *server) signedList() ([]byte, error) {
+	if len(s.key) != ed25519.PrivateKeySize {
 		return nil, errors.New("directory has no signing key")
 	}
-	s.mu.Lock()
-	s.pruneLocked(now)
-	if c := s.cache; c.body != nil && c.gen == s.gen && c.at == now.Unix() {
-		s.mu.Unlock()
+	now := s.now()
+	relays, gen := s.relays.list()
+	if c := s.cache.Load(); c != nil && c.gen == gen && c.at == now.Unix() {
 		return c.body, nil
 	}
-	gen, relays := s.gen, s.sortedLocked()
-	s.mu.Unlock()
+	body, err := s.sign(relays, now)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.Store(&cachedList{gen: gen, at: now.Unix(), body: body})
+	return body, nil
+}
 
-	l := onion.RelayList{ValidAfter: now.Unix(), ValidUntil: now.Add(s.listValidity()).Unix(), Relays: relays}
-	signed, err := onion.SignRelayList(l, s.Key)
+// sign encodes relays as a list valid from now, signed.
+func (s *server) sign(relays []onion.RelayDescriptor, now time.Time) ([]byte, error) {
+	l := onion.RelayList{ValidAfter: now.Unix(), ValidUntil: now.Add(s.listValidity).Unix(), Relays: relays}
+	signed, err := onion.SignRelayList(l, s.key)
 	if err != nil {
 		return nil, fmt.Errorf("sign relay list: %w", err)
 	}
@@ -64,43 +80,5 @@ func (s *Server) signedList(now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode relay list: %w", err)
 	}
-	body = append(body, '\n')
-
-	s.mu.Lock()
-	if s.gen == gen {
-		s.cache = cachedList{gen: gen, at: now.Unix(), body: body}
-	}
-	s.mu.Unlock()
-	return body, nil
-}
-
-// sortedLocked returns the stored descriptors ordered by fingerprint; never
-// nil, so the list encodes "relays":[] rather than null.
-func (s *Server) sortedLocked() []onion.RelayDescriptor {
-	type fd struct {
-		fp string
-		d  onion.RelayDescriptor
-	}
-	all := make([]fd, 0, len(s.relays))
-	for fp, e := range s.relays {
-		all = append(all, fd{fp, e.desc})
-	}
-	slices.SortFunc(all, func(a, b fd) int { return cmp.Compare(a.fp, b.fp) })
-	out := make([]onion.RelayDescriptor, len(all))
-	for i := range all {
-		out[i] = all[i].d
-	}
-	return out
-}
-
-// pruneLocked drops the relays that expired by now, logging each once.
-func (s *Server) pruneLocked(now time.Time) {
-	for fp, e := range s.relays {
-		if now.Before(e.expires) {
-			continue
-		}
-		delete(s.relays, fp)
-		s.gen++
-		s.log().Info("relay expired", "nickname", e.desc.Nickname, "peer", fp)
-	}
+	return append(body, '\n'), nil
 }

@@ -82,6 +82,17 @@ func TestListCache(t *testing.T) {
 	}
 }
 
+func TestListValidity(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.ListValidity = time.Minute })
+	l, err := h.client.Relays(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.ValidAfter != t0.Unix() || l.ValidUntil != t0.Add(time.Minute).Unix() {
+		t.Errorf("valid %d..%d, want %d..%d", l.ValidAfter, l.ValidUntil, t0.Unix(), t0.Add(time.Minute).Unix())
+	}
+}
+
 func TestKeyEndpoint(t *testing.T) {
 	h := newHarness(t)
 	a := h.do(t, http.MethodGet, "/v1/key", nil)
@@ -113,6 +124,9 @@ func TestRouting(t *testing.T) {
 		{"PUT", "/v1/relays", 405, "GET, POST"},
 		{"DELETE", "/v1/relays", 405, "GET, POST"},
 		{"POST", "/v1/key", 405, "GET"},
+		{"GET", "/v1/services", 405, "POST"},
+		{"POST", "/v1/services/x.onion", 405, "GET"},
+		{"GET", "/v1/servicesx", 404, ""},
 	}
 	for _, tt := range tests {
 		a := h.do(t, tt.method, tt.path, nil)
@@ -126,7 +140,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestServerWithoutKey(t *testing.T) {
-	h := newHarness(t, func(s *Server) { s.Key = nil })
+	h := newHarness(t, func(c *Config) { c.Key = nil })
 	wantError(t, h.do(t, http.MethodGet, "/v1/relays", nil), http.StatusInternalServerError, "relay list")
 	wantError(t, h.do(t, http.MethodGet, "/v1/key", nil), http.StatusInternalServerError, "no key")
 }

@@ -1,13 +1,15 @@
 package directory
 
-// POST /v1/relays: a relay publishes its descriptor, PROTOCOL.md §7.1.
+// POST /v1/relays, PROTOCOL.md §7.1, and what it shares with POST
+// /v1/services: reading a descriptor and answering a refusal.
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"time"
 
 	"onion/onion"
 )
@@ -34,122 +36,73 @@ func refused(status int, format string, args ...any) error {
 	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
+func (s *server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	var d onion.RelayDescriptor
-	err := decodeDescriptor(w, r, &d)
-	if err == nil {
-		err = s.admit(&d, now)
-	}
-	var res PublishResult
-	var isNew bool
-	if err == nil {
-		res, isNew, err = s.store(d, now)
-	}
+	res, isNew, err := s.publishRelay(w, r, &d)
 	if err != nil {
-		s.refuse(w, &d, err)
+		var attrs []any
+		if len(d.IdentityKey) == onion.KeyLen {
+			attrs = append(attrs, "peer", d.Fingerprint())
+		}
+		s.refuse(w, "descriptor refused", err, attrs...)
 		return
 	}
-	log := s.log().Debug
+	log := s.log.Debug
 	if isNew {
-		log = s.log().Info
+		log = s.log.Info
 	}
 	log("relay published", "nickname", d.Nickname, "peer", res.Fingerprint, "exit", d.Exit)
 	writeJSON(w, http.StatusOK, res)
 }
 
-// decodeDescriptor reads exactly one JSON descriptor from the body: no
-// unknown fields, nothing after it, at most MaxDescriptorBody bytes.
-func decodeDescriptor(w http.ResponseWriter, r *http.Request, d *onion.RelayDescriptor) error {
-	return decodeBody(w, r, d, MaxDescriptorBody)
+// publishRelay reads the descriptor in the body into d, checks it and
+// stores it. It reports whether the relay was not listed before.
+func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.RelayDescriptor) (PublishResult, bool, error) {
+	if err := readDescriptor(w, r, d, MaxDescriptorBody); err != nil {
+		return PublishResult{}, false, err
+	}
+	fp := d.Fingerprint()
+	expires, isNew, err := s.relays.put(fp, *d, d.Published, d.Signature)
+	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err
 }
 
-// admit checks the descriptor's fields, signature and published time.
-func (s *Server) admit(d *onion.RelayDescriptor, now time.Time) error {
+func (s *server) relayExpired(fp string, d onion.RelayDescriptor) {
+	s.log.Info("relay expired", "nickname", d.Nickname, "peer", fp)
+}
+
+// readDescriptor reads exactly one JSON descriptor from the body into d (no
+// unknown fields, nothing after it, at most limit bytes) and checks its
+// fields and signature.
+func readDescriptor(w http.ResponseWriter, r *http.Request, d interface{ Check() error }, limit int64) error {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return refused(http.StatusRequestEntityTooLarge, "descriptor larger than %d bytes", limit)
+	}
+	if err != nil {
+		return refused(http.StatusBadRequest, "read descriptor: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(d); err != nil {
+		return refused(http.StatusBadRequest, "malformed descriptor: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return refused(http.StatusBadRequest, "malformed descriptor: data after the descriptor")
+	}
 	if err := d.Check(); err != nil {
 		return refused(http.StatusBadRequest, "bad descriptor: %v", err)
-	}
-	return checkPublished(d.Published, now, s.relayTTL())
-}
-
-// checkPublished refuses a published time too far ahead of our clock, or so
-// old that a descriptor would already be dead on arrival
-// (published+ttl <= now). Whole seconds, in integers: published comes from
-// a peer and may be any int64, which time.Unix would not represent faithfully.
-func checkPublished(published int64, now time.Time, ttl time.Duration) error {
-	t := now.Unix()
-	if published > t+int64(onion.MaxClockSkew/time.Second) {
-		return refused(http.StatusBadRequest, "descriptor published %d is more than %s ahead of the directory's clock (%d)",
-			published, onion.MaxClockSkew, t)
-	}
-	if published <= t-int64(ttl/time.Second) {
-		return refused(http.StatusBadRequest, "descriptor published %d is older than %s (directory clock %d)",
-			published, ttl, t)
 	}
 	return nil
 }
 
-// replaces says whether a descriptor published at published, signed sig,
-// replaces a stored one (oldPublished, oldSig): an older one is a replay
-// (409), the same one again is a harmless retry (false, nil: nothing
-// changes), and a different one at the same time is a publisher
-// contradicting itself (409).
-func replaces(published int64, sig []byte, oldPublished int64, oldSig []byte) (bool, error) {
-	switch {
-	case published < oldPublished:
-		return false, refused(http.StatusConflict,
-			"descriptor published %d is older than the stored one (%d)", published, oldPublished)
-	case published == oldPublished && !bytes.Equal(sig, oldSig):
-		return false, refused(http.StatusConflict,
-			"a different descriptor published at %d is already stored", published)
-	}
-	return published > oldPublished, nil
-}
-
-// store keeps d, replacing an older descriptor for the same relay. It
-// reports whether the relay was not listed before.
-func (s *Server) store(d onion.RelayDescriptor, now time.Time) (PublishResult, bool, error) {
-	fp := d.Fingerprint()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pruneLocked(now)
-	old, listed := s.relays[fp]
-	if listed {
-		newer, err := replaces(d.Published, d.Signature, old.desc.Published, old.desc.Signature)
-		if err != nil {
-			return PublishResult{}, false, err
-		}
-		if !newer {
-			return PublishResult{Fingerprint: fp, Expires: old.expires.Unix()}, false, nil
-		}
-	}
-	if !listed && len(s.relays) >= s.maxRelays() {
-		return PublishResult{}, false, refused(http.StatusServiceUnavailable,
-			"directory is full (%d relays)", len(s.relays))
-	}
-	// Life counts from the published time, not the arrival, so that
-	// re-sending an old descriptor cannot keep a dead relay listed; a
-	// published time ahead of our clock buys nothing.
-	e := &entry{desc: d, expires: time.Unix(min(d.Published, now.Unix()), 0).Add(s.relayTTL())}
-	if s.relays == nil {
-		s.relays = make(map[string]*entry)
-	}
-	s.relays[fp] = e
-	s.gen++
-	return PublishResult{Fingerprint: fp, Expires: e.expires.Unix()}, !listed, nil
-}
-
-// refuse answers a refused descriptor and logs why. It names the relay only
-// by its claimed fingerprint, which is public; never its keys.
-func (s *Server) refuse(w http.ResponseWriter, d *onion.RelayDescriptor, err error) {
+// refuse answers a refused descriptor and logs msg at warn, with why and
+// attrs, which name the publisher only by what is public about it: never
+// its keys.
+func (s *server) refuse(w http.ResponseWriter, msg string, err error, attrs ...any) {
 	status := http.StatusBadRequest
 	if rf, ok := errors.AsType[*refusal](err); ok {
 		status = rf.status
 	}
-	attrs := []any{"reason", err.Error(), "status", status}
-	if len(d.IdentityKey) == onion.KeyLen {
-		attrs = append(attrs, "peer", d.Fingerprint())
-	}
-	s.log().Warn("descriptor refused", attrs...)
+	s.log.Warn(msg, append([]any{"reason", err.Error(), "status", status}, attrs...)...)
 	writeError(w, status, err.Error())
 }

@@ -86,11 +86,7 @@ func Start(t testing.TB, o Options) *Net {
 	n := &Net{}
 
 	dirKey := ed25519.NewKeyFromSeed(seed("directory", 0))
-	dirLn := listen(t)
-	dir := &directory.Server{Key: dirKey, Logger: logger.With("role", "directory")}
-	wg.Add(1)
-	go func() { defer wg.Done(); dir.Serve(ctx, dirLn) }()
-	n.DirURL = "http://" + dirLn.Addr().String()
+	n.DirURL = startDirectory(t, ctx, &wg, dirKey, logger)
 	n.DirKey = dirKey.Public().(ed25519.PublicKey)
 
 	for i := 0; i < o.Relays; i++ {
@@ -214,6 +210,31 @@ const readyTimeout = 30 * time.Second
 
 // ServiceKey is the fixed key of the testnet's hidden server.
 func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("service", 0)) }
+
+// startDirectory runs the directory until ctx ends and returns its URL
+// once it is ready.
+func startDirectory(t testing.TB, ctx context.Context, wg *sync.WaitGroup, key ed25519.PrivateKey, logger *slog.Logger) string {
+	t.Helper()
+	ready := make(chan directory.Info, 1)
+	errc := make(chan error, 1)
+	cfg := directory.Config{
+		Key:    key,
+		Listen: "127.0.0.1:0",
+		Logger: logger.With("role", "directory"),
+		Ready:  func(i directory.Info) { ready <- i },
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); errc <- directory.Run(ctx, cfg) }()
+	select {
+	case i := <-ready:
+		return i.URL
+	case err := <-errc:
+		t.Fatalf("testnet: directory: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("testnet: directory not ready after 10s")
+	}
+	return ""
+}
 
 func listen(t testing.TB) net.Listener {
 	t.Helper()
