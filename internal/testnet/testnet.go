@@ -215,25 +215,12 @@ func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("servi
 // once it is ready.
 func startDirectory(t testing.TB, ctx context.Context, wg *sync.WaitGroup, key ed25519.PrivateKey, logger *slog.Logger) string {
 	t.Helper()
-	ready := make(chan directory.Info, 1)
-	errc := make(chan error, 1)
-	cfg := directory.Config{
-		Key:    key,
-		Listen: "127.0.0.1:0",
-		Logger: logger.With("role", "directory"),
-		Ready:  func(i directory.Info) { ready <- i },
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); errc <- directory.Run(ctx, cfg) }()
-	select {
-	case i := <-ready:
-		return i.URL
-	case err := <-errc:
-		t.Fatalf("testnet: directory: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("testnet: directory not ready after 10s")
-	}
-	return ""
+	cfg := directory.Config{Key: key, Listen: "127.0.0.1:0", Logger: logger.With("role", "directory")}
+	info := runUntilReady(t, ctx, wg, "directory", func(ctx context.Context, ready func(directory.Info)) error {
+		cfg.Ready = ready
+		return directory.Run(ctx, cfg)
+	})
+	return info.URL
 }
 
 func listen(t testing.TB) net.Listener {
