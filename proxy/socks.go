@@ -1,30 +1,49 @@
 package proxy
 
-// The SOCKS5 front end: applications (curl, a browser) connect here and each
-// CONNECT becomes one stream through the network.
+// The SOCKS5 front end (docs/PROTOCOL.md §8): applications (curl, a browser)
+// connect here and each CONNECT becomes one stream through the network.
 //
-// It is built on github.com/armon/go-socks5 and wrapped against that
-// library's known traps:
-//   - hostnames are never resolved here (no DNS leak): the exit resolves them;
-//   - reply codes follow the exit's END reason, not the error's text;
-//   - username/password (RFC 1929) is chosen over no-auth whatever the
-//     client's order, so it can isolate streams;
-//   - handshake and connect timeouts, Close that ends every conn, and a
-//     recover per conn;
-//   - the library's logger, which prints destinations, goes to debug only.
+// github.com/armon/go-socks5 speaks the protocol: the greeting and method
+// choice, username/password (RFC 1929, its UserPassAuthenticator), the
+// request, the "command not supported" (BIND, UDP ASSOCIATE, unknown) and
+// "address type not supported" replies, the success reply, and the two pumps
+// with their half-closes. Each client gets a go-socks5 Server of its own,
+// because go-socks5 hands Dial only a ctx and an address: with the client's
+// socksConn as RuleSet, CredentialStore and Dial, they reach it directly, with
+// no ctx value and no lookup (a Server is a Config and a map of one entry).
 //
-// This file holds the API and the accept loop. socks_session.go serves one
-// client; socks_auth.go negotiates the method; socks_reply.go picks reply
-// codes; socks_conn.go wraps the conns go-socks5 sees; socks_sniff.go
-// answers clients that are not SOCKS5.
+// socksConn, the conn go-socks5 serves, adds what go-socks5 cannot do:
+//   - no DNS (a Resolver that never resolves): FQDNs reach the exit as sent;
+//   - username/password is the only method offered to go-socks5 when the
+//     client lists it, whatever its order (curl lists no-auth first), and any
+//     credentials pass: they isolate streams, they grant nothing;
+//   - optimistic data: go-socks5 gets one byte per read until the request is
+//     read, so bytes sent behind it stay with socksConn for DialRequest.Early;
+//   - a failed CONNECT is answered with the code replyFor picks from the
+//     DialStream error (go-socks5 would pick it from the error's text);
+//   - a client whose stream failed gets a TCP reset, not a clean end;
+//   - SOCKS4 and HTTP clients get an answer they understand (socks_sniff.go);
+//   - handshake and connect timeouts, Close that ends every client and
+//     pending dial, a recover per client, and go-socks5's logger, which
+//     prints destinations, at debug only.
+//
+// Not implemented yet, and where it will go: Tor's RESOLVE (0xF0) and
+// RESOLVE_PTR (0xF1) commands, which go-socks5 answers "command not
+// supported", will be answered by socksConn as go-socks5's AddressRewriter,
+// which sees every request before go-socks5 picks a handler by command: it
+// writes the reply itself and closes the conn, as fail does. Tor's extended
+// reply codes (0xF0-0xF7, onion-service failures) will be picked by replyFor.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -49,17 +68,18 @@ type SOCKSServer struct {
 	// 0 = DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 
-	initOnce sync.Once
-	log      *slog.Logger
-	libLog   *log.Logger     // for go-socks5
-	ctx      context.Context // cancelled by Close: ends DialStream calls
-	cancel   context.CancelFunc
+	initOnce  sync.Once
+	log       *slog.Logger
+	libLog    *log.Logger // for go-socks5
+	handshake time.Duration
+	connect   time.Duration
+	ctx       context.Context // cancelled by Close: ends DialStream calls
+	cancel    context.CancelFunc
 
-	mu        sync.Mutex
-	closed    bool
-	listeners map[net.Listener]struct{}
-	sessions  map[*socksSession]struct{}
-	wg        sync.WaitGroup // one per session goroutine
+	mu     sync.Mutex
+	closed bool
+	open   map[io.Closer]struct{} // listeners and client conns, for Close
+	wg     sync.WaitGroup         // one per entry of open
 }
 
 func (s *SOCKSServer) init() {
@@ -68,25 +88,19 @@ func (s *SOCKSServer) init() {
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
 		}
-		s.libLog = log.New(libLogWriter{s.log}, "", 0)
+		s.libLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // its lines name destinations
+		s.handshake = orDefault(s.HandshakeTimeout, DefaultHandshakeTimeout)
+		s.connect = orDefault(s.ConnectTimeout, DefaultConnectTimeout)
 		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.listeners = make(map[net.Listener]struct{})
-		s.sessions = make(map[*socksSession]struct{})
+		s.open = make(map[io.Closer]struct{})
 	})
 }
 
-func (s *SOCKSServer) handshakeTimeout() time.Duration {
-	if s.HandshakeTimeout > 0 {
-		return s.HandshakeTimeout
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
 	}
-	return DefaultHandshakeTimeout
-}
-
-func (s *SOCKSServer) connectTimeout() time.Duration {
-	if s.ConnectTimeout > 0 {
-		return s.ConnectTimeout
-	}
-	return DefaultConnectTimeout
+	return def
 }
 
 // Serve accepts SOCKS clients on ln until Close, then returns nil. It closes
@@ -97,18 +111,18 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 		ln.Close()
 		return errors.New("proxy: SOCKSServer without a Dialer")
 	}
-	if !s.addListener(ln) {
+	if !s.track(ln) {
 		ln.Close()
 		return nil
 	}
-	defer s.removeListener(ln)
+	defer s.untrack(ln)
 	s.log.Debug("SOCKS5 proxy listening", "addr", ln.Addr().String())
 
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if s.isClosed() {
+			if s.ctx.Err() != nil { // closed
 				return nil
 			}
 			var tmp interface{ Temporary() bool } // as net/http: EMFILE and the like
@@ -126,87 +140,57 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 	}
 }
 
-// start serves c on its own goroutine, unless the server is closed.
-func (s *SOCKSServer) start(c net.Conn) {
+// start serves raw on its own goroutine, unless the server is closed.
+func (s *SOCKSServer) start(raw net.Conn) {
 	// The whole handshake must arrive within the timeout; dial clears it.
-	c.SetDeadline(time.Now().Add(s.handshakeTimeout()))
-	ss := newSocksSession(s, c)
-
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		c.Close()
+	raw.SetDeadline(time.Now().Add(s.handshake))
+	c := newSocksConn(s, raw)
+	if !s.track(c) {
+		raw.Close()
 		return
 	}
-	s.sessions[ss] = struct{}{}
-	s.wg.Add(1) // under mu, so never after Close started waiting
-	s.mu.Unlock()
-
 	go func() {
-		defer s.wg.Done()
-		defer s.forget(ss)
-		ss.run()
+		defer s.untrack(c)
+		c.serve()
 	}()
 }
 
-func (s *SOCKSServer) forget(ss *socksSession) {
-	ss.close()
-	s.mu.Lock()
-	delete(s.sessions, ss)
-	s.mu.Unlock()
-}
-
-func (s *SOCKSServer) addListener(ln net.Listener) bool {
+// track registers x (a listener or a client conn) for Close; false once
+// closed. The wg.Add is under mu, so never after Close started waiting.
+func (s *SOCKSServer) track(x io.Closer) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
-	s.listeners[ln] = struct{}{}
+	s.open[x] = struct{}{}
+	s.wg.Add(1)
 	return true
 }
 
-func (s *SOCKSServer) removeListener(ln net.Listener) {
+// untrack closes x and forgets it.
+func (s *SOCKSServer) untrack(x io.Closer) {
+	x.Close()
 	s.mu.Lock()
-	delete(s.listeners, ln)
+	delete(s.open, x)
 	s.mu.Unlock()
-	ln.Close()
-}
-
-func (s *SOCKSServer) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
+	s.wg.Done()
 }
 
 // Close stops every Serve, closes every client conn and its stream, cancels
-// pending DialStream calls, and waits for the per-client goroutines. It is
-// idempotent and safe to call concurrently with Serve.
+// pending DialStream calls, and waits for Serve and the per-client
+// goroutines to return. It is idempotent and safe to call concurrently with
+// Serve.
 func (s *SOCKSServer) Close() error {
 	s.init()
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.wg.Wait()
-		return nil
-	}
 	s.closed = true
-	lns := make([]net.Listener, 0, len(s.listeners))
-	for ln := range s.listeners {
-		lns = append(lns, ln)
-	}
-	sessions := make([]*socksSession, 0, len(s.sessions))
-	for ss := range s.sessions {
-		sessions = append(sessions, ss)
-	}
+	open := slices.Collect(maps.Keys(s.open))
 	s.mu.Unlock()
 
-	for _, ln := range lns {
-		ln.Close()
-	}
 	s.cancel()
-	for _, ss := range sessions {
-		ss.close()
+	for _, x := range open {
+		x.Close()
 	}
 	s.wg.Wait()
 	return nil
