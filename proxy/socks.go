@@ -3,47 +3,45 @@ package proxy
 // The SOCKS5 front end (docs/PROTOCOL.md §8): applications (curl, a browser)
 // connect here and each CONNECT becomes one stream through the network.
 //
-// github.com/armon/go-socks5 speaks the protocol: the greeting and method
-// choice, username/password (RFC 1929, its UserPassAuthenticator), the
-// request, the "command not supported" (BIND, UDP ASSOCIATE, unknown) and
-// "address type not supported" replies, the success reply, and the two pumps
-// with their half-closes. Each client gets a go-socks5 Server of its own,
-// because go-socks5 hands Dial only a ctx and an address: with the client's
-// socksConn as RuleSet, CredentialStore and Dial, they reach it directly, with
-// no ctx value and no lookup (a Server is a Config and a map of one entry).
+// github.com/armon/go-socks5 speaks the protocol: method choice, RFC 1929
+// (its UserPassAuthenticator), the request, the replies "command not
+// supported" (BIND, UDP ASSOCIATE, unknown), "address type not supported"
+// and "succeeded", and the two pumps with their half-closes. Its Dial gets
+// only a ctx and an address, so each client has a go-socks5 Server of its
+// own (a Config and a one-entry map) whose RuleSet, CredentialStore and Dial
+// are the client's socksConn: no ctx values, no lookups.
 //
 // socksConn, the conn go-socks5 serves, adds what go-socks5 cannot do:
-//   - no DNS (a Resolver that never resolves): FQDNs reach the exit as sent;
-//   - username/password is the only method offered to go-socks5 when the
-//     client lists it, whatever its order (curl lists no-auth first), and any
-//     credentials pass: they isolate streams, they grant nothing;
-//   - optimistic data: go-socks5 gets one byte per read until the request is
-//     read, so bytes sent behind it stay with socksConn for DialRequest.Early;
-//   - a failed CONNECT is answered with the code replyFor picks from the
-//     DialStream error (go-socks5 would pick it from the error's text);
+//   - no DNS: a Resolver that never resolves, so FQDNs reach the exit;
+//   - username/password, when offered, is the only method go-socks5 is
+//     given, as go-socks5 takes the client's first (curl lists no-auth
+//     first); any credentials pass: they isolate streams, grant nothing;
+//   - optimistic data: go-socks5 reads one byte at a time until the request
+//     is read, so what follows stays with socksConn for DialRequest.Early;
+//   - a failed CONNECT gets the code replyFor picks from the DialStream
+//     error (go-socks5 would pick it from the error's text);
 //   - a client whose stream failed gets a TCP reset, not a clean end;
-//   - SOCKS4 and HTTP clients get an answer they understand (socks_sniff.go);
+//   - SOCKS4 and HTTP clients get an answer they understand;
 //   - handshake and connect timeouts, Close that ends every client and
-//     pending dial, a recover per client, and go-socks5's logger, which
-//     prints destinations, at debug only.
+//     pending dial, a recover per client, and go-socks5's logger (it prints
+//     destinations) at debug only.
 //
-// Not implemented yet, and where it will go: Tor's RESOLVE (0xF0) and
-// RESOLVE_PTR (0xF1) commands, which go-socks5 answers "command not
-// supported", will be answered by socksConn as go-socks5's AddressRewriter,
-// which sees every request before go-socks5 picks a handler by command: it
-// writes the reply itself and closes the conn, as fail does. Tor's extended
-// reply codes (0xF0-0xF7, onion-service failures) will be picked by replyFor.
+// Not implemented yet: Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1), which
+// go-socks5 answers "command not supported", will be answered by socksConn
+// as go-socks5's AddressRewriter, which sees every request before go-socks5
+// picks a handler by command: it will write the reply itself and close the
+// conn, as fail does. Tor's extended reply codes (0xF0-0xF7, onion-service
+// failures) will come from replyFor.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"maps"
 	"net"
-	"slices"
 	"sync"
 	"time"
 )
@@ -76,10 +74,8 @@ type SOCKSServer struct {
 	ctx       context.Context // cancelled by Close: ends DialStream calls
 	cancel    context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	open   map[io.Closer]struct{} // listeners and client conns, for Close
-	wg     sync.WaitGroup         // one per entry of open
+	mu sync.Mutex     // orders track's wg.Add before Close's wg.Wait
+	wg sync.WaitGroup // Serve calls and client goroutines
 }
 
 func (s *SOCKSServer) init() {
@@ -89,18 +85,10 @@ func (s *SOCKSServer) init() {
 			s.log = slog.New(slog.DiscardHandler)
 		}
 		s.libLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // its lines name destinations
-		s.handshake = orDefault(s.HandshakeTimeout, DefaultHandshakeTimeout)
-		s.connect = orDefault(s.ConnectTimeout, DefaultConnectTimeout)
+		s.handshake = cmp.Or(max(s.HandshakeTimeout, 0), DefaultHandshakeTimeout)
+		s.connect = cmp.Or(max(s.ConnectTimeout, 0), DefaultConnectTimeout)
 		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.open = make(map[io.Closer]struct{})
 	})
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // Serve accepts SOCKS clients on ln until Close, then returns nil. It closes
@@ -111,11 +99,11 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 		ln.Close()
 		return errors.New("proxy: SOCKSServer without a Dialer")
 	}
-	if !s.track(ln) {
-		ln.Close()
+	done, ok := s.track(ln)
+	if !ok {
 		return nil
 	}
-	defer s.untrack(ln)
+	defer done()
 	s.log.Debug("SOCKS5 proxy listening", "addr", ln.Addr().String())
 
 	var backoff time.Duration
@@ -140,41 +128,36 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 	}
 }
 
-// start serves raw on its own goroutine, unless the server is closed.
+// start serves raw on its own goroutine, or closes it if the server is closed.
 func (s *SOCKSServer) start(raw net.Conn) {
 	// The whole handshake must arrive within the timeout; dial clears it.
 	raw.SetDeadline(time.Now().Add(s.handshake))
 	c := newSocksConn(s, raw)
-	if !s.track(c) {
-		raw.Close()
-		return
+	if done, ok := s.track(c); ok {
+		go func() {
+			defer done()
+			c.serve()
+		}()
 	}
-	go func() {
-		defer s.untrack(c)
-		c.serve()
-	}()
 }
 
-// track registers x (a listener or a client conn) for Close; false once
-// closed. The wg.Add is under mu, so never after Close started waiting.
-func (s *SOCKSServer) track(x io.Closer) bool {
+// track has Close close x (a listener or a client conn) and wait for the
+// goroutine that serves it, until that calls done, which closes x. Once
+// closed, it closes x and returns !ok.
+func (s *SOCKSServer) track(x io.Closer) (done func(), ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	if s.ctx.Err() != nil {
+		x.Close()
+		return nil, false
 	}
-	s.open[x] = struct{}{}
 	s.wg.Add(1)
-	return true
-}
-
-// untrack closes x and forgets it.
-func (s *SOCKSServer) untrack(x io.Closer) {
-	x.Close()
-	s.mu.Lock()
-	delete(s.open, x)
-	s.mu.Unlock()
-	s.wg.Done()
+	stop := context.AfterFunc(s.ctx, func() { x.Close() })
+	return func() {
+		stop()
+		x.Close()
+		s.wg.Done()
+	}, true
 }
 
 // Close stops every Serve, closes every client conn and its stream, cancels
@@ -184,14 +167,8 @@ func (s *SOCKSServer) untrack(x io.Closer) {
 func (s *SOCKSServer) Close() error {
 	s.init()
 	s.mu.Lock()
-	s.closed = true
-	open := slices.Collect(maps.Keys(s.open))
+	s.cancel() // closes what track holds
 	s.mu.Unlock()
-
-	s.cancel()
-	for _, x := range open {
-		x.Close()
-	}
 	s.wg.Wait()
 	return nil
 }

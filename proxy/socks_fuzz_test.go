@@ -23,7 +23,7 @@ import (
 // comes back through the echo stream exactly once.
 func FuzzSOCKSHandshake(f *testing.F) {
 	f.Add([]byte{5, 2, 0, 2, 1, 5, 'a', 'l', 'i', 'c', 'e', 2, 'p', 'w'})
-	f.Add(append([]byte{5, 2, 0, 2, 1, 1, 'u', 0}, append(socksRequest(1, "site.test", 80), "early"...)...))
+	f.Add(append([]byte{5, 2, 0, 2, 1, 1, 'u', 2, 'p', 'w'}, append(socksRequest(1, "site.test", 80), "early"...)...))
 	f.Add(append([]byte{5, 1, 0}, append(socksRequest(1, "2001:db8::1", 443), "x"...)...))
 	f.Add(append([]byte{5, 1, 0}, socksRequest(2, "192.0.2.1", 1)...))
 	f.Add([]byte{4, 1, 0, 80})
