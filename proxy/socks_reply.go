@@ -1,8 +1,9 @@
 package proxy
 
-// SOCKS5 reply codes (RFC 1928 §6) and the one place that picks the code for
-// a failed CONNECT. go-socks5 writes the replies it decides (success,
-// command or address type not supported, not allowed); fail writes this one.
+// SOCKS5 reply codes (RFC 1928 §6) and the reply to a failed CONNECT: replyFor
+// is the one place that picks its code, fail writes it. go-socks5 writes the
+// replies it decides itself (succeeded, command or address type not
+// supported, not allowed by Allow).
 
 import (
 	"context"
@@ -37,6 +38,24 @@ func (r socksReply) String() string {
 		return socksReplyNames[r]
 	}
 	return fmt.Sprintf("socksReply(0x%02x)", uint8(r))
+}
+
+// fail answers a failed CONNECT with the reply code for err, closes the
+// conn (go-socks5's own reply then fails on it), and logs the failure once
+// at info, without the destination.
+func (c *socksConn) fail(err error) {
+	code := replyFor(err)
+	writeReply(c.Conn, code)
+	c.Close()
+	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
+	if c.srv.ctx.Err() != nil {
+		return // shutting down: not worth an info line per client
+	}
+	attrs := []any{"reply", code}
+	if oe, ok := errors.AsType[*OpenError](err); ok {
+		attrs = append(attrs, "reason", oe.Reason)
+	}
+	c.srv.log.Info("SOCKS request failed", attrs...)
 }
 
 // replyFor maps a DialStream error to the reply the client gets: the exit's

@@ -148,24 +148,6 @@ func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
 	return s, nil
 }
 
-// fail answers a failed CONNECT with the reply code for err, closes the
-// conn (go-socks5's own reply then fails on it), and logs the failure once
-// at info, without the destination.
-func (c *socksConn) fail(err error) {
-	code := replyFor(err)
-	writeReply(c.Conn, code)
-	c.Close()
-	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
-	if c.srv.ctx.Err() != nil {
-		return // shutting down: not worth an info line per client
-	}
-	attrs := []any{"reply", code}
-	if oe, ok := errors.AsType[*OpenError](err); ok {
-		attrs = append(attrs, "reason", oe.Reason)
-	}
-	c.srv.log.Info("SOCKS request failed", attrs...)
-}
-
 // noResolver keeps hostnames for the exit: returning no IP makes go-socks5
 // pass FQDN:port on (no DNS leak).
 type noResolver struct{}
