@@ -1,48 +1,50 @@
 package proxy
 
-// The SOCKS5 front end: applications (curl, a browser) connect here and each
-// CONNECT becomes one stream through the network.
+// The SOCKS5 front end (docs/PROTOCOL.md §8): applications (curl, a browser)
+// connect here and each CONNECT becomes one stream through the network.
 //
-// It is built on github.com/armon/go-socks5 and wrapped against that
-// library's known traps:
-//   - hostnames are never resolved here (no DNS leak): the exit resolves them;
-//   - reply codes follow the exit's END reason, not the error's text;
-//   - username/password (RFC 1929) is chosen over no-auth whatever the
-//     client's order, so it can isolate streams;
-//   - handshake and connect timeouts, Close that ends every conn, and a
-//     recover per conn;
-//   - the library's logger, which prints destinations, goes to debug only.
+// github.com/armon/go-socks5 speaks the protocol: method choice, RFC 1929
+// (its UserPassAuthenticator), the request, the replies "command not
+// supported" (BIND, UDP ASSOCIATE, unknown), "address type not supported"
+// and "succeeded", and the two pumps with their half-closes. Its Dial gets
+// only a ctx and an address, so each client has a go-socks5 Server of its
+// own (a Config and a one-entry map) whose RuleSet, CredentialStore and Dial
+// are the client's socksConn: no ctx values, no lookups.
 //
-// This file holds the API and the accept loop. socks_session.go serves one
-// client; socks_auth.go negotiates the method; socks_reply.go picks reply
-// codes; socks_conn.go wraps the conns go-socks5 sees; socks_sniff.go
-// answers clients that are not SOCKS5.
+// socksConn, the conn go-socks5 serves, adds what go-socks5 cannot do:
+//   - no DNS: a Resolver that never resolves, so FQDNs reach the exit;
+//   - username/password, when offered, is the only method go-socks5 is
+//     given, as go-socks5 takes the client's first (curl lists no-auth
+//     first); any credentials pass: they isolate streams, grant nothing;
+//   - optimistic data: go-socks5 reads one byte at a time until the request
+//     is read, so what follows stays with socksConn for client.DialRequest.Early;
+//   - a failed CONNECT gets the code replyFor picks from the DialStream
+//     error (go-socks5 would pick it from the error's text);
+//   - a client whose stream failed gets a TCP reset, not a clean end;
+//   - SOCKS4 and HTTP clients get an answer they understand;
+//   - handshake and connect timeouts, Close that ends every client and
+//     pending dial, a recover per client, and go-socks5's logger (it prints
+//     destinations) at debug only.
+//
+// Not implemented yet: Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1), which
+// go-socks5 answers "command not supported", will be answered by socksConn
+// as go-socks5's AddressRewriter, which sees every request before go-socks5
+// picks a handler by command: it will write the reply itself and close the
+// conn, as fail does. Tor's extended reply codes (0xF0-0xF7, onion-service
+// failures) will come from replyFor.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
-
-	"onion/client"
 )
-
-// StreamDialer opens a stream through the network. The proxy's circuit
-// manager implements it.
-//
-// DialStream is called concurrently, once per CONNECT. It must return when
-// ctx is done (the connect timeout, or SOCKSServer.Close). The conn it
-// returns should implement CloseWrite() error so that half-closes reach the
-// destination. When the exit or the network refused the stream it returns an
-// *client.OpenError, which decides the SOCKS reply code; any other error is answered
-// "general failure", except a context deadline ("TTL expired").
-type StreamDialer interface {
-	DialStream(ctx context.Context, req client.DialRequest) (net.Conn, error)
-}
 
 // Default timeouts of a SOCKSServer.
 const (
@@ -64,17 +66,16 @@ type SOCKSServer struct {
 	// 0 = DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 
-	initOnce sync.Once
-	log      *slog.Logger
-	libLog   *log.Logger     // for go-socks5
-	ctx      context.Context // cancelled by Close: ends DialStream calls
-	cancel   context.CancelFunc
+	initOnce  sync.Once
+	log       *slog.Logger
+	libLog    *log.Logger // for go-socks5
+	handshake time.Duration
+	connect   time.Duration
+	ctx       context.Context // cancelled by Close: ends DialStream calls
+	cancel    context.CancelFunc
 
-	mu        sync.Mutex
-	closed    bool
-	listeners map[net.Listener]struct{}
-	sessions  map[*socksSession]struct{}
-	wg        sync.WaitGroup // one per session goroutine
+	mu sync.Mutex     // orders track's wg.Add before Close's wg.Wait
+	wg sync.WaitGroup // Serve calls and client goroutines
 }
 
 func (s *SOCKSServer) init() {
@@ -83,25 +84,11 @@ func (s *SOCKSServer) init() {
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
 		}
-		s.libLog = log.New(libLogWriter{s.log}, "", 0)
+		s.libLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // its lines name destinations
+		s.handshake = cmp.Or(max(s.HandshakeTimeout, 0), DefaultHandshakeTimeout)
+		s.connect = cmp.Or(max(s.ConnectTimeout, 0), DefaultConnectTimeout)
 		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.listeners = make(map[net.Listener]struct{})
-		s.sessions = make(map[*socksSession]struct{})
 	})
-}
-
-func (s *SOCKSServer) handshakeTimeout() time.Duration {
-	if s.HandshakeTimeout > 0 {
-		return s.HandshakeTimeout
-	}
-	return DefaultHandshakeTimeout
-}
-
-func (s *SOCKSServer) connectTimeout() time.Duration {
-	if s.ConnectTimeout > 0 {
-		return s.ConnectTimeout
-	}
-	return DefaultConnectTimeout
 }
 
 // Serve accepts SOCKS clients on ln until Close, then returns nil. It closes
@@ -112,18 +99,18 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 		ln.Close()
 		return errors.New("proxy: SOCKSServer without a Dialer")
 	}
-	if !s.addListener(ln) {
-		ln.Close()
+	done, ok := s.track(ln)
+	if !ok {
 		return nil
 	}
-	defer s.removeListener(ln)
+	defer done()
 	s.log.Debug("SOCKS5 proxy listening", "addr", ln.Addr().String())
 
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if s.isClosed() {
+			if s.ctx.Err() != nil { // closed
 				return nil
 			}
 			var tmp interface{ Temporary() bool } // as net/http: EMFILE and the like
@@ -141,88 +128,47 @@ func (s *SOCKSServer) Serve(ln net.Listener) error {
 	}
 }
 
-// start serves c on its own goroutine, unless the server is closed.
-func (s *SOCKSServer) start(c net.Conn) {
+// start serves raw on its own goroutine, or closes it if the server is closed.
+func (s *SOCKSServer) start(raw net.Conn) {
 	// The whole handshake must arrive within the timeout; dial clears it.
-	c.SetDeadline(time.Now().Add(s.handshakeTimeout()))
-	ss := newSocksSession(s, c)
-
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		c.Close()
-		return
+	raw.SetDeadline(time.Now().Add(s.handshake))
+	c := newSocksConn(s, raw)
+	if done, ok := s.track(c); ok {
+		go func() {
+			defer done()
+			c.serve()
+		}()
 	}
-	s.sessions[ss] = struct{}{}
-	s.wg.Add(1) // under mu, so never after Close started waiting
-	s.mu.Unlock()
-
-	go func() {
-		defer s.wg.Done()
-		defer s.forget(ss)
-		ss.run()
-	}()
 }
 
-func (s *SOCKSServer) forget(ss *socksSession) {
-	ss.close()
-	s.mu.Lock()
-	delete(s.sessions, ss)
-	s.mu.Unlock()
-}
-
-func (s *SOCKSServer) addListener(ln net.Listener) bool {
+// track has Close close x (a listener or a client conn) and wait for the
+// goroutine that serves it, until that calls done, which closes x. Once
+// closed, it closes x and returns !ok.
+func (s *SOCKSServer) track(x io.Closer) (done func(), ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	if s.ctx.Err() != nil {
+		x.Close()
+		return nil, false
 	}
-	s.listeners[ln] = struct{}{}
-	return true
-}
-
-func (s *SOCKSServer) removeListener(ln net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, ln)
-	s.mu.Unlock()
-	ln.Close()
-}
-
-func (s *SOCKSServer) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
+	s.wg.Add(1)
+	stop := context.AfterFunc(s.ctx, func() { x.Close() })
+	return func() {
+		stop()
+		x.Close()
+		s.wg.Done()
+	}, true
 }
 
 // Close stops every Serve, closes every client conn and its stream, cancels
-// pending DialStream calls, and waits for the per-client goroutines. It is
-// idempotent and safe to call concurrently with Serve.
+// pending DialStream calls, and waits for Serve and the per-client
+// goroutines to return. It is idempotent and safe to call concurrently with
+// Serve.
 func (s *SOCKSServer) Close() error {
 	s.init()
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.wg.Wait()
-		return nil
-	}
-	s.closed = true
-	lns := make([]net.Listener, 0, len(s.listeners))
-	for ln := range s.listeners {
-		lns = append(lns, ln)
-	}
-	sessions := make([]*socksSession, 0, len(s.sessions))
-	for ss := range s.sessions {
-		sessions = append(sessions, ss)
-	}
+	s.cancel() // closes what track holds
 	s.mu.Unlock()
-
-	for _, ln := range lns {
-		ln.Close()
-	}
-	s.cancel()
-	for _, ss := range sessions {
-		ss.close()
-	}
 	s.wg.Wait()
 	return nil
 }

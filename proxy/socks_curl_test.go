@@ -6,11 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"onion/client"
 	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
+
+	"onion/client"
 )
 
 // TestSOCKSCurl drives the proxy with the real curl, the client the README

@@ -10,35 +10,67 @@ import (
 	socks5 "github.com/armon/go-socks5"
 )
 
-// TestHandshakeNeed walks both sub-negotiations and every address type one
-// byte at a time: the need never overshoots, and it reaches 0 exactly at
-// the request's end.
-func TestHandshakeNeed(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		method byte
-		bytes  []byte
-	}{
-		{"no auth, IPv4", socks5.NoAuth, socksRequest(1, "192.0.2.1", 80)},
-		{"no auth, IPv6", socks5.NoAuth, socksRequest(1, "2001:db8::1", 80)},
-		{"user/pass, name", socks5.UserPassAuth, append(socksUserPass("alice", "s3cret"), socksRequest(1, "site.test", 443)...)},
-		{"user/pass, empty", socks5.UserPassAuth, append(socksUserPass("", ""), socksRequest(1, "x", 1)...)},
-	} {
-		for i := 0; i < len(tc.bytes); i++ {
-			need, ok := handshakeNeed(tc.method, tc.bytes[:i])
-			if !ok || need == 0 || i+need > len(tc.bytes) {
-				t.Fatalf("%s: after %d of %d bytes: need %d, %v", tc.name, i, len(tc.bytes), need, ok)
+// TestSOCKSEarlyData: a client that writes greeting, authentication, request
+// and data at once, with either method and every address type: the data
+// reaches DialStream as Early, exactly (go-socks5 read the handshake and not
+// one byte more), and comes back through the stream once.
+func TestSOCKSEarlyData(t *testing.T) {
+	d := socksEchoDialer(t)
+	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
+	const data = "GET / HTTP/1.1\r\n\r\n"
+	for _, auth := range [][]byte{nil, socksUserPass("alice", "s3cret"), socksUserPass("", "")} {
+		for _, host := range []string{"192.0.2.1", "2001:db8::1", "site.test"} {
+			method, replies := byte(socks5.NoAuth), 2
+			if auth != nil {
+				method, replies = socks5.UserPassAuth, 4
+			}
+			c := socksDialRaw(t, ts.addr)
+			msg := append([]byte{5, 1, method}, auth...)
+			msg = append(append(msg, socksRequest(1, host, 80)...), data...)
+			socksWrite(t, c, msg)
+			socksRead(t, c, replies) // method, auth status
+			if rep, _ := socksReadReply(t, c); rep != 0 {
+				t.Fatalf("%s: reply 0x%02x", host, rep)
+			}
+			c.CloseWrite()
+			if got, _ := io.ReadAll(c); string(got) != data {
+				t.Errorf("auth %q, %s: echoed %q, want %q once", auth, host, got, data)
+			}
+			if got := d.last(t); string(got.Early) != data {
+				t.Errorf("auth %q, %s: Early = %q, want %q", auth, host, got.Early, data)
 			}
 		}
-		if need, ok := handshakeNeed(tc.method, tc.bytes); !ok || need != 0 {
-			t.Fatalf("%s: complete request: need %d, %v", tc.name, need, ok)
+	}
+}
+
+// TestSOCKSEarlyDataBounded: more data behind the request than one cell:
+// at most optimisticMax of it goes as Early, the rest through the stream
+// after the reply, nothing lost or repeated. An onion host gets no Early
+// (its stream needs a login first), and its data still goes through once.
+func TestSOCKSEarlyDataBounded(t *testing.T) {
+	d := socksEchoDialer(t)
+	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*optimisticMax/16+5)
+	for _, host := range []string{"big.test", "abcdefghijklmnop.onion"} {
+		c := socksDialRaw(t, ts.addr)
+		go func() {
+			c.Write(append(append([]byte{5, 1, 0}, socksRequest(1, host, 80)...), data...))
+			c.CloseWrite()
+		}()
+		socksRead(t, c, 2)
+		if rep, _ := socksReadReply(t, c); rep != 0 {
+			t.Fatalf("%s: reply 0x%02x", host, rep)
 		}
-	}
-	if _, ok := handshakeNeed(socks5.NoAuth, []byte{5, 1, 0, 9}); ok {
-		t.Error("unknown address type followed")
-	}
-	if _, ok := handshakeNeed(0xff, nil); ok {
-		t.Error("no acceptable method followed")
+		if got, _ := io.ReadAll(c); !bytes.Equal(got, data) {
+			t.Errorf("%s: echoed %d bytes, want the %d sent, in order", host, len(got), len(data))
+		}
+		early := d.last(t).Early
+		if len(early) > optimisticMax || !bytes.HasPrefix(data, early) {
+			t.Errorf("%s: Early is %d bytes, not a prefix of the data of at most %d", host, len(early), optimisticMax)
+		}
+		if host != "big.test" && early != nil {
+			t.Errorf("%s: Early = %d bytes, want none for an onion host", host, len(early))
+		}
 	}
 }
 
@@ -48,25 +80,19 @@ func TestHandshakeNeed(t *testing.T) {
 func TestClientConnHoldsEarlyData(t *testing.T) {
 	ours, theirs := net.Pipe()
 	defer theirs.Close()
-	greeting := []byte{5, 1, socks5.NoAuth}
-	request := socksRequest(1, "site.test", 80)
-	go theirs.Write(append(append(append([]byte(nil), greeting...), request...), "GET / HTTP/1.1\r\n\r\n"...))
+	handshake := append([]byte{5, 1, socks5.NoAuth}, socksRequest(1, "site.test", 80)...)
+	go theirs.Write(append(bytes.Clone(handshake), "GET / HTTP/1.1\r\n\r\n"...))
 
-	br := bufio.NewReader(ours)
-	g, err := readGreeting(br)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newSocksClientConn(ours, g, br)
+	c := newSocksConn(&SOCKSServer{}, ours)
 	lib := bufio.NewReaderSize(c, 4096)
-	got := make([]byte, len(greeting)+len(request))
+	got := make([]byte, len(handshake))
 	if _, err := io.ReadFull(lib, got); err != nil {
 		t.Fatal(err)
 	}
 	if lib.Buffered() != 0 {
 		t.Fatalf("the reader got %d bytes past the request", lib.Buffered())
 	}
-	if !bytes.Equal(got, append(greeting, request...)) {
+	if !bytes.Equal(got, handshake) {
 		t.Fatalf("handshake bytes %x", got)
 	}
 	if e := c.early(); string(e) != "GET / HTTP/1.1\r\n\r\n" {

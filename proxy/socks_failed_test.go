@@ -5,10 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
-	"onion/client"
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"onion/client"
 )
 
 // failingConn delivers some bytes, then ends its reads with an error and

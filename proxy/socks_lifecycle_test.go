@@ -4,11 +4,12 @@ import (
 	"context"
 	"io"
 	"net"
-	"onion/client"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	xproxy "golang.org/x/net/proxy"
 

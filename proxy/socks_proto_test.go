@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"onion/client"
 	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	xproxy "golang.org/x/net/proxy"
 
@@ -131,18 +132,23 @@ func TestSOCKSUnsupportedCommands(t *testing.T) {
 	}
 }
 
+// TestSOCKSPreferUserPass: username/password is chosen whenever the client
+// offers it, wherever in its list; otherwise no-auth, if offered.
 func TestSOCKSPreferUserPass(t *testing.T) {
-	for _, tc := range []struct{ in, want []byte }{
-		{[]byte{0, 2}, []byte{2, 0}},
-		{[]byte{0, 1, 2, 3}, []byte{2, 0, 1, 3}},
-		{[]byte{2, 0}, []byte{2, 0}},
-		{[]byte{0, 1}, []byte{0, 1}},
-		{[]byte{}, []byte{}},
+	ts := startSOCKS(t, &SOCKSServer{Dialer: socksEchoDialer(t)})
+	for _, tc := range []struct {
+		offer []byte
+		want  byte
+	}{
+		{[]byte{0, 2}, 2},
+		{[]byte{0, 1, 2, 3}, 2},
+		{[]byte{2, 0}, 2},
+		{[]byte{0, 1}, 0},
+		{[]byte{1, 3}, 0xff},
+		{[]byte{}, 0xff},
 	} {
-		got := bytes.Clone(tc.in)
-		preferUserPass(got)
-		if !bytes.Equal(got, tc.want) {
-			t.Errorf("preferUserPass(%v) = %v, want %v", tc.in, got, tc.want)
+		if got := socksGreet(t, socksDialRaw(t, ts.addr), tc.offer...); got != tc.want {
+			t.Errorf("offered %v: method 0x%02x, want 0x%02x", tc.offer, got, tc.want)
 		}
 	}
 }

@@ -1,16 +1,19 @@
 package proxy
 
-// SOCKS5 reply codes (RFC 1928 §6) and how a DialStream error picks one.
-// go-socks5 would pick the code from the error's text; a session instead sets
-// the code on its socksClientConn, which writes it into the reply go-socks5 sends.
+// SOCKS5 reply codes (RFC 1928 §6) and the reply to a failed CONNECT: replyFor
+// is the one place that picks its code, fail writes it. go-socks5 writes the
+// replies it decides itself (succeeded, command or address type not
+// supported, not allowed by Allow).
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"onion/client"
+
 	"onion/onion"
 )
 
@@ -18,39 +21,43 @@ import (
 type socksReply uint8
 
 const (
-	replySucceeded           socksReply = 0x00
-	replyGeneralFailure      socksReply = 0x01
-	replyNotAllowed          socksReply = 0x02
-	replyNetworkUnreachable  socksReply = 0x03
-	replyHostUnreachable     socksReply = 0x04
-	replyConnectionRefused   socksReply = 0x05
-	replyTTLExpired          socksReply = 0x06
-	replyCommandNotSupported socksReply = 0x07
-	replyAddrTypeUnsupported socksReply = 0x08
+	replyGeneralFailure     socksReply = 0x01
+	replyNotAllowed         socksReply = 0x02
+	replyNetworkUnreachable socksReply = 0x03
+	replyHostUnreachable    socksReply = 0x04
+	replyConnectionRefused  socksReply = 0x05
+	replyTTLExpired         socksReply = 0x06
 )
 
+var socksReplyNames = [...]string{
+	"succeeded", "general failure", "not allowed by ruleset", "network unreachable",
+	"host unreachable", "connection refused", "TTL expired", "command not supported",
+	"address type not supported",
+}
+
 func (r socksReply) String() string {
-	switch r {
-	case replySucceeded:
-		return "succeeded"
-	case replyGeneralFailure:
-		return "general failure"
-	case replyNotAllowed:
-		return "not allowed by ruleset"
-	case replyNetworkUnreachable:
-		return "network unreachable"
-	case replyHostUnreachable:
-		return "host unreachable"
-	case replyConnectionRefused:
-		return "connection refused"
-	case replyTTLExpired:
-		return "TTL expired"
-	case replyCommandNotSupported:
-		return "command not supported"
-	case replyAddrTypeUnsupported:
-		return "address type not supported"
+	if int(r) < len(socksReplyNames) {
+		return socksReplyNames[r]
 	}
 	return fmt.Sprintf("socksReply(0x%02x)", uint8(r))
+}
+
+// fail answers a failed CONNECT with the reply code for err, closes the
+// conn (go-socks5's own reply then fails on it), and logs the failure once
+// at info, without the destination.
+func (c *socksConn) fail(err error) {
+	code := replyFor(err)
+	writeReply(c.Conn, code)
+	c.Close()
+	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
+	if c.srv.ctx.Err() != nil {
+		return // shutting down: not worth an info line per client
+	}
+	attrs := []any{"reply", code}
+	if oe, ok := errors.AsType[*client.OpenError](err); ok {
+		attrs = append(attrs, "reason", oe.Reason)
+	}
+	c.srv.log.Info("SOCKS request failed", attrs...)
 }
 
 // replyFor maps a DialStream error to the reply the client gets: the exit's
@@ -75,4 +82,11 @@ func replyFor(err error) socksReply {
 		return replyTTLExpired
 	}
 	return replyGeneralFailure
+}
+
+// writeReply writes a reply with code and BND.ADDR 0.0.0.0:0, as go-socks5
+// does for its failures: VER REP RSV ATYP(IPv4) ADDR PORT.
+func writeReply(w io.Writer, code socksReply) error {
+	_, err := w.Write([]byte{socks5Version, byte(code), 0, 1, 0, 0, 0, 0, 0, 0})
+	return err
 }

@@ -1,138 +1,153 @@
 package proxy
 
-// One SOCKS client, from accept to close. Each session gets its own small
-// go-socks5 Server, so the library's callbacks (Rules, Dial) are methods of
-// the session and reach its conn directly: no lookup by client address.
+// One SOCKS client, from accept to close: socksConn is both the session and
+// the conn go-socks5 serves. Its RuleSet, CredentialStore and Dial methods
+// are go-socks5's callbacks; socks_conn.go has its net.Conn side.
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"runtime/debug"
 	"strconv"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
+
+	"onion/client"
 
 	socks5 "github.com/armon/go-socks5"
 
-	"onion/client"
 	"onion/onion"
 )
 
-// sniffBufSize is enough for the longest SOCKS5 greeting (2+255 bytes) and
-// an HTTP method.
-const sniffBufSize = 512
+// optimisticMax bounds the optimistic data sent behind BEGIN: one cell. It
+// is the size of socksConn's read buffer, which also holds the longest
+// greeting (2+255 bytes) and an HTTP method while they are peeked at.
+const optimisticMax = onion.MaxData
 
-type socksSession struct {
-	srv    *SOCKSServer
-	raw    net.Conn // as accepted
-	client *socksClientConn
-	log    *slog.Logger
-	ctx    context.Context // parent of the DialStream ctx; cancelled by close
-	cancel context.CancelFunc
+type socksConn struct {
+	net.Conn // as accepted
+	srv      *SOCKSServer
+	br       *bufio.Reader // reads Conn; what it holds past the request is early data
 
-	mu     sync.Mutex
-	closed bool
-	stream *socksStreamConn // the open stream, once dialled
+	// Owned by the serving goroutine until dial returns, before go-socks5
+	// starts its pumps.
+	spliced    bool               // the request is read: no more one-byte reads
+	user, pass string             // RFC 1929 credentials, from Valid
+	req        client.DialRequest // the CONNECT, from Allow
+
+	stream atomic.Pointer[socksStream] // once dialled; Close reads it from any goroutine
 }
 
-func newSocksSession(s *SOCKSServer, c net.Conn) *socksSession {
-	ctx, cancel := context.WithCancel(s.ctx)
-	return &socksSession{srv: s, raw: c, log: s.log, ctx: ctx, cancel: cancel}
+func newSocksConn(s *SOCKSServer, raw net.Conn) *socksConn {
+	return &socksConn{Conn: raw, srv: s, br: bufio.NewReaderSize(raw, optimisticMax)}
 }
 
-// close ends the client conn, the stream and a pending dial. Idempotent.
-func (ss *socksSession) close() {
-	ss.mu.Lock()
-	if ss.closed {
-		ss.mu.Unlock()
-		return
-	}
-	ss.closed = true
-	stream := ss.stream
-	ss.mu.Unlock()
-
-	ss.cancel()
-	if stream != nil && stream.failed() {
-		// go-socks5 returns on the first pump's error, which may be the
-		// write toward a failed stream, before the other pump reset the
-		// application's side: a plain close here would look like a
-		// complete answer.
-		resetOnClose(ss.raw)
-	}
-	ss.raw.Close()
-	if stream != nil {
-		stream.Close()
+// serve serves the client until it or the server is done. A panic ends this
+// client only.
+func (c *socksConn) serve() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.log.Error("panic serving a SOCKS client; closed it", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	first, err := c.br.Peek(1)
+	switch {
+	case err != nil:
+		c.srv.log.Debug("SOCKS client sent nothing", "err", err)
+	case first[0] == socks5Version:
+		c.serveSOCKS5()
+	case first[0] == socks4Version:
+		c.rejectSOCKS4()
+	case looksLikeHTTP(c.br):
+		c.rejectHTTP()
+	default:
+		c.srv.log.Debug("not a SOCKS5 client; closed", "first_byte", fmt.Sprintf("0x%02x", first[0]))
 	}
 }
 
-// setStream records the dialled stream so close can end it; false if the
-// session closed meanwhile.
-func (ss *socksSession) setStream(c *socksStreamConn) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.closed {
+// serveSOCKS5 hands the client to a go-socks5 Server of its own.
+// go-socks5 takes the first method in the client's list that it knows, so
+// it is given only username/password when the client offers that.
+func (c *socksConn) serveSOCKS5() {
+	var auth socks5.Authenticator = socks5.NoAuthAuthenticator{}
+	if c.offersUserPass() {
+		auth = socks5.UserPassAuthenticator{Credentials: c}
+	}
+	lib, _ := socks5.New(&socks5.Config{ // New never fails
+		AuthMethods: []socks5.Authenticator{auth},
+		Resolver:    noResolver{},
+		Rules:       c,
+		Logger:      c.srv.libLog,
+		Dial:        c.dial,
+	})
+	// Not logged: its errors name destinations, and go-socks5 has logged the
+	// interesting ones to debug already.
+	_ = lib.ServeConn(c)
+}
+
+// offersUserPass peeks at the greeting (VER NMETHODS METHODS) for
+// username/password. A short greeting fails in go-socks5, which reads it.
+func (c *socksConn) offersUserPass() bool {
+	hdr, err := c.br.Peek(2)
+	if err != nil {
 		return false
 	}
-	ss.stream = c
+	g, _ := c.br.Peek(2 + int(hdr[1]))
+	return bytes.IndexByte(g[2:], socks5.UserPassAuth) >= 0
+}
+
+// Valid is go-socks5's CredentialStore. Any username and password pass:
+// they choose a circuit (stream isolation), they grant nothing. go-socks5
+// keeps only the username, so the conn keeps both for the client.DialRequest.
+func (c *socksConn) Valid(user, pass string) bool {
+	c.user, c.pass = user, pass
 	return true
 }
 
-// run serves the client until it or the server is done. A panic ends this
-// client only.
-func (ss *socksSession) run() {
-	defer func() {
-		if v := recover(); v != nil {
-			ss.log.Error("panic serving a SOCKS client; closed it", "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
-	br := bufio.NewReaderSize(ss.raw, sniffBufSize)
-	first, err := br.Peek(1)
-	if err != nil {
-		ss.log.Debug("SOCKS client sent nothing", "err", err)
-		return
+// Allow is go-socks5's RuleSet. It keeps a CONNECT for dial, and refuses
+// one to an empty host or port 0; other commands pass, for go-socks5 to
+// answer "command not supported".
+func (c *socksConn) Allow(ctx context.Context, r *socks5.Request) (context.Context, bool) {
+	if r.Command != socks5.ConnectCommand {
+		return ctx, true
 	}
-	switch {
-	case first[0] == socks5Version:
-		ss.serveSOCKS5(br)
-	case first[0] == socks4Version:
-		ss.rejectSOCKS4()
-	case looksLikeHTTP(br):
-		ss.rejectHTTP()
-	default:
-		ss.log.Debug("not a SOCKS5 client; closed", "first_byte", fmt.Sprintf("0x%02x", first[0]))
+	d := r.DestAddr
+	c.req = client.DialRequest{Host: d.FQDN, Port: uint16(d.Port), Username: c.user, Password: c.pass}
+	if d.FQDN == "" && d.IP != nil {
+		c.req.Host = d.IP.String() // IPv6 without brackets
 	}
+	return ctx, c.req.Host != "" && c.req.Port != 0
 }
 
-// serveSOCKS5 reads the greeting itself, so that username/password wins over
-// no-auth, then hands the client to go-socks5.
-func (ss *socksSession) serveSOCKS5(br *bufio.Reader) {
-	greeting, err := readGreeting(br)
+// dial is go-socks5's Dial, called once the CONNECT is read and allowed: it
+// opens the stream for c.req, ignoring go-socks5's ctx (which never ends)
+// and address.
+func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
+	c.SetDeadline(time.Time{}) // the handshake is over
+	c.spliced = true
+	req := c.req
+	c.srv.log.Debug("SOCKS CONNECT", "dest", net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port))))
+	if !onion.IsOnionHost(req.Host) { // a hidden service asks for a login first
+		req.Early = c.early()
+	}
+	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.connect)
+	defer cancel()
+	stream, err := c.srv.Dialer.DialStream(ctx, req)
+	if err == nil && stream == nil {
+		err = errors.New("proxy: DialStream returned no conn")
+	}
 	if err != nil {
-		ss.log.Debug("SOCKS5 greeting", "err", err)
-		return
+		c.fail(err)
+		return nil, err
 	}
-	preferUserPass(greeting[greetingHeaderLen:])
-	ss.client = newSocksClientConn(ss.raw, greeting, br)
-
-	lib, err := socks5.New(&socks5.Config{
-		AuthMethods: []socks5.Authenticator{socks5.NoAuthAuthenticator{}, userPassAuth{}},
-		Resolver:    noResolver{},
-		Rules:       ss,
-		Logger:      ss.srv.libLog,
-		Dial:        ss.dial,
-	})
-	if err != nil { // cannot happen with this Config; the client is closed
-		ss.log.Error("go-socks5 setup", "err", err)
-		return
-	}
-	// Not logged: its errors name destinations, and go-socks5 has logged the
-	// interesting ones to debug already.
-	_ = lib.ServeConn(ss.client)
+	// If Close ran meanwhile, go-socks5's reply fails and it closes the stream.
+	s := &socksStream{Conn: stream}
+	c.stream.Store(s)
+	return s, nil
 }
 
 // noResolver keeps hostnames for the exit: returning no IP makes go-socks5
@@ -141,101 +156,4 @@ type noResolver struct{}
 
 func (noResolver) Resolve(ctx context.Context, _ string) (context.Context, net.IP, error) {
 	return ctx, nil, nil
-}
-
-type dialRequestKey struct{}
-
-// Allow is the go-socks5 RuleSet. It permits CONNECT only, and passes the
-// request, with its credentials, to dial in the ctx (go-socks5 hands the
-// ctx Allow returns to Dial).
-func (ss *socksSession) Allow(ctx context.Context, req *socks5.Request) (context.Context, bool) {
-	if req.Command != socks5.ConnectCommand {
-		// go-socks5 answers a refusal "not allowed"; say what it is.
-		ss.client.setReply(replyCommandNotSupported)
-		ss.log.Debug("SOCKS command not supported", "command", req.Command)
-		return ctx, false
-	}
-	dr, ok := newDialRequest(req)
-	if !ok {
-		ss.log.Debug("SOCKS request with an empty host or port 0")
-		return ctx, false
-	}
-	return context.WithValue(ctx, dialRequestKey{}, dr), true
-}
-
-func newDialRequest(req *socks5.Request) (client.DialRequest, bool) {
-	d := req.DestAddr
-	host := d.FQDN
-	if host == "" && d.IP != nil {
-		host = d.IP.String() // IPv6 without brackets
-	}
-	if host == "" || d.Port <= 0 || d.Port > 0xffff {
-		return client.DialRequest{}, false
-	}
-	dr := client.DialRequest{Host: host, Port: uint16(d.Port)}
-	if a := req.AuthContext; a != nil && a.Method == socks5.UserPassAuth {
-		dr.Username = a.Payload[payloadUsername]
-		dr.Password = a.Payload[payloadPassword]
-	}
-	return dr, true
-}
-
-// dial is go-socks5's Dial: it opens the stream for the request Allow
-// passed in ctx, ignoring addr.
-func (ss *socksSession) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	req, ok := ctx.Value(dialRequestKey{}).(client.DialRequest)
-	if !ok {
-		return nil, errors.New("proxy: socks dial without a request") // Allow always sets it
-	}
-	// The request has arrived: the handshake deadline no longer applies.
-	ss.raw.SetDeadline(time.Time{})
-	dest := net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))
-	ss.log.Debug("SOCKS CONNECT", "dest", dest)
-	if !onion.IsOnionHost(req.Host) { // a hidden service asks for a login first
-		req.Early = ss.client.early()
-	}
-
-	// go-socks5's ctx is rooted at context.Background; ours ends with Close.
-	dctx, cancel := context.WithTimeout(ss.ctx, ss.srv.connectTimeout())
-	defer cancel()
-	conn, err := ss.srv.Dialer.DialStream(dctx, req)
-	if err == nil && conn == nil {
-		err = errors.New("proxy: DialStream returned no conn")
-	}
-	if err != nil {
-		ss.failed(dest, err)
-		return nil, err
-	}
-	stream := &socksStreamConn{Conn: conn}
-	if !ss.setStream(stream) {
-		stream.Close()
-		return nil, net.ErrClosed
-	}
-	ss.client.stream.Store(stream)
-	return stream, nil
-}
-
-// failed sets the reply code for err and logs the failure once at info,
-// without the destination.
-func (ss *socksSession) failed(dest string, err error) {
-	code := replyFor(err)
-	ss.client.setReply(code)
-	ss.log.Debug("SOCKS request failed", "dest", dest, "reply", code, "err", err)
-	if ss.ctx.Err() != nil {
-		return // shutting down: not worth an info line per client
-	}
-	attrs := []any{"reply", code}
-	if oe, ok := errors.AsType[*client.OpenError](err); ok {
-		attrs = append(attrs, "reason", oe.Reason)
-	}
-	ss.log.Info("SOCKS request failed", attrs...)
-}
-
-// libLogWriter makes go-socks5's log.Logger write to slog at debug: its lines
-// name destinations.
-type libLogWriter struct{ log *slog.Logger }
-
-func (w libLogWriter) Write(p []byte) (int, error) {
-	w.log.Debug("go-socks5", "msg", strings.TrimSpace(string(p)))
-	return len(p), nil
 }

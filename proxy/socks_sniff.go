@@ -12,6 +12,9 @@ import (
 )
 
 const (
+	socks4Version = 0x04
+	socks5Version = 0x05
+
 	// lingerTimeout bounds how long a rejected client may still send after
 	// its answer (see answerAndClose).
 	lingerTimeout = 500 * time.Millisecond
@@ -46,14 +49,14 @@ func looksLikeHTTP(br *bufio.Reader) bool {
 	return false
 }
 
-func (ss *socksSession) rejectSOCKS4() {
-	ss.log.Info("SOCKS4 is not supported; use socks5h://")
-	ss.answerAndClose(socks4Reject[:])
+func (c *socksConn) rejectSOCKS4() {
+	c.srv.log.Info("SOCKS4 is not supported; use socks5h://")
+	c.answerAndClose(socks4Reject[:])
 }
 
-func (ss *socksSession) rejectHTTP() {
-	ss.log.Info("HTTP request on the SOCKS5 port; answered 501")
-	addr := ss.raw.LocalAddr().String()
+func (c *socksConn) rejectHTTP() {
+	c.srv.log.Info("HTTP request on the SOCKS5 port; answered 501")
+	addr := c.Conn.LocalAddr().String()
 	body := fmt.Sprintf("This is a SOCKS5 proxy, not an HTTP proxy.\n"+
 		"Use it as a SOCKS5 proxy that resolves hostnames remotely, e.g.:\n"+
 		"  curl --socks5-hostname %s URL\n"+
@@ -62,7 +65,7 @@ func (ss *socksSession) rejectHTTP() {
 		"Content-Type: text/plain; charset=utf-8\r\n"+
 		"Content-Length: %d\r\n"+
 		"Connection: close\r\n\r\n%s", len(body), body)
-	ss.answerAndClose([]byte(resp))
+	c.answerAndClose([]byte(resp))
 }
 
 // answerAndClose writes b, then half-closes and discards what the client
@@ -70,13 +73,11 @@ func (ss *socksSession) rejectHTTP() {
 // unread input sends a reset, which can destroy the answer before the client
 // has read it (an HTTP client may still be sending a body). The session's
 // close follows.
-func (ss *socksSession) answerAndClose(b []byte) {
-	if _, err := ss.raw.Write(b); err != nil {
+func (c *socksConn) answerAndClose(b []byte) {
+	if _, err := c.Conn.Write(b); err != nil {
 		return
 	}
-	if cw, ok := ss.raw.(socksCloseWriter); ok {
-		cw.CloseWrite()
-	}
-	ss.raw.SetReadDeadline(time.Now().Add(lingerTimeout))
-	io.Copy(io.Discard, ss.raw)
+	closeWrite(c.Conn)
+	c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, c.Conn)
 }

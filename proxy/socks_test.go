@@ -9,11 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"onion/client"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	xproxy "golang.org/x/net/proxy"
 )
@@ -81,7 +82,7 @@ func (d *socksFakeDialer) last(t *testing.T) client.DialRequest {
 }
 
 // startSOCKSEcho runs a TCP echo server that half-closes after its peer did.
-func startSOCKSEcho(t *testing.T) string {
+func startSOCKSEcho(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -120,7 +121,7 @@ func startSOCKSEcho(t *testing.T) string {
 
 // socksEchoDialer opens every stream to an echo server, over TCP so that
 // CloseWrite works.
-func socksEchoDialer(t *testing.T) *socksFakeDialer {
+func socksEchoDialer(t testing.TB) *socksFakeDialer {
 	addr := startSOCKSEcho(t)
 	return &socksFakeDialer{open: func(ctx context.Context, req client.DialRequest) (net.Conn, error) {
 		var d net.Dialer

@@ -3,9 +3,10 @@ package main
 import (
 	"errors"
 	"log/slog"
-	"onion/client"
 	"os"
 	"strings"
+
+	"onion/client"
 
 	"github.com/urfave/cli/v2"
 

@@ -4,10 +4,11 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"onion/client"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"onion/client"
 
 	"github.com/urfave/cli/v2"
 

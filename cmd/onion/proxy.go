@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"onion/client"
-	"onion/hiddenserver"
 	"os"
 	"runtime/debug"
+
+	"onion/client"
+	"onion/hiddenserver"
 
 	"github.com/urfave/cli/v2"
 

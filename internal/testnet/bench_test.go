@@ -3,9 +3,10 @@ package testnet
 import (
 	"io"
 	"net"
-	"onion/client"
 	"testing"
 	"time"
+
+	"onion/client"
 )
 
 // BenchmarkDownload pushes b.N bytes... rather: one 64 MiB download per

@@ -11,12 +11,13 @@ import (
 	"errors"
 	"io"
 	"net"
-	"onion/client"
 	"os"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	xproxy "golang.org/x/net/proxy"
 

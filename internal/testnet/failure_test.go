@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"onion/client"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	"onion/onion"
 	"onion/onion/oniontest"

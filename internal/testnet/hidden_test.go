@@ -8,12 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"onion/client"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	"onion/directory"
 	"onion/hiddenserver"

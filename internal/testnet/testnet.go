@@ -15,11 +15,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"onion/client"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	"onion/directory"
 	"onion/hiddenserver"

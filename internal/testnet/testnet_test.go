@@ -6,9 +6,10 @@ import (
 	"io"
 	mrand "math/rand"
 	"net"
-	"onion/client"
 	"testing"
 	"time"
+
+	"onion/client"
 
 	xproxy "golang.org/x/net/proxy"
 )
