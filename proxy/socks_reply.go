@@ -13,7 +13,6 @@ import (
 	"os"
 
 	"onion/client"
-
 	"onion/onion"
 )
 

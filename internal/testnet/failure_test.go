@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"onion/client"
-
 	"onion/onion"
 	"onion/onion/oniontest"
 	"onion/relay"

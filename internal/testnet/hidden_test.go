@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"onion/client"
-
 	"onion/directory"
 	"onion/hiddenserver"
 	"onion/onion"

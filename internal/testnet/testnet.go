@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"onion/client"
-
 	"onion/directory"
 	"onion/hiddenserver"
 	"onion/onion"
