@@ -81,6 +81,9 @@ type Manager struct {
 	all      map[*circEntry]struct{}
 	nextID   int
 	closed   bool
+	// lastEarly is when the relay list was last fetched before its time
+	// (refreshEarly).
+	lastEarly time.Time
 	// stop is cancelled by Close: it ends the waits of early streams
 	// (open.go) that nothing else would wake.
 	stop context.Context

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"onion/onion"
 	"onion/onion/circuit"
@@ -19,6 +20,12 @@ var ErrNotEnoughRelays = errors.New("client: not enough relays for a three-hop c
 // pathLen is the number of hops of every circuit.
 const pathLen = 3
 
+// Fetching the relay list early, when it cannot make a path.
+const (
+	minEarlyRefresh     = 2 * time.Second
+	earlyRefreshTimeout = 10 * time.Second
+)
+
 // build makes the circuit that streams with key share.
 func (m *Manager) build(key string) (*circEntry, error) {
 	c, path, err := m.BuildCircuit(context.Background(), nil)
@@ -28,6 +35,31 @@ func (m *Manager) build(key string) (*circEntry, error) {
 	id := m.newID()
 	m.logger.Info("circuit built", "circ", id, "path", nicknames(path))
 	return &circEntry{c: c, id: id, path: path, born: m.cfg.Now(), key: key}, nil
+}
+
+// refreshEarly fetches the relay list before its time when the list in
+// hand cannot make a path (a directory that just restarted may have served
+// a list its relays had not all re-published to yet), at most once per
+// minEarlyRefresh. It reports whether the list was refreshed.
+func (m *Manager) refreshEarly(ctx context.Context) bool {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	due := now.Sub(m.lastEarly) >= minEarlyRefresh
+	if due {
+		m.lastEarly = now
+	}
+	m.mu.Unlock()
+	if !due {
+		return false
+	}
+	rctx, cancel := context.WithTimeout(ctx, earlyRefreshTimeout)
+	defer cancel()
+	if err := m.Refresh(rctx); err != nil {
+		m.logger.Info("relay list cannot make a path; fetching it again failed", "err", err)
+		return false
+	}
+	m.logger.Info("relay list could not make a path; fetched it again")
+	return true
 }
 
 func (m *Manager) newID() int {
@@ -47,6 +79,9 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 	var lastErr error
 	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
 		path, err := m.pickPathTo(last)
+		if errors.Is(err, ErrNotEnoughRelays) && m.refreshEarly(ctx) {
+			path, err = m.pickPathTo(last)
+		}
 		if err != nil {
 			if lastErr != nil {
 				return nil, nil, fmt.Errorf("%w (last build error: %v)", err, lastErr)
