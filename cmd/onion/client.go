@@ -22,13 +22,11 @@ func clientCommand() *cli.Command {
 		Description: "Builds its own circuits (no proxy needed) and joins the service at one of its\n" +
 			"meeting relays. Lines you type go to the service's echo port and come back.\n" +
 			"/login NAME proves a password without sending it; /open NAME asks for a URL reply.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "directory", Usage: "directory URL", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
-			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
+		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "user", Usage: "log in as this user from the start", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for logins, first line of this file (mode 0600); ONION_PASSWORD works too"},
 			&cli.StringFlag{Name: "open-urls", Usage: "ask, always or never open URL replies (default: ask)", EnvVars: []string{"ONION_OPEN_URLS"}},
-		},
+		),
 		Action: runClient,
 	}
 }

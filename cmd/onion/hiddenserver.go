@@ -27,16 +27,14 @@ func hiddenserverCommand() *cli.Command {
 		Description: "The service builds its own circuits to meeting relays and publishes a descriptor signed\n" +
 			"by its key; it never listens on a socket. Prints\n" +
 			"`hiddenserver ready address=ADDRESS.onion` once reachable.",
-		Flags: []cli.Flag{
-			// Not Required: urfave/cli would then demand them of `adduser` too.
-			&cli.StringFlag{Name: "directory", Usage: "directory URL (required)", EnvVars: []string{"ONION_DIRECTORY"}},
-			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key (required)", EnvVars: []string{"ONION_DIRECTORY_KEY"}},
+		// Not Required: urfave/cli would then demand them of `adduser` too.
+		Flags: append(directoryFlagDefs(false),
 			dataDir,
 			users,
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
-		},
+		),
 		Action: runHiddenServer,
 		Subcommands: []*cli.Command{{
 			Name:      "adduser",

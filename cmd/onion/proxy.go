@@ -3,17 +3,13 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"runtime/debug"
 
 	"onion/client"
-	"onion/hiddenserver"
 
 	"github.com/urfave/cli/v2"
 
-	"onion/directory"
-	"onion/onion"
 	"onion/proxy"
 )
 
@@ -25,11 +21,9 @@ func proxyCommand() *cli.Command {
 			"socks5h://): hostnames are resolved by the exit, never on this machine.\n" +
 			"SOCKS username/password, if given, isolate streams onto separate circuits.\n" +
 			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT` once it holds a verified relay list.",
-		Flags: []cli.Flag{
+		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)", EnvVars: []string{"ONION_SOCKS"}},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status endpoint listen address, loopback only (GET /circuits); empty to disable", EnvVars: []string{"ONION_STATUS"}},
-			&cli.StringFlag{Name: "directory", Usage: "directory URL, e.g. http://127.0.0.1:7000", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
-			&cli.StringFlag{Name: "directory-key", Usage: "the directory's public key, as printed by `onion directory` (also in its directory.pub)", Required: true, EnvVars: []string{"ONION_DIRECTORY_KEY"}},
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: client.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
 			&cli.DurationFlag{Name: "build-timeout", Value: client.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
 			&cli.DurationFlag{Name: "refresh-interval", Value: client.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
@@ -38,7 +32,7 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
-		},
+		),
 		Action: runProxy,
 	}
 }
@@ -96,27 +90,3 @@ func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords,
 	opener := &proxy.URLOpener{Mode: mode, Prompt: prompt, Out: os.Stderr, Logger: logger}
 	return passwords, opener, nil
 }
-
-// verifiedDirectory is the directory a client-side command uses: its
-// relay list checked against --directory-key.
-type verifiedDirectory struct{ *directory.Client }
-
-// directoryFlags reads --directory and --directory-key.
-func directoryFlags(c *cli.Context) (verifiedDirectory, error) {
-	key, err := onion.DecodeDirectoryKey(c.String("directory-key"))
-	if err != nil {
-		return verifiedDirectory{}, err
-	}
-	return verifiedDirectory{&directory.Client{URL: c.String("directory"), Key: key}}, nil
-}
-
-// via is the same directory reached with hc: through the network, for
-// requests that must not show this machine's address next to an onion
-// address (lookups and publications of hidden services).
-func (d verifiedDirectory) via(hc *http.Client) *directory.Client {
-	return &directory.Client{URL: d.URL, Key: d.Key, HTTP: hc}
-}
-
-func (d verifiedDirectory) services(hc *http.Client) client.ServiceDirectory { return d.via(hc) }
-
-func (d verifiedDirectory) publisher(hc *http.Client) hiddenserver.Publisher { return d.via(hc) }

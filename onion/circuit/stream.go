@@ -529,28 +529,25 @@ func (s *Stream) LocalAddr() net.Addr { return s.local }
 func (s *Stream) RemoteAddr() net.Addr { return s.remote }
 
 // SetDeadline sets both deadlines.
-func (s *Stream) SetDeadline(t time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rdeadline, s.wdeadline = t, t
-	s.notifyLocked()
-	return nil
-}
+func (s *Stream) SetDeadline(t time.Time) error { return s.setDeadlines(&t, &t) }
 
 // SetReadDeadline sets the read deadline.
-func (s *Stream) SetReadDeadline(t time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rdeadline = t
-	s.notifyLocked()
-	return nil
-}
+func (s *Stream) SetReadDeadline(t time.Time) error { return s.setDeadlines(&t, nil) }
 
 // SetWriteDeadline sets the write deadline.
-func (s *Stream) SetWriteDeadline(t time.Time) error {
+func (s *Stream) SetWriteDeadline(t time.Time) error { return s.setDeadlines(nil, &t) }
+
+// setDeadlines sets the deadlines given (nil: unchanged) and wakes every
+// wait to look at them again.
+func (s *Stream) setDeadlines(r, w *time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.wdeadline = t
+	if r != nil {
+		s.rdeadline = *r
+	}
+	if w != nil {
+		s.wdeadline = *w
+	}
 	s.notifyLocked()
 	return nil
 }
