@@ -170,3 +170,34 @@ func ReadPasswordFile(path string) (string, error) {
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimRight(line, "\r"), nil
 }
+
+// NewPassword chooses a new password (for a users file): the first line of
+// file if one is given, else env (ONION_PASSWORD) if set, else asked twice
+// at the terminal p (nil: there is none). An empty password, or two
+// answers that differ, is refused.
+func NewPassword(file, env string, p Prompter) (string, error) {
+	if file != "" {
+		return ReadPasswordFile(file)
+	}
+	if env != "" {
+		return env, nil
+	}
+	if p == nil {
+		return "", errors.New("no terminal to ask for the password: use --password-file or ONION_PASSWORD")
+	}
+	a, err := p.Ask("New password: ", true)
+	if err != nil {
+		return "", err
+	}
+	b, err := p.Ask("Again: ", true)
+	if err != nil {
+		return "", err
+	}
+	if a != b {
+		return "", errors.New("passwords differ")
+	}
+	if strings.TrimSpace(a) == "" {
+		return "", errors.New("empty password")
+	}
+	return a, nil
+}

@@ -18,30 +18,10 @@ func directoryCommand() *cli.Command {
 			"   directory ready url=http://HOST:PORT key=KEY\n" +
 			"Give KEY (also written to DATA_DIR/directory.pub) to the relays and proxies that use this directory.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:    "listen",
-				Value:   "127.0.0.1:7000",
-				Usage:   "address to serve HTTP on (port 0 picks a free port)",
-				EnvVars: []string{"ONION_DIRECTORY_LISTEN"},
-			},
-			&cli.StringFlag{
-				Name:    "data-dir",
-				Value:   filepath.Join("onion-data", "directory"),
-				Usage:   "directory for the signing key (directory.key) and its public half (directory.pub)",
-				EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"},
-			},
-			&cli.DurationFlag{
-				Name:    "relay-ttl",
-				Value:   directory.DefaultRelayTTL,
-				Usage:   "drop a relay or hidden service that has not published a fresh descriptor for this long",
-				EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"},
-			},
-			&cli.DurationFlag{
-				Name:    "list-validity",
-				Value:   directory.DefaultListValidity,
-				Usage:   "how long a served relay list stays valid",
-				EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"},
-			},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
+			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},
+			&cli.DurationFlag{Name: "relay-ttl", Value: directory.DefaultRelayTTL, Usage: "drop a relay or hidden service that has not published a fresh descriptor for this long", EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"}},
+			&cli.DurationFlag{Name: "list-validity", Value: directory.DefaultListValidity, Usage: "how long a served relay list stays valid", EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"}},
 		},
 		Action: runDirectory,
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"onion/client"
 
@@ -114,7 +112,7 @@ func runAddUser(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pw, err := newPassword(c.String("password-file"))
+	pw, err := proxy.NewPassword(c.String("password-file"), os.Getenv("ONION_PASSWORD"), proxy.StdinPrompter())
 	if err != nil {
 		return err
 	}
@@ -124,34 +122,4 @@ func runAddUser(c *cli.Context) error {
 	}
 	fmt.Fprintf(os.Stderr, "user %s saved in %s (for %s)\n", name, c.String("users"), onion.EncodeAddress(pub))
 	return nil
-}
-
-// newPassword reads a new password from a file, ONION_PASSWORD, or the
-// terminal (asked twice).
-func newPassword(file string) (string, error) {
-	if file != "" {
-		return proxy.ReadPasswordFile(file)
-	}
-	if pw := os.Getenv("ONION_PASSWORD"); pw != "" {
-		return pw, nil
-	}
-	p := proxy.StdinPrompter()
-	if p == nil {
-		return "", errors.New("no terminal to ask for the password: use --password-file or ONION_PASSWORD")
-	}
-	a, err := p.Ask("New password: ", true)
-	if err != nil {
-		return "", err
-	}
-	b, err := p.Ask("Again: ", true)
-	if err != nil {
-		return "", err
-	}
-	if a != b {
-		return "", errors.New("passwords differ")
-	}
-	if strings.TrimSpace(a) == "" {
-		return "", errors.New("empty password")
-	}
-	return a, nil
 }
