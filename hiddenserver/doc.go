@@ -5,6 +5,12 @@
 // virtual port 80 (an index page, /echo, and /open/NAME URL replies) —
 // optionally behind challenge-response authentication.
 //
+// Run is the entry point: from a Config it makes its own circuit manager
+// (package client), waits for a usable relay list, publishes through the
+// network and calls Config.Ready once reachable; `onion hiddenserver` and
+// internal/testnet both start it with Run. New and Server.Run are its
+// parts, for tests that hand in a circuit builder.
+//
 // It opens no listening socket: every byte it serves arrives over a circuit
 // it built itself. It is not a client of arbitrary destinations and holds
 // no relay's keys. docs/PROTOCOL.md §11-12 specify what it speaks.

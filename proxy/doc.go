@@ -1,9 +1,15 @@
-// Package proxy is the client side of the onion network: a circuit manager
-// that picks paths from the directory's signed relay list, builds three-hop
-// circuits, reuses and retires them, isolates streams by SOCKS credentials,
-// and opens streams; a SOCKS5 front end (on github.com/armon/go-socks5) for
-// applications; and a loopback status endpoint.
+// Package proxy is what a user of the onion network runs: Run starts the
+// proxy whole, from a Config, on a circuit manager of package client
+// (path choice, builds, reuse, isolation, streams, hidden services): a
+// SOCKS5 front end for applications (on github.com/armon/go-socks5,
+// socks*.go), a loopback status endpoint (GET /circuits), and, for logins
+// to hidden services, the password sources and terminal prompts
+// (password.go, terminal.go) that answer for the circuit manager; the URL
+// opener (browser.go) and the interactive chat of `onion client`
+// (interactive.go) sit here too. `onion proxy` and internal/testnet both
+// start it with Run.
 //
-// It never resolves a destination hostname: names travel to the exit in
-// BEGIN (docs/PROTOCOL.md §5.2).
+// It is not the circuit manager (package client is), and it never resolves
+// a destination hostname: names travel to the exit in BEGIN
+// (docs/PROTOCOL.md §5.2).
 package proxy
