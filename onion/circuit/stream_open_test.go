@@ -546,6 +546,7 @@ func TestMoveRefused(t *testing.T) {
 	}{
 		{"placed", func(*testing.T, *circuit.Stream) {}, nil},
 		{"connected", func(t *testing.T, s *circuit.Stream) { s.Begin(); mustDeliver(t, s, connectedOn(3)) }, nil},
+		{"lost, then failed", func(t *testing.T, s *circuit.Stream) { s.Abort(errGone); s.Fail(errBroken) }, net.ErrClosed},
 		{"lost, then closed", func(t *testing.T, s *circuit.Stream) { s.Abort(errGone); s.Close() }, net.ErrClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
