@@ -205,11 +205,11 @@ func (s *Stream) moveTo(id uint16, out MsgSender, onClose func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.open
+	if s.closed || s.err != nil { // first: Fail clears lost
+		return net.ErrClosed
+	}
 	if o == nil || o.lost == nil {
 		return fmt.Errorf("circuit: attach a stream that is on a circuit already")
-	}
-	if s.closed || s.err != nil {
-		return net.ErrClosed
 	}
 	for o.state == beginSending { // the first BEGIN, on the failed circuit
 		s.waitLocked(time.Time{})
