@@ -917,3 +917,54 @@ func TestAttachMovesLostStream(t *testing.T) {
 		fr.idle()
 	})
 }
+
+// slowSender is a recorder whose sends of cmd wait for release: a BEGIN
+// still on its way to the circuit when another goroutine ends the stream.
+type slowSender struct {
+	recorder
+	cmd     onion.RelayCmd
+	release chan struct{}
+}
+
+func (g *slowSender) SendMsg(m onion.RelayMsg) error {
+	if m.Cmd == g.cmd {
+		<-g.release
+	}
+	return g.recorder.SendMsg(m)
+}
+
+// TestEndWaitsForBegin: an END never overtakes the BEGIN it ends, though
+// the stream is closed, half-closed or given up while another goroutine's
+// first use is still sending BEGIN: an exit that heard END first would
+// open the stream BEGIN asks for and keep it.
+func TestEndWaitsForBegin(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(s *circuit.Stream)
+		want []onion.RelayMsg
+	}{
+		{"Close", func(s *circuit.Stream) { s.Close() },
+			[]onion.RelayMsg{beginOn(9), endOn(9, onion.EndDone), endOn(9, onion.EndReset)}},
+		{"CloseWrite", func(s *circuit.Stream) { s.CloseWrite() },
+			[]onion.RelayMsg{beginOn(9), endOn(9, onion.EndDone)}},
+		{"CloseWithReason", func(s *circuit.Stream) { s.CloseWithReason(onion.EndMisc) },
+			[]onion.RelayMsg{beginOn(9), endOn(9, onion.EndMisc)}},
+		{"Fail", func(s *circuit.Stream) { s.Fail(errors.New("given up")) },
+			[]onion.RelayMsg{beginOn(9), endOn(9, onion.EndReset)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				out := &slowSender{cmd: onion.RelayBegin, release: make(chan struct{})}
+				s := newClient(t, out, 9, false)
+				begun := goCall(func() error { s.Begin(); return nil })
+				synctest.Wait() // BEGIN is on its way
+				ended := goCall(func() error { tc.end(s); return nil })
+				synctest.Wait()
+				close(out.release)
+				<-begun
+				<-ended
+				wantSent(t, &out.recorder, tc.want...)
+			})
+		})
+	}
+}
