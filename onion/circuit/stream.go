@@ -444,6 +444,7 @@ func (s *Stream) writeErrLocked() error {
 func (s *Stream) CloseWrite() error {
 	s.mu.Lock()
 	s.beginLocked()
+	s.waitBegunLocked()
 	if !s.waitSettledLocked() {
 		s.mu.Unlock()
 		return os.ErrDeadlineExceeded
@@ -470,6 +471,7 @@ func (s *Stream) CloseWrite() error {
 // here any more.
 func (s *Stream) Close() error {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed {
 		s.mu.Unlock()
 		return nil
@@ -497,6 +499,7 @@ func (s *Stream) Close() error {
 // reporting why a connection failed, say): one END carrying r.
 func (s *Stream) CloseWithReason(r onion.EndReason) error {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed {
 		s.mu.Unlock()
 		return nil

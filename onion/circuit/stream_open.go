@@ -132,6 +132,15 @@ func (s *Stream) beginLocked() {
 	s.notifyLocked()
 }
 
+// waitBegunLocked waits while BEGIN is on its way from another goroutine
+// (beginLocked or moveTo let go of s.mu to send it), so that an END sent
+// next cannot overtake it. The send ends on its own: queued or failed.
+func (s *Stream) waitBegunLocked() {
+	for s.open != nil && s.open.state == beginSending {
+		s.waitLocked(time.Time{})
+	}
+}
+
 // keepLocked keeps b if the stream keeps what it writes before CONNECTED,
 // and reports whether it did.
 func (s *Stream) keepLocked(b []byte) bool {
@@ -180,6 +189,7 @@ func (s *Stream) waitSettledLocked() bool {
 // from now on. If the far end heard of it, it is told (END reset).
 func (s *Stream) Fail(err error) {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed || s.err != nil {
 		s.mu.Unlock()
 		return
@@ -211,9 +221,7 @@ func (s *Stream) moveTo(id uint16, out MsgSender, onClose func()) error {
 	if o == nil || o.lost == nil {
 		return fmt.Errorf("circuit: attach a stream that is on a circuit already")
 	}
-	for o.state == beginSending { // the first BEGIN, on the failed circuit
-		s.waitLocked(time.Time{})
-	}
+	s.waitBegunLocked() // the first BEGIN, on the failed circuit
 	s.id, s.out, s.onClose = id, out, onClose
 	o.lost = nil
 	s.sendWindow, s.outstanding, s.consumed = onion.StreamWindow-len(o.kept), 0, 0
