@@ -968,3 +968,34 @@ func TestEndWaitsForBegin(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseWriteOnNoCircuit: a stream that does not keep what it writes
+// and is on no circuit yet half-closes as it would write: once placed,
+// behind BEGIN, or fails at the write deadline.
+func TestCloseWriteOnNoCircuit(t *testing.T) {
+	t.Run("until placed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			rec := &recorder{}
+			s := newClient(t, nil, 0, false)
+			closing := goCall(s.CloseWrite)
+			wantWaiting(t, closing, "CloseWrite on no circuit")
+			if err := s.MoveTo(9, rec, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-closing; err != nil {
+				t.Fatalf("CloseWrite once placed: %v", err)
+			}
+			wantSent(t, rec, beginOn(9), endOn(9, onion.EndDone))
+		})
+	})
+	t.Run("until the write deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s := newClient(t, nil, 0, false)
+			start := time.Now()
+			s.SetWriteDeadline(start.Add(time.Second))
+			if err := s.CloseWrite(); !errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) != time.Second {
+				t.Fatalf("CloseWrite = %v after %v; want os.ErrDeadlineExceeded after 1s", err, time.Since(start))
+			}
+		})
+	})
+}
