@@ -444,7 +444,6 @@ func (s *Stream) writeErrLocked() error {
 func (s *Stream) CloseWrite() error {
 	s.mu.Lock()
 	s.beginLocked()
-	s.waitBegunLocked()
 	if !s.waitSettledLocked() {
 		s.mu.Unlock()
 		return os.ErrDeadlineExceeded

@@ -173,16 +173,26 @@ func (s *Stream) exitKnowsLocked() bool {
 	return o == nil || o.state != beginUnsent && o.lost == nil
 }
 
-// waitSettledLocked waits, under the write deadline, until a stream that
-// keeps what it writes is connected or over: its END must not overtake a
-// move to another circuit. False on the deadline.
+// waitSettledLocked waits, under the write deadline, until the stream's
+// END done may go out, as its writes would: it is on a circuit with BEGIN
+// sent, and, if it keeps what it writes, connected (its END must not
+// overtake a move to another circuit); or it is over. False on the
+// deadline.
 func (s *Stream) waitSettledLocked() bool {
-	for o := s.open; o != nil && o.keep && !s.connected && s.err == nil && !s.closed; {
+	for s.unsettledLocked() {
 		if !s.waitLocked(s.wdeadline) {
 			return false
 		}
 	}
 	return true
+}
+
+func (s *Stream) unsettledLocked() bool {
+	o := s.open
+	if o == nil || s.err != nil || s.closed {
+		return false
+	}
+	return o.lost != nil || o.state == beginSending || o.keep && !s.connected
 }
 
 // Fail gives the stream up with err, which its reads and writes return
