@@ -999,3 +999,33 @@ func TestCloseWriteOnNoCircuit(t *testing.T) {
 		})
 	})
 }
+
+// TestLostStreamIgnoresLateAnswer: a CONNECTED that reaches the stream
+// after its circuit lost it (the circuit's reader had it in hand while
+// another goroutine closed the circuit) comes from a circuit that is gone:
+// the stream stays lost, OnAnswer does not hear it, and what the stream
+// writes is kept and moves on with it rather than vanish.
+func TestLostStreamIgnoresLateAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		old, rec := &recorder{}, &recorder{}
+		s := newClient(t, old, 3, true)
+		answers := make(chan error, 2)
+		s.OnAnswer(func(err error) { answers <- err })
+		s.Begin()
+		old.take()
+		s.Abort(errGone)
+		mustDeliver(t, s, connectedOn(3))
+		wantLost(t, s, errGone)
+		if len(answers) != 0 {
+			t.Fatalf("OnAnswer heard %v from the lost circuit", <-answers)
+		}
+		if n, err := s.Write([]byte("req")); n != 3 || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		wantSent(t, old)
+		if err := s.MoveTo(9, rec, nil); err != nil {
+			t.Fatalf("MoveTo: %v", err)
+		}
+		wantSent(t, rec, beginOn(9), dataOn(9, []byte("req")))
+	})
+}
