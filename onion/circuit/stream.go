@@ -193,6 +193,9 @@ func (s *Stream) Deliver(m onion.RelayMsg) error { return s.DeliverFrom(m, nil) 
 func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.open != nil && s.open.lost != nil {
+		return nil // from the circuit the stream was lost with, now gone
+	}
 	switch m.Cmd {
 	case onion.RelayConnected:
 		if !s.connected {
