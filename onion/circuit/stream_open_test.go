@@ -651,15 +651,23 @@ func TestFail(t *testing.T) {
 	})
 }
 
+// newAnswered is newClient for a kept stream whose OnAnswer reports what
+// it hears on answers.
+func newAnswered(t *testing.T, out circuit.MsgSender, id uint16) (s *circuit.Stream, answers chan error) {
+	t.Helper()
+	answers = make(chan error, 4)
+	s = newClient(t, out, id, true)
+	s.OnAnswer(func(err error) { answers <- err })
+	return s, answers
+}
+
 // TestOnAnswer: f hears the exit's answer once: nil for CONNECTED, the
 // *StreamError for an END instead, before a reader waiting on the stream
 // sees it; nothing later, and not the loss of a circuit.
 func TestOnAnswer(t *testing.T) {
 	t.Run("CONNECTED", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			answers := make(chan error, 4)
-			s := newClient(t, &recorder{}, 9, true)
-			s.OnAnswer(func(err error) { answers <- err })
+			s, answers := newAnswered(t, &recorder{}, 9)
 			s.Begin()
 			mustDeliver(t, s, connectedOn(9), connectedOn(9), endOn(9, onion.EndRefused))
 			if len(answers) != 1 {
@@ -672,9 +680,7 @@ func TestOnAnswer(t *testing.T) {
 	})
 	t.Run("END refused", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			answers := make(chan error, 4)
-			s := newClient(t, &recorder{}, 9, true)
-			s.OnAnswer(func(err error) { answers <- err })
+			s, answers := newAnswered(t, &recorder{}, 9)
 			type result struct {
 				err   error
 				heard int // answers f had heard when Read returned
@@ -705,9 +711,7 @@ func TestOnAnswer(t *testing.T) {
 	})
 	t.Run("lost, moved, CONNECTED", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			answers := make(chan error, 4)
-			s := newClient(t, &recorder{}, 3, true)
-			s.OnAnswer(func(err error) { answers <- err })
+			s, answers := newAnswered(t, &recorder{}, 3)
 			s.Begin()
 			s.Abort(errGone)
 			if len(answers) != 0 {
@@ -1008,9 +1012,7 @@ func TestCloseWriteOnNoCircuit(t *testing.T) {
 func TestLostStreamIgnoresLateAnswer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		old, rec := &recorder{}, &recorder{}
-		s := newClient(t, old, 3, true)
-		answers := make(chan error, 2)
-		s.OnAnswer(func(err error) { answers <- err })
+		s, answers := newAnswered(t, old, 3)
 		s.Begin()
 		old.take()
 		s.Abort(errGone)
