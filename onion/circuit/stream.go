@@ -193,6 +193,9 @@ func (s *Stream) Deliver(m onion.RelayMsg) error { return s.DeliverFrom(m, nil) 
 func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.open != nil && s.open.lost != nil {
+		return nil // from the circuit the stream was lost with, now gone
+	}
 	switch m.Cmd {
 	case onion.RelayConnected:
 		if !s.connected {
@@ -470,6 +473,7 @@ func (s *Stream) CloseWrite() error {
 // here any more.
 func (s *Stream) Close() error {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed {
 		s.mu.Unlock()
 		return nil
@@ -497,6 +501,7 @@ func (s *Stream) Close() error {
 // reporting why a connection failed, say): one END carrying r.
 func (s *Stream) CloseWithReason(r onion.EndReason) error {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed {
 		s.mu.Unlock()
 		return nil

@@ -132,6 +132,15 @@ func (s *Stream) beginLocked() {
 	s.notifyLocked()
 }
 
+// waitBegunLocked waits while BEGIN is on its way from another goroutine
+// (beginLocked or moveTo let go of s.mu to send it), so that an END sent
+// next cannot overtake it. The send ends on its own: queued or failed.
+func (s *Stream) waitBegunLocked() {
+	for s.open != nil && s.open.state == beginSending {
+		s.waitLocked(time.Time{})
+	}
+}
+
 // keepLocked keeps b if the stream keeps what it writes before CONNECTED,
 // and reports whether it did.
 func (s *Stream) keepLocked(b []byte) bool {
@@ -164,11 +173,13 @@ func (s *Stream) exitKnowsLocked() bool {
 	return o == nil || o.state != beginUnsent && o.lost == nil
 }
 
-// waitSettledLocked waits, under the write deadline, until a stream that
-// keeps what it writes is connected or over: its END must not overtake a
-// move to another circuit. False on the deadline.
+// waitSettledLocked waits, under the write deadline, until the stream's
+// END done may go out, as its writes would: it is on a circuit with BEGIN
+// sent, and, if it keeps what it writes, connected (its END must not
+// overtake a move to another circuit); or it is over. False on the
+// deadline.
 func (s *Stream) waitSettledLocked() bool {
-	for o := s.open; o != nil && o.keep && !s.connected && s.err == nil && !s.closed; {
+	for s.unsettledLocked() {
 		if !s.waitLocked(s.wdeadline) {
 			return false
 		}
@@ -176,10 +187,19 @@ func (s *Stream) waitSettledLocked() bool {
 	return true
 }
 
+func (s *Stream) unsettledLocked() bool {
+	o := s.open
+	if o == nil || s.err != nil || s.closed {
+		return false
+	}
+	return o.lost != nil || o.state == beginSending || o.keep && !s.connected
+}
+
 // Fail gives the stream up with err, which its reads and writes return
 // from now on. If the far end heard of it, it is told (END reset).
 func (s *Stream) Fail(err error) {
 	s.mu.Lock()
+	s.waitBegunLocked()
 	if s.closed || s.err != nil {
 		s.mu.Unlock()
 		return
@@ -205,15 +225,13 @@ func (s *Stream) moveTo(id uint16, out MsgSender, onClose func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.open
+	if s.closed || s.err != nil { // first: Fail clears lost
+		return net.ErrClosed
+	}
 	if o == nil || o.lost == nil {
 		return fmt.Errorf("circuit: attach a stream that is on a circuit already")
 	}
-	if s.closed || s.err != nil {
-		return net.ErrClosed
-	}
-	for o.state == beginSending { // the first BEGIN, on the failed circuit
-		s.waitLocked(time.Time{})
-	}
+	s.waitBegunLocked() // the first BEGIN, on the failed circuit
 	s.id, s.out, s.onClose = id, out, onClose
 	o.lost = nil
 	s.sendWindow, s.outstanding, s.consumed = onion.StreamWindow-len(o.kept), 0, 0
