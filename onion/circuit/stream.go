@@ -103,6 +103,9 @@ func (s *Stream) Control() <-chan onion.RelayMsg { return s.ctrl }
 func (s *Stream) SendControl(cmd onion.RelayCmd, body []byte) error {
 	s.mu.Lock()
 	err, out, id := s.err, s.out, s.id
+	if o := s.open; err == nil && o != nil && o.lost != nil {
+		err = &LostError{Err: o.lost} // on no circuit: nowhere to send it
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return err

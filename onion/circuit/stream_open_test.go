@@ -1031,3 +1031,17 @@ func TestLostStreamIgnoresLateAnswer(t *testing.T) {
 		wantSent(t, rec, beginOn(9), dataOn(9, []byte("req")))
 	})
 }
+
+// TestSendControlOnNoCircuit: a control message on a stream that is on no
+// circuit (not yet attached, or lost) fails with a *LostError instead of
+// going nowhere.
+func TestSendControlOnNoCircuit(t *testing.T) {
+	s, err := circuit.NewClientStream("example.com:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lost *circuit.LostError
+	if err := s.SendControl(onion.RelayAuthProof, []byte("x")); !errors.As(err, &lost) {
+		t.Fatalf("SendControl on no circuit = %v, want a *LostError", err)
+	}
+}
