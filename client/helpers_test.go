@@ -329,3 +329,13 @@ func circuitIDs(m *Manager) []int {
 	}
 	return ids
 }
+
+// relay returns the listed relay called nickname, or nil.
+func (tn *testNet) relay(nickname string) *onion.RelayDescriptor {
+	for i := range tn.relays {
+		if tn.relays[i].Nickname == nickname {
+			return &tn.relays[i]
+		}
+	}
+	return nil
+}
