@@ -133,6 +133,9 @@ func TestConcurrentCallersShareBuild(t *testing.T) {
 				return tn.net.dial(ctx, network, addr)
 			}
 		})
+		var once sync.Once
+		release := func() { once.Do(func() { close(gate) }) }
+		t.Cleanup(release) // before m.Close, which waits for the build
 		const callers = 5
 		conns := make(chan net.Conn, callers)
 		var wg sync.WaitGroup
@@ -156,7 +159,7 @@ func TestConcurrentCallersShareBuild(t *testing.T) {
 		if n != 1 || building != 1 {
 			t.Fatalf("%d dials and %d builds under way for %d callers of one key, want 1 and 1", n, building, callers)
 		}
-		close(gate)
+		release()
 		wg.Wait()
 		close(conns)
 		for c := range conns {
