@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 
+	"onion/onion"
 	"onion/onion/oniontest"
 )
 
@@ -173,4 +175,67 @@ func TestConcurrentCallersShareBuild(t *testing.T) {
 			t.Fatalf("Circuits = %+v, want one with %d streams", circs, callers)
 		}
 	})
+}
+
+// TestBuildCircuitToGivenLast: BuildCircuit ends its path at the given
+// relay (a meeting relay, not an exit). When another hop fails it tries
+// another path to the same last hop; when the last hop itself cannot be
+// reached it gives up at once, since no other path can help, and does not
+// mark it down.
+func TestBuildCircuitToGivenLast(t *testing.T) {
+	tests := []struct {
+		name    string
+		failHop int // the hop of the first path whose relay is unreachable
+		wantErr bool
+	}{
+		{"first hop unreachable", 0, false},
+		{"last hop unreachable", pathLen - 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oniontest.CheckLeaks(t)
+			synctest.Test(t, func(t *testing.T) {
+				tn := startNet(t, 5, 1)
+				clock := newFakeClock()
+				last := tn.relays[4] // not an exit
+				first, err := pathManager(t, tn.relays, clock, 1).pickPathTo(&last)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bad := first[tt.failHop]
+				tn.net.failDials(bad.Address, errUnreachable)
+				m := tn.manager(t, clock, nil)
+
+				c, path, err := m.BuildCircuit(stepContext(t), &last)
+				if tt.wantErr {
+					if err == nil {
+						c.Close()
+						t.Fatalf("BuildCircuit to an unreachable last hop = %v, want an error", nicknames(path))
+					}
+					if n := tn.net.dialCount(bad.Address); n != 1 {
+						t.Fatalf("%d dials to the last hop, want 1 (no second path)", n)
+					}
+				} else {
+					if err != nil {
+						t.Fatalf("BuildCircuit: %v", err)
+					}
+					defer c.Close()
+					if len(path) != pathLen || path[pathLen-1].Fingerprint() != last.Fingerprint() || holds(path, bad) {
+						t.Fatalf("path %v, want one to %s without %s", nicknames(path), last.Nickname, bad.Nickname)
+					}
+				}
+				m.mu.Lock()
+				_, down := m.down[bad.Fingerprint()]
+				m.mu.Unlock()
+				if down == tt.wantErr {
+					t.Fatalf("%s marked down: %v, want %v", bad.Nickname, down, !tt.wantErr)
+				}
+			})
+		})
+	}
+}
+
+// holds reports whether path goes through relay d.
+func holds(path []onion.RelayDescriptor, d onion.RelayDescriptor) bool {
+	return slices.ContainsFunc(path, func(h onion.RelayDescriptor) bool { return h.Fingerprint() == d.Fingerprint() })
 }
