@@ -19,6 +19,15 @@ import (
 	"onion/onion/oniontest"
 )
 
+// reachedEcho returns a network and a manager whose circuit has reached
+// the echo at echoAt(7).
+func reachedEcho(t *testing.T) (*testNet, *Manager) {
+	tn := startNet(t, 4, 1)
+	m := tn.manager(t, newFakeClock(), nil)
+	dialEcho(t, m, echoAt(7)).Close()
+	return tn, m
+}
+
 type dialResult struct {
 	c   net.Conn
 	err error
@@ -131,9 +140,7 @@ func TestEarlyReplyOnlyWhenReached(t *testing.T) {
 func TestEarlyStreamWritesBeforeConnected(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
-		tn := startNet(t, 4, 1)
-		m := tn.manager(t, newFakeClock(), nil)
-		dialEcho(t, m, echoAt(7)).Close()
+		tn, m := reachedEcho(t)
 		held, release := tn.dests.holdNext(t)
 		req := echoAt(7)
 		req.Early = []byte("early|")
@@ -164,9 +171,7 @@ func TestEarlyStreamWritesBeforeConnected(t *testing.T) {
 func TestEarlyReplyRefused(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
-		tn := startNet(t, 4, 1)
-		m := tn.manager(t, newFakeClock(), nil)
-		dialEcho(t, m, echoAt(7)).Close()
+		tn, m := reachedEcho(t)
 		tn.dests.refuse("192.0.2.1:7")
 
 		c, err := m.DialStream(stepContext(t), echoAt(7))

@@ -95,14 +95,10 @@ func (n *memNet) listen(addr string) *memListener {
 	return ln
 }
 
-// failDials makes dials to addr fail with err (nil: succeed again).
+// failDials makes dials to addr fail with err.
 func (n *memNet) failDials(addr string, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if err == nil {
-		delete(n.fail, addr)
-		return
-	}
 	n.fail[addr] = err
 }
 

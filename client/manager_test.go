@@ -15,6 +15,13 @@ import (
 
 const lifetime = 10 * time.Minute
 
+// lifetimeManager returns a manager whose circuits live lifetime by the
+// clock returned.
+func lifetimeManager(t *testing.T) (*Manager, *fakeClock) {
+	clock := newFakeClock()
+	return startNet(t, 5, 2).manager(t, clock, func(c *Config) { c.CircuitLifetime = lifetime }), clock
+}
+
 // TestStreamsShareCircuit: two streams with one key go over one circuit,
 // and Circuits reports its path, age and streams.
 func TestStreamsShareCircuit(t *testing.T) {
@@ -55,9 +62,7 @@ func TestStreamsShareCircuit(t *testing.T) {
 func TestNewCircuitAfterLifetime(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
-		tn := startNet(t, 5, 2)
-		clock := newFakeClock()
-		m := tn.manager(t, clock, func(c *Config) { c.CircuitLifetime = lifetime })
+		m, clock := lifetimeManager(t)
 		old := dialEcho(t, m, echoAt(7))
 		defer old.Close()
 		clock.Advance(lifetime - time.Second)
@@ -81,9 +86,7 @@ func TestNewCircuitAfterLifetime(t *testing.T) {
 func TestRetireIdle(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
-		tn := startNet(t, 5, 2)
-		clock := newFakeClock()
-		m := tn.manager(t, clock, func(c *Config) { c.CircuitLifetime = lifetime })
+		m, clock := lifetimeManager(t)
 		dialEcho(t, m, DialRequest{Host: "192.0.2.1", Port: 7, Username: "old-idle"}).Close()
 		busy := dialEcho(t, m, DialRequest{Host: "192.0.2.1", Port: 7, Username: "old-busy"})
 		defer busy.Close()

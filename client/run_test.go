@@ -85,8 +85,7 @@ func TestRunOnIdleOncePerBurst(t *testing.T) {
 func TestRunRetiresOldIdleCircuits(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
-		clock := newFakeClock()
-		m := startNet(t, 4, 1).manager(t, clock, func(c *Config) { c.CircuitLifetime = lifetime })
+		m, clock := lifetimeManager(t)
 		runManager(t, m)
 		time.Sleep(time.Second)
 		dialEcho(t, m, echoAt(1)).Close()
