@@ -1,0 +1,337 @@
+package client
+
+// A small network for the client's tests, all in memory: relays (package
+// relay) served on listeners that hand out net.Pipe ends, exits whose
+// connects the test answers, a fixed relay list for a Directory and a clock
+// the test moves. Pipes block on channels, so the whole network runs inside
+// a testing/synctest bubble: synctest.Wait says when it has settled, and no
+// test sleeps to find out.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"onion/onion"
+	"onion/onion/oniontest"
+	"onion/relay"
+)
+
+// fakeClock is Config.Now for a test: it moves only when the test says.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fixedDir is a Directory that always returns the same relays.
+type fixedDir struct{ relays []onion.RelayDescriptor }
+
+func (d fixedDir) Relays(context.Context) (onion.RelayList, error) {
+	return onion.RelayList{Relays: d.relays}, nil
+}
+
+// descriptor is a signed descriptor of a relay that need not run: path
+// choice only reads the list.
+func descriptor(i int, exit bool) onion.RelayDescriptor {
+	k := oniontest.RelayKeys(fmt.Sprintf("relay%d", i))
+	d := onion.RelayDescriptor{
+		Nickname: fmt.Sprintf("relay%d", i),
+		Address:  fmt.Sprintf("10.0.0.%d:9001", i),
+		OnionKey: k.OnionPub(),
+		Exit:     exit,
+	}
+	d.Sign(k.Identity)
+	return d
+}
+
+// descriptors returns n descriptors, the first exits of them exits.
+func descriptors(n, exits int) []onion.RelayDescriptor {
+	out := make([]onion.RelayDescriptor, n)
+	for i := range out {
+		out[i] = descriptor(i+1, i < exits)
+	}
+	return out
+}
+
+// memNet maps addresses to in-memory listeners. Dials to an address in
+// fail get that error instead.
+type memNet struct {
+	mu    sync.Mutex
+	lns   map[string]*memListener
+	fail  map[string]error
+	dials map[string]int // DialLink calls per address
+}
+
+func newMemNet() *memNet {
+	return &memNet{lns: map[string]*memListener{}, fail: map[string]error{}, dials: map[string]int{}}
+}
+
+func (n *memNet) listen(addr string) *memListener {
+	ln := &memListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+	n.mu.Lock()
+	n.lns[addr] = ln
+	n.mu.Unlock()
+	return ln
+}
+
+// failDials makes dials to addr fail with err.
+func (n *memNet) failDials(addr string, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.fail[addr] = err
+}
+
+func (n *memNet) dialCount(addr string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dials[addr]
+}
+
+func (n *memNet) dial(ctx context.Context, _, addr string) (net.Conn, error) {
+	n.mu.Lock()
+	n.dials[addr]++
+	ln, err := n.lns[addr], n.fail[addr]
+	n.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if ln == nil {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	ours, theirs := net.Pipe()
+	select {
+	case ln.conns <- theirs:
+		return ours, nil
+	case <-ln.done:
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type memListener struct {
+	addr  string
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *memListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *memListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *memListener) Addr() net.Addr { return memAddr(l.addr) }
+
+type memAddr string
+
+func (a memAddr) Network() string { return "mem" }
+func (a memAddr) String() string  { return string(a) }
+
+// destinations is what the exits connect to: an echo at every address
+// unless refused, and a gate that can hold the next connect.
+type destinations struct {
+	mu      sync.Mutex
+	refused map[string]bool
+	hold    chan struct{} // the next connect waits until it is closed
+	held    chan struct{} // closed once that connect waits
+	wg      sync.WaitGroup
+}
+
+func (d *destinations) refuse(addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.refused == nil {
+		d.refused = map[string]bool{}
+	}
+	d.refused[addr] = true
+}
+
+// holdNext makes the next exit connect wait for release; held is closed
+// once it waits. Release runs at cleanup if the test did not call it.
+func (d *destinations) holdNext(t *testing.T) (held <-chan struct{}, release func()) {
+	hold, h := make(chan struct{}), make(chan struct{})
+	d.mu.Lock()
+	d.hold, d.held = hold, h
+	d.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	return h, release
+}
+
+func (d *destinations) dial(ctx context.Context, _, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	hold, held := d.hold, d.held
+	d.hold, d.held = nil, nil
+	d.mu.Unlock()
+	if hold != nil {
+		close(held)
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	d.mu.Lock()
+	refused := d.refused[addr]
+	d.mu.Unlock()
+	if refused {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	ours, theirs := net.Pipe()
+	d.wg.Go(func() {
+		io.Copy(theirs, theirs) // echo until the exit closes its end
+		theirs.Close()
+	})
+	return ours, nil
+}
+
+// testNet is a running in-memory network of relays.
+type testNet struct {
+	net    *memNet
+	dests  *destinations
+	relays []onion.RelayDescriptor
+	logs   *oniontest.Logs
+}
+
+// startNet runs n relays, the first exits of them exits, until the test
+// ends.
+func startNet(t *testing.T, n, exits int) *testNet {
+	t.Helper()
+	tn := &testNet{net: newMemNet(), dests: &destinations{}, logs: oniontest.NewLogs(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		tn.dests.wg.Wait()
+	})
+	for i := 1; i <= n; i++ {
+		k := oniontest.RelayKeys(fmt.Sprintf("relay%d", i))
+		cfg := relay.Config{
+			Identity: k.Identity,
+			OnionKey: k.Onion,
+			Nickname: fmt.Sprintf("relay%d", i),
+			Address:  fmt.Sprintf("10.0.0.%d:9001", i),
+			Exit:     i <= exits,
+			Policy:   relay.AcceptAll,
+			DialLink: tn.net.dial,
+			DialExit: tn.dests.dial,
+			Logger:   tn.logs.Logger().With("role", fmt.Sprintf("relay%d", i)),
+		}
+		r, err := relay.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := tn.net.listen(cfg.Address)
+		wg.Go(func() { r.Serve(ctx, ln) })
+		tn.relays = append(tn.relays, r.Descriptor())
+	}
+	return tn
+}
+
+// manager returns a Manager over tn with a fixed Rand, the clock given,
+// and the relay list loaded; it closes when the test ends. edit may change
+// its Config first.
+func (tn *testNet) manager(t *testing.T, clock *fakeClock, edit func(*Config)) *Manager {
+	t.Helper()
+	cfg := Config{
+		Directory: fixedDir{tn.relays},
+		DialLink:  tn.net.dial,
+		Logger:    tn.logs.Logger().With("role", "client"),
+		Rand:      oniontest.Rand(1),
+		Now:       clock.Now,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	m := NewManager(cfg)
+	t.Cleanup(m.Close)
+	if err := m.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// dialEcho opens a stream to the echo at addr and checks one round trip.
+func dialEcho(t *testing.T, m *Manager, req DialRequest) net.Conn {
+	t.Helper()
+	c, err := m.DialStream(stepContext(t), req)
+	if err != nil {
+		t.Fatalf("DialStream %+v: %v", req, err)
+	}
+	roundTrip(t, c, "ping")
+	return c
+}
+
+func roundTrip(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+		t.Fatalf("echo = %q, %v; want %q", got, err, msg)
+	}
+}
+
+// echoAt is a request to the echo destination at port.
+func echoAt(port uint16) DialRequest { return DialRequest{Host: "192.0.2.1", Port: port} }
+
+// stepContext bounds one step of a test (fake time inside a bubble: it
+// ends only if the step is stuck).
+func stepContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// circuitIDs lists the IDs of the manager's live circuits.
+func circuitIDs(m *Manager) []int {
+	var ids []int
+	for _, c := range m.Circuits() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// relay returns the listed relay called nickname, or nil.
+func (tn *testNet) relay(nickname string) *onion.RelayDescriptor {
+	for i := range tn.relays {
+		if tn.relays[i].Nickname == nickname {
+			return &tn.relays[i]
+		}
+	}
+	return nil
+}
