@@ -34,7 +34,7 @@ func TestBuildRetriesWithoutFailedRelay(t *testing.T) {
 				tn := startNet(t, 5, 2)
 				clock := newFakeClock()
 				// The manager draws its first path from the same seed as this twin.
-				first, err := pathManager(t, tn.relays, clock, 1).pickPath()
+				first, err := pathManager(t, tn.relays, clock, 1).pickPathTo(nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"onion/onion"
+	"onion/onion/circuit"
 	"onion/onion/oniontest"
 )
 
@@ -181,8 +182,8 @@ func TestEarlyReplyRefused(t *testing.T) {
 		defer c.Close()
 		c.SetReadDeadline(time.Now().Add(time.Minute))
 		_, err = c.Read(make([]byte, 1))
-		if oe, ok := errors.AsType[*OpenError](err); !ok || oe.Reason != onion.EndRefused {
-			t.Fatalf("read after the refusal = %v, want OpenError(refused)", err)
+		if se, ok := errors.AsType[*circuit.StreamError](err); !ok || se.Reason != onion.EndRefused || !se.Remote {
+			t.Fatalf("read after the refusal = %v, want the exit's END(refused)", err)
 		}
 
 		held, release := tn.dests.holdNext(t)

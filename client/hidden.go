@@ -75,6 +75,11 @@ func (m *Manager) meet(host, key string) (*circEntry, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.BuildTimeout)
 	defer cancel()
 	desc, err := sd.Service(ctx, host)
+	if err == nil && onion.EncodeAddress(desc.ServiceKey) != host {
+		// A lookup must verify what it returns; checked again here, as
+		// it costs nothing and a wrong one would meet someone else.
+		err = errors.New("the lookup returned another service's descriptor")
+	}
 	if err != nil {
 		m.logger.Info("onion address lookup failed", "err", err)
 		return nil, &OpenError{Reason: onion.EndResolve, Err: err}

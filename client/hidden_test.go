@@ -7,6 +7,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -26,7 +27,8 @@ func (l lookup) Service(context.Context, string) (onion.ServiceDescriptor, error
 }
 
 // TestDialOnionRefusals: a malformed address, no way to look one up, a
-// failed lookup and a descriptor without meeting relays each end in an
+// failed lookup, another service's descriptor and a descriptor without
+// meeting relays each end in an
 // *OpenError, before any link is dialled.
 func TestDialOnionRefusals(t *testing.T) {
 	pub := oniontest.RelayKeys("service").ID()
@@ -44,6 +46,7 @@ func TestDialOnionRefusals(t *testing.T) {
 		{"mistyped", string(mistyped), lookup{}, onion.EndResolve, "checksum"},
 		{"no lookup", good, nil, onion.EndUnreachable, "cannot look up onion addresses"},
 		{"lookup fails", good, lookup{err: errors.New("unknown service")}, onion.EndResolve, "unknown service"},
+		{"another service's descriptor", good, lookup{desc: onion.ServiceDescriptor{ServiceKey: oniontest.RelayKeys("other").ID()}}, onion.EndResolve, "another service"},
 		{"no meeting relay", good, lookup{desc: onion.ServiceDescriptor{ServiceKey: pub}}, onion.EndUnreachable, "no meeting relay"},
 	}
 	for _, tt := range tests {
@@ -51,7 +54,11 @@ func TestDialOnionRefusals(t *testing.T) {
 			oniontest.CheckLeaks(t)
 			synctest.Test(t, func(t *testing.T) {
 				tn := &testNet{net: newMemNet(), relays: descriptors(5, 2), logs: oniontest.NewLogs(t)}
-				m := tn.manager(t, newFakeClock(), func(c *Config) { c.Services = tt.services })
+				m := tn.manager(t, newFakeClock(), func(c *Config) {
+					if tt.services != nil {
+						c.Services = func(*http.Client) ServiceDirectory { return tt.services }
+					}
+				})
 				_, err := m.DialStream(stepContext(t), DialRequest{Host: tt.host, Port: 80})
 				oe, ok := errors.AsType[*OpenError](err)
 				if !ok || oe.Reason != tt.want || !strings.Contains(err.Error(), tt.wantText) {

@@ -218,7 +218,7 @@ func TestPickPathDeterministic(t *testing.T) {
 		m := pathManager(t, relays, newFakeClock(), seed)
 		var out [][]string
 		for range 20 {
-			path, err := m.pickPath()
+			path, err := m.pickPathTo(nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ func (d *countingDirectory) count() int {
 	return d.fetches
 }
 
-func descriptors(n, exits int) []onion.RelayDescriptor {
+func refreshDescriptors(n, exits int) []onion.RelayDescriptor {
 	var ds []onion.RelayDescriptor
 	for i := range n {
 		k := oniontest.RelayKeys(fmt.Sprintf("refresh%d", i))
@@ -49,7 +49,7 @@ func descriptors(n, exits int) []onion.RelayDescriptor {
 // minEarlyRefresh, and uses the list it gets.
 func TestRefreshEarlyWhenListCannotMakePath(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	dir := &countingDirectory{lists: [][]onion.RelayDescriptor{descriptors(2, 1)}}
+	dir := &countingDirectory{lists: [][]onion.RelayDescriptor{refreshDescriptors(2, 1)}}
 	m := NewManager(Config{Directory: dir, Now: func() time.Time { return now }, BuildAttempts: 1})
 	defer m.Close()
 	if err := m.Refresh(context.Background()); err != nil {
@@ -67,7 +67,7 @@ func TestRefreshEarlyWhenListCannotMakePath(t *testing.T) {
 	}
 	now = now.Add(minEarlyRefresh)
 	dir.mu.Lock()
-	dir.lists = append(dir.lists, descriptors(4, 1))
+	dir.lists = append(dir.lists, refreshDescriptors(4, 1))
 	dir.mu.Unlock()
 	build() // the relays' addresses answer nothing: only the path matters here
 	if dir.count() != 3 {
