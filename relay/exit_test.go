@@ -30,8 +30,9 @@ func TestBeginOnNonExit(t *testing.T) {
 }
 
 // TestExitPolicyRejectPrivate: the default policy refuses loopback, whether
-// the BEGIN names an IP or a hostname that resolves to one (the policy is
-// applied after resolution), while the listener is really there.
+// the BEGIN names an IP, an IPv6 address carrying it, or a hostname that
+// resolves to one (the policy is applied after resolution), while the
+// listener is really there. TestRejectPrivateTable checks every range.
 func TestExitPolicyRejectPrivate(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	echoAddr := echoServer(t)
@@ -52,6 +53,11 @@ func TestExitPolicyRejectPrivate(t *testing.T) {
 	}
 	// The circuit is fine after refusals.
 	wantEnd(t, begin(t, p, c, 4, "10.0.0.1:80"), onion.EndExitPolicy)
+	// Loopback wrapped in IPv6 forms that carry IPv4 (mapped, NAT64, 6to4)
+	// and "this network" are refused before any connect is tried.
+	for i, target := range []string{"[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "0.1.2.3"} {
+		wantEnd(t, begin(t, p, c, uint16(5+i), target+":"+port), onion.EndExitPolicy)
+	}
 }
 
 // TestExitConnectFailures: the END reason tells a refused port from a name

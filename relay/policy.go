@@ -27,14 +27,15 @@ func (p policyFunc) String() string              { return p.name }
 // AcceptAll allows every destination. It suits a network on one machine.
 var AcceptAll Policy = policyFunc{"accept-all", func(netip.AddrPort) bool { return true }}
 
-// RejectPrivate refuses loopback, private, link-local, CGNAT, unspecified and
-// multicast addresses, like Tor's ExitPolicyRejectPrivate.
+// RejectPrivate refuses every address that is not globally reachable, as
+// the IANA special-purpose registries mark them (loopback, private,
+// link-local, CGNAT, documentation, benchmarking, reserved...), multicast,
+// and IPv6 outside 2000::/3; addresses that carry an IPv4 address
+// (IPv4-mapped, NAT64, 6to4, Teredo) are judged by that address. The table
+// is in special.go.
 var RejectPrivate Policy = policyFunc{"reject-private", func(a netip.AddrPort) bool {
-	ip := a.Addr().Unmap()
-	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
+	return allowedAddr(a.Addr())
 }}
-
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // ParsePolicy reads a policy name as given on the command line.
 func ParsePolicy(s string) (Policy, error) {
