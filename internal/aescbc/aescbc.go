@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
+	"unsafe"
 )
 
 // KeySize is the only key size: fernet's signing and encryption keys are 16
@@ -40,7 +41,7 @@ func New(key []byte) (*Cipher, error) {
 }
 
 // Encrypt CBC-encrypts src into dst (which may be src itself, but must not
-// otherwise overlap it) under iv. len(src) must be a multiple of BlockSize
+// otherwise overlap it: that panics) under iv. len(src) must be a multiple of BlockSize
 // and dst at least as long.
 func (c *Cipher) Encrypt(iv *[BlockSize]byte, dst, src []byte) {
 	check(dst, src)
@@ -56,7 +57,7 @@ func (c *Cipher) Encrypt(iv *[BlockSize]byte, dst, src []byte) {
 }
 
 // Decrypt CBC-decrypts src into dst (which may be src itself, but must not
-// otherwise overlap it) under iv. len(src) must be a multiple of BlockSize
+// otherwise overlap it: that panics) under iv. len(src) must be a multiple of BlockSize
 // and dst at least as long.
 func (c *Cipher) Decrypt(iv *[BlockSize]byte, dst, src []byte) {
 	check(dst, src)
@@ -71,6 +72,8 @@ func (c *Cipher) Decrypt(iv *[BlockSize]byte, dst, src []byte) {
 	cipher.NewCBCDecrypter(c.block, iv[:]).CryptBlocks(dst, src)
 }
 
+// check panics on misuse, as crypto/cipher's CBC does: these are
+// programming errors, never input from a peer.
 func check(dst, src []byte) {
 	if len(src)%BlockSize != 0 {
 		panic("aescbc: input not full blocks")
@@ -78,4 +81,19 @@ func check(dst, src []byte) {
 	if len(dst) < len(src) {
 		panic("aescbc: output smaller than input")
 	}
+	if inexactOverlap(dst[:len(src)], src) {
+		panic("aescbc: invalid buffer overlap")
+	}
+}
+
+// inexactOverlap reports whether x and y share memory without starting at
+// the same byte. Working in place is fine; any other overlap would make the
+// loops read blocks they have already overwritten. (crypto/internal/alias's
+// InexactOverlap, which crypto/cipher uses, has the same meaning.)
+func inexactOverlap(x, y []byte) bool {
+	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
+		return false
+	}
+	x0, y0 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return x0 <= y0+uintptr(len(y)-1) && y0 <= x0+uintptr(len(x)-1)
 }

@@ -4,7 +4,10 @@ package aescbc
 
 import "golang.org/x/sys/cpu"
 
-var useAsm = cpu.X86.HasAES && cpu.X86.HasSSE41
+// useAsm needs AES-NI only: besides the AES instructions, the assembly uses
+// SSE and SSE2 (MOVUPS, MOVAPS, SHUFPS, PSHUFD, PXOR), which every amd64
+// CPU has, and nothing from SSSE3 or SSE4.1.
+var useAsm = cpu.X86.HasAES
 
 // expandKey writes the AES-128 round keys for key into enc and the
 // equivalent inverse cipher's round keys (InvMixColumns applied to rounds

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"strings"
 	"testing"
 )
 
@@ -78,24 +79,45 @@ func TestKnownAnswer(t *testing.T) {
 	}
 }
 
+// TestBadInput: a wrong key size is an error; partial blocks, a short dst
+// and a dst that overlaps src without being src (as crypto/cipher refuses)
+// panic with their own message; dst longer than src, starting at src, is in
+// place and fine.
 func TestBadInput(t *testing.T) {
 	if _, err := New(make([]byte, 32)); err == nil {
 		t.Fatal("New accepted a 32-byte key")
 	}
 	c, _ := New(make([]byte, KeySize))
 	var iv [BlockSize]byte
-	for name, f := range map[string]func(){
-		"partial block": func() { c.Encrypt(&iv, make([]byte, 32), make([]byte, 17)) },
-		"short dst":     func() { c.Decrypt(&iv, make([]byte, 16), make([]byte, 32)) },
+	buf := make([]byte, 8*BlockSize)
+	for _, tc := range []struct {
+		name, want string
+		f          func()
+	}{
+		{"partial block", "full blocks", func() { c.Encrypt(&iv, make([]byte, 32), make([]byte, 17)) }},
+		{"short dst", "smaller", func() { c.Decrypt(&iv, make([]byte, 16), make([]byte, 32)) }},
+		{"encrypt dst a block ahead", "overlap", func() { c.Encrypt(&iv, buf[16:80], buf[0:64]) }},
+		{"decrypt dst a block ahead", "overlap", func() { c.Decrypt(&iv, buf[16:80], buf[0:64]) }},
+		{"encrypt dst a block behind", "overlap", func() { c.Encrypt(&iv, buf[0:64], buf[16:80]) }},
+		{"decrypt dst a block behind", "overlap", func() { c.Decrypt(&iv, buf[0:64], buf[16:80]) }},
+		{"decrypt dst one byte ahead", "overlap", func() { c.Decrypt(&iv, buf[1:65], buf[0:64]) }},
+		{"decrypt last byte shared", "overlap", func() { c.Decrypt(&iv, buf[63:127], buf[0:64]) }},
+		{"in place, longer dst", "", func() { c.Decrypt(&iv, buf, buf[:64]) }},
+		{"adjacent", "", func() { c.Encrypt(&iv, buf[64:128], buf[0:64]) }},
 	} {
-		func() {
+		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: no panic", name)
+				r := recover()
+				msg, _ := r.(string)
+				switch {
+				case tc.want == "" && r != nil:
+					t.Errorf("panic %v", r)
+				case tc.want != "" && !strings.Contains(msg, tc.want):
+					t.Errorf("panic %v, want one saying %q", r, tc.want)
 				}
 			}()
-			f()
-		}()
+			tc.f()
+		})
 	}
 }
 
@@ -146,7 +168,10 @@ func benchCBC(b *testing.B, enc, stdlib bool) {
 }
 
 // FuzzAgainstStdlib: any key, IV and whole blocks encrypt and decrypt as
-// crypto/cipher's CBC does.
+// crypto/cipher's CBC does, into another buffer and in place. Its seed
+// corpus, testdata/fuzz/FuzzAgainstStdlib, has the edge lengths: none, one
+// block, unaligned, three, four (the decrypt loop's width) and five blocks,
+// a full DATA cell's exit layer and the largest token a cell can carry.
 func FuzzAgainstStdlib(f *testing.F) {
 	f.Add(make([]byte, KeySize), make([]byte, BlockSize), make([]byte, 5*BlockSize))
 	f.Fuzz(func(t *testing.T, key, ivb, data []byte) {
@@ -168,10 +193,20 @@ func FuzzAgainstStdlib(f *testing.F) {
 		if !bytes.Equal(got, want) {
 			t.Fatal("Encrypt differs from crypto/cipher")
 		}
+		inPlace := bytes.Clone(data)
+		c.Encrypt(&iv, inPlace, inPlace)
+		if !bytes.Equal(inPlace, want) {
+			t.Fatal("in-place Encrypt differs from crypto/cipher")
+		}
 		cipher.NewCBCDecrypter(std, iv[:]).CryptBlocks(want, data)
 		c.Decrypt(&iv, got, data)
 		if !bytes.Equal(got, want) {
 			t.Fatal("Decrypt differs from crypto/cipher")
+		}
+		copy(inPlace, data)
+		c.Decrypt(&iv, inPlace, inPlace)
+		if !bytes.Equal(inPlace, want) {
+			t.Fatal("in-place Decrypt differs from crypto/cipher")
 		}
 	})
 }
