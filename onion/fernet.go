@@ -1,7 +1,8 @@
 package onion
 
-// Raw fernet tokens, sealed and opened with the standard library's AES-CBC
-// and HMAC-SHA256 (PROTOCOL.md §4.1). The format is fernet's, byte for
+// Raw fernet tokens, sealed and opened with internal/aescbc's AES-128-CBC
+// (amd64 assembly, checked against crypto/cipher) and the standard
+// library's HMAC-SHA256 (PROTOCOL.md §4.1). The format is fernet's, byte for
 // byte, with the timestamp fixed at zero; the tests check every token
 // against github.com/fernet/fernet-go both ways. fernet-go itself speaks
 // base64 and allocates per call, which costs more than the cipher on this
@@ -67,7 +68,9 @@ func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 
 // open checks a raw token's shape and MAC, then decrypts and unpads it into
 // a new buffer (or, inPlace, into tok itself, which it then aliases). Every
-// failure is the same false, and leaves tok untouched.
+// failure is the same false. A bad shape or MAC leaves tok untouched; once
+// the MAC holds, an inPlace open has decrypted tok's ciphertext, so after a
+// padding failure tok holds that plaintext: the caller must discard it.
 func (t *tokenKeys) open(tok []byte, inPlace bool) ([]byte, bool) {
 	if len(tok) < MinTokenLen || (len(tok)-TokenOverhead)%aes.BlockSize != 0 || tok[0] != tokenVersion {
 		return nil, false

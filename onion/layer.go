@@ -121,8 +121,11 @@ func (o *Opener) Open(token []byte) (LayerKind, []byte, error) {
 }
 
 // OpenInPlace is Open decrypting into token itself: the body aliases token,
-// whose bytes are overwritten on success (on failure they are untouched).
-// The data path uses it for cells it owns, saving a copy per layer.
+// whose ciphertext is overwritten with plaintext as soon as the MAC holds.
+// A malformed token or a failed MAC leaves token untouched; a later failure
+// (padding, sequence number, kind) leaves it decrypted. Either way a failed
+// token is spent: callers drop it with the circuit or session. The data path
+// uses OpenInPlace for cells it owns, saving a copy per layer.
 func (o *Opener) OpenInPlace(token []byte) (LayerKind, []byte, error) {
 	return o.open(token, true)
 }

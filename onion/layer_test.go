@@ -500,8 +500,8 @@ func isVectorToken(v layerVectors, tok []byte) bool {
 
 // TestOpenInPlaceAndSealMessage: the data path's variants agree with the
 // plain ones: SealMessage seals exactly m's encoding, OpenInPlace returns
-// the same body (aliasing the token), and a failed OpenInPlace leaves the
-// token as it was.
+// the same body (aliasing the token), and an OpenInPlace that fails the
+// MAC leaves the token as it was (it decrypts only after the MAC holds).
 func TestOpenInPlaceAndSealMessage(t *testing.T) {
 	k := testKey(t)
 	m := onion.RelayMsg{Cmd: onion.RelayData, Stream: 7, Body: bytes.Repeat([]byte("x"), 1000)}
