@@ -26,17 +26,12 @@ type authStream interface {
 	Done() <-chan struct{}
 }
 
-// authenticate runs up to MaxAuthAttempts challenges on st.
+// authenticate runs up to MaxAuthAttempts challenges on st. It challenges
+// at once, whatever the login budget holds: a wait that depended on the
+// budget would show its state, and through it which names exist.
 func (s *Server) authenticate(st authStream) (string, bool) {
 	judged := false
 	for attempt := 1; attempt <= MaxAuthAttempts; attempt++ {
-		// While the service's budget is empty no proof would be judged:
-		// wait for a guess to come back before challenging.
-		select {
-		case <-time.After(s.budget.wait()):
-		case <-st.Done():
-			return "", false
-		}
 		ch := onion.AuthChallenge{LogN: s.cfg.Users.LogN()}
 		rand.Read(ch.Nonce[:])
 		body, _ := ch.MarshalBinary()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -20,33 +21,51 @@ import (
 // attackTime is how long, in fake time, the guessing tests attack.
 const attackTime = 5 * time.Minute
 
-// TestParallelGuessingNoFasterThanSerial: 32 circuits guessing at once get
-// no more wrong passwords judged than one circuit guessing alone, and
-// neither gets more than the user's budget allows.
+// TestParallelGuessingNoFasterThanSerial: 16 circuits guessing at once get
+// no more wrong passwords judged than one circuit guessing alone, neither
+// gets more than the budget allows, and the service's budget does the same
+// for guesses spread over many names. Each budget is tested with the other
+// out of the way.
 func TestParallelGuessingNoFasterThanSerial(t *testing.T) {
-	serial := guessesJudged(t, 1)
-	parallel := guessesJudged(t, 32)
-	t.Logf("wrong passwords judged in %v: 1 circuit %d, 32 circuits %d", attackTime, serial, parallel)
-	if parallel > serial {
-		t.Errorf("32 circuits in parallel had %d guesses judged, one circuit %d", parallel, serial)
-	}
-	// Without back-off the budget would allow its burst plus one per refill.
-	if limit := DefaultUserBurst + int(attackTime/DefaultUserRefill); serial > limit {
-		t.Errorf("one circuit had %d guesses judged in %v, more than the budget's %d", serial, attackTime, limit)
+	for _, c := range []struct {
+		name  string
+		cfg   func(*Config)
+		user  func(circuit, login int) string
+		limit int // without back-off: the burst plus one per refill
+	}{
+		{"one user", func(c *Config) { c.ServiceGuesses = Budget{1 << 20, time.Millisecond} },
+			func(int, int) string { return "alice" },
+			DefaultUserBurst + int(attackTime/DefaultUserRefill)},
+		{"unknown names", func(*Config) {},
+			func(circuit, login int) string { return fmt.Sprintf("nobody%d-%d", circuit, login) },
+			DefaultServiceBurst + int(attackTime/DefaultServiceRefill)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			serial := guessesJudged(t, 1, c.cfg, c.user)
+			parallel := guessesJudged(t, 16, c.cfg, c.user)
+			t.Logf("wrong passwords judged in %v: 1 circuit %d, 16 circuits %d", attackTime, serial, parallel)
+			if parallel > serial {
+				t.Errorf("16 circuits in parallel had %d guesses judged, one circuit %d", parallel, serial)
+			}
+			if serial > c.limit {
+				t.Errorf("one circuit had %d guesses judged in %v, more than the budget's %d", serial, attackTime, c.limit)
+			}
+		})
 	}
 }
 
-// guessesJudged runs attackTime of wrong guesses at alice from n circuits
-// at once, each logging in once a second, and counts the guesses judged.
-func guessesJudged(t *testing.T, circuits int) (judged int) {
+// guessesJudged runs attackTime of wrong guesses from n circuits at once,
+// each logging in once a second as user(circuit, login), and counts the
+// guesses judged.
+func guessesJudged(t *testing.T, circuits int, cfg func(*Config), user func(circuit, login int) string) (judged int) {
 	synctest.Test(t, func(t *testing.T) {
-		a := newAuthTest(t)
+		a := newAuthTest(t, cfg)
 		end := time.Now().Add(attackTime)
 		var wg sync.WaitGroup
-		for range circuits {
+		for c := range circuits {
 			wg.Go(func() {
-				for time.Now().Before(end) {
-					a.login("alice", "wrong")
+				for n := 0; time.Now().Before(end); n++ {
+					a.login(user(c, n), "wrong")
 					time.Sleep(time.Second)
 				}
 			})
@@ -63,7 +82,7 @@ func guessesJudged(t *testing.T, circuits int) (judged int) {
 // has passed, and accepted once it has.
 func TestLockoutEndsAfterLastFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := newAuthTest(t)
+		a := newAuthTest(t, func(*Config) {})
 		var last time.Time
 		for range 12 { // past the burst and the back-off's cap
 			last = a.guessUntilJudged()
@@ -90,7 +109,7 @@ type authTest struct {
 	verifiers map[string][]byte // alice's verifier by password; read-only
 }
 
-func newAuthTest(t *testing.T) *authTest {
+func newAuthTest(t *testing.T, config func(*Config)) *authTest {
 	keys := oniontest.RelayKeys("service")
 	pub := keys.Identity.Public().(ed25519.PublicKey)
 	a := &authTest{logs: oniontest.NewLogs(t), verifiers: map[string][]byte{}}
@@ -102,7 +121,9 @@ func newAuthTest(t *testing.T) *authTest {
 		a.verifiers[pw] = v
 	}
 	users := &Users{logN: onion.MinAuthLogN, m: map[string][]byte{"alice": a.verifiers["right"]}, dummy: make([]byte, onion.AuthVerifierLen)}
-	s, err := New(Config{Key: keys.Identity, E2EKey: keys.Onion, Builder: noBuilder{}, Users: users, Logger: a.logs.Logger()})
+	cfg := Config{Key: keys.Identity, E2EKey: keys.Onion, Builder: noBuilder{}, Users: users, Logger: a.logs.Logger()}
+	config(&cfg)
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +173,8 @@ func (a *authTest) proof(challenge []byte, user, password string) onion.RelayMsg
 		panic(err)
 	}
 	p := onion.AuthProof{User: user}
+	// Alice's verifier for password, whatever the name: a proof can be
+	// right for alice only.
 	p.Proof = onion.ClientProof(a.verifiers[password], a.s.pub, ch, p)
 	body, err := p.MarshalBinary()
 	if err != nil {
@@ -177,7 +200,7 @@ func (f *fakeStream) SendControl(cmd onion.RelayCmd, body []byte) error {
 }
 
 func (f *fakeStream) Control() <-chan onion.RelayMsg { return f.in }
-func (f *fakeStream) Done() <-chan struct{}         { return f.done }
+func (f *fakeStream) Done() <-chan struct{}          { return f.done }
 
 // noBuilder satisfies Builder for a Server that never runs.
 type noBuilder struct{}

@@ -13,9 +13,11 @@ import (
 // Defaults of the login budget. A user's budget holds 5 guesses and gets
 // one back every 10 s; the service's holds 20 and gets one back every
 // 2.5 s, so guessing many users at once (or unknown names) is at most 4
-// times as fast as guessing one. Each failure beyond a budget's burst
+// times as fast as guessing one. Each guess spent beyond a budget's burst
 // doubles the time until its next guess comes back, never beyond
-// DefaultMaxLockout: a lockout ends at most 60 s after the last failure.
+// DefaultMaxLockout: a lockout ends at most 60 s after the last guess
+// spent, which is the last failure unless proofs kept arriving for a user
+// already locked out (those spend the service's budget, see judge).
 const (
 	DefaultUserBurst     = 5
 	DefaultUserRefill    = 10 * time.Second
@@ -49,6 +51,10 @@ const (
 	throttled                // not judged: no guess left, right or wrong
 )
 
+func (v verdict) String() string {
+	return [...]string{accepted: "accepted", denied: "denied", throttled: "throttled"}[v]
+}
+
 // throttle holds the budgets of one service. Judging a proof and spending
 // its guess happen under one lock, so concurrent proofs cannot each find
 // the last guess: a failure is recorded before the next proof is judged.
@@ -72,32 +78,37 @@ func newThrottle(user, service Budget, maxLockout time.Duration, now func() time
 }
 
 // judge decides a proof for user; known says the users file has the name,
-// right that the proof verified. A right proof is accepted only while both
-// the user's and the service's budgets hold a guess (otherwise a budget
-// would tell the guesser which guess was right) and spends none; a wrong
-// one spends a guess of each. An unknown name spends the service's budget
-// only, and is never stored: the map grows with the users file, not with
-// the names a client makes up.
+// right that the proof verified (never for an unknown name). A right proof
+// is accepted only while both the service's and the user's budgets hold a
+// guess (otherwise a budget would tell the guesser which guess was right)
+// and spends none. Every other proof the service's budget admits spends a
+// guess of it, and a wrong one judged for a known user a guess of that
+// user's too. An unknown name is never stored: the map grows with the
+// users file, not with the names a client makes up.
 func (t *throttle) judge(user string, known, right bool) verdict {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
 	t.service.refill(&t.all, now)
-	var ub *bucket
-	if known {
-		ub = t.userLocked(user, now)
-	}
-	if t.all.tokens == 0 || ub != nil && ub.tokens == 0 {
+	if t.all.tokens == 0 {
 		return throttled
 	}
-	if right && known {
-		return accepted
-	}
-	t.service.spend(&t.all, now)
-	if ub != nil {
+	if known {
+		ub := t.userLocked(user, now)
+		if ub.tokens == 0 {
+			// Spent all the same, as for an unknown name: the service's
+			// budget (which a user of the service can probe by logging
+			// in) must not tell which names exist.
+			t.service.spend(&t.all, now)
+			return throttled
+		}
+		if right {
+			return accepted
+		}
 		t.user.spend(ub, now)
 		t.users[user] = ub
 	}
+	t.service.spend(&t.all, now)
 	return denied
 }
 
@@ -115,24 +126,10 @@ func (t *throttle) userLocked(user string, now time.Time) *bucket {
 	return b
 }
 
-// wait is how long until the service's budget holds a guess again (0: it
-// holds one now). It does not depend on the user name, so pacing
-// challenges by it does not tell which names exist.
-func (t *throttle) wait() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	t.service.refill(&t.all, now)
-	if t.all.tokens > 0 {
-		return 0
-	}
-	return t.all.next.Sub(now)
-}
-
 // bucket is the state of one budget.
 type bucket struct {
 	tokens  int       // guesses left
-	strikes int       // failures since the bucket was last full
+	strikes int       // guesses spent since the bucket was last full
 	next    time.Time // when the next guess comes back, while not full
 }
 
@@ -154,9 +151,9 @@ func (p policy) refill(b *bucket, now time.Time) {
 	}
 }
 
-// spend records one failure. The next guess comes back at most max after
-// it: next is set when the bucket leaves full, or at a refill that came
-// before this failure, each at most one period (≤ max) ahead.
+// spend takes one guess. The next comes back at most max after it: next
+// is set when the bucket leaves full, or at a refill no later than this
+// spend, each time at most one period (≤ max) ahead.
 func (p policy) spend(b *bucket, now time.Time) {
 	if b.tokens == p.Burst {
 		b.next = now.Add(p.period(b))
@@ -166,7 +163,7 @@ func (p policy) spend(b *bucket, now time.Time) {
 }
 
 // period is the wait for the next guess: Refill, doubled for each strike
-// beyond the burst, at most max.
+// beyond the burst, at most max. The loop ends by max, not by strikes.
 func (p policy) period(b *bucket) time.Duration {
 	d := p.Refill
 	for over := b.strikes - p.Burst; over > 0 && d < p.max; over-- {

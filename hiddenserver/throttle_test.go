@@ -30,12 +30,13 @@ func defaultThrottle(clock *fakeClock) *throttle {
 	return newThrottle(Budget{DefaultUserBurst, DefaultUserRefill}, Budget{DefaultServiceBurst, DefaultServiceRefill}, DefaultMaxLockout, clock.Now)
 }
 
-// TestBudgetBackOff: a guesser who tries once a second gets the burst at
-// once, then guesses back after 10 s, 10 s, 20 s, 40 s, and from then on
-// every 60 s (DefaultMaxLockout), never later.
+// TestBudgetBackOff: a guesser who tries once a second gets a user's burst
+// at once, then guesses back after 10 s, 10 s, 20 s, 40 s, and from then
+// on every 60 s (DefaultMaxLockout), never later. (The service's budget is
+// made too large to matter here.)
 func TestBudgetBackOff(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	th := defaultThrottle(clock)
+	th := newThrottle(Budget{DefaultUserBurst, DefaultUserRefill}, Budget{1 << 20, time.Millisecond}, DefaultMaxLockout, clock.Now)
 	start := clock.Now()
 	var judged []time.Duration
 	for ; clock.Now().Sub(start) < 8*time.Minute; clock.Add(time.Second) {
@@ -63,7 +64,7 @@ func TestConcurrentProofsShareTheLastGuess(t *testing.T) {
 		t.Fatalf("64 wrong proofs against the last guess: %v, want 1 denied and 63 throttled", got)
 	}
 	if v := th.judge("alice", true, true); v != throttled {
-		t.Fatalf("the right password with no guess left: verdict %d, want throttled", v)
+		t.Fatalf("the right password with no guess left: verdict %v, want throttled", v)
 	}
 	clock.Add(DefaultMaxLockout)
 	if got := judgeAtOnce(th, 64, true); got[accepted] != 64 {
@@ -108,15 +109,39 @@ func TestServiceBudgetCoversEveryName(t *testing.T) {
 		t.Errorf("the throttle holds %d users' budgets after guesses at unknown names; want alice's alone", len(th.users))
 	}
 	if v := th.judge("alice", true, true); v != throttled {
-		t.Errorf("the right password with the service's budget empty: verdict %d, want throttled", v)
+		t.Errorf("the right password with the service's budget empty: verdict %v, want throttled", v)
 	}
 	clock.Add(DefaultMaxLockout)
 	if v := th.judge("alice", true, true); v != accepted {
-		t.Errorf("the right password %v after the last failure: verdict %d, want accepted", DefaultMaxLockout, v)
+		t.Errorf("the right password %v after the last failure: verdict %v, want accepted", DefaultMaxLockout, v)
 	}
 	clock.Add(10 * time.Minute)
 	th.judge("alice", true, true)
 	if len(th.users) != 0 {
 		t.Errorf("alice's full budget is still held")
+	}
+}
+
+// TestServiceBudgetHidesWhichNamesExist: wrong proofs for a known name
+// leave the service's budget as the same proofs for an unknown name do,
+// so a user of the service who probes that budget by logging in (right
+// proofs are refused while it is empty) cannot tell which names exist.
+func TestServiceBudgetHidesWhichNamesExist(t *testing.T) {
+	probe := func(name string, known bool) []verdict {
+		clock := &fakeClock{now: time.Unix(1e9, 0)}
+		th := defaultThrottle(clock)
+		var got []verdict
+		for range DefaultServiceBurst {
+			for range MaxAuthAttempts { // one stream's worth of guesses a second
+				th.judge(name, known, false)
+			}
+			got = append(got, th.judge("bob", true, true))
+			clock.Add(time.Second)
+		}
+		return got
+	}
+	known, unknown := probe("alice", true), probe("nobody", false)
+	if !slices.Equal(known, unknown) {
+		t.Fatalf("bob's logins while alice is guessed: %v; while an unknown name is: %v", known, unknown)
 	}
 }
