@@ -4,87 +4,34 @@ package hiddenserver
 
 import (
 	"crypto/rand"
-	"sync"
 	"time"
 
 	"onion/onion"
-	"onion/onion/circuit"
 )
 
-// Auth bounds.
+// Auth bounds. How many proofs are judged at all is the login budget's
+// business (throttle.go).
 const (
 	MaxAuthAttempts = 3
 	// ProofTimeout is how long a client has to answer a challenge: long
 	// enough for a person to type a password at the proxy's prompt.
 	ProofTimeout = 2 * time.Minute
-	// failureDelay grows with each failure of a session (all its streams
-	// together), slowing down password guessing; maxFailureDelay caps it.
-	failureDelay    = time.Second
-	maxFailureDelay = 30 * time.Second
-	failureMemory   = 10 * time.Minute
-	maxSessionsSeen = 10000
 )
 
-// failures counts failed logins per client session (one joined circuit),
-// so opening many streams at once does not buy more guesses.
-type failures struct {
-	mu sync.Mutex
-	m  map[string]*failure
+// authStream is what authentication needs of a stream; *circuit.Stream
+// has it.
+type authStream interface {
+	SendControl(cmd onion.RelayCmd, body []byte) error
+	Control() <-chan onion.RelayMsg
+	Done() <-chan struct{}
 }
 
-type failure struct {
-	n    int
-	last time.Time
-}
-
-// delay is how long the session waits before its next challenge.
-func (f *failures) delay(session string) time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if e := f.m[session]; e != nil && time.Since(e.last) < failureMemory {
-		return min(time.Duration(e.n)*failureDelay, maxFailureDelay)
-	}
-	return 0
-}
-
-func (f *failures) record(session string, ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if ok {
-		delete(f.m, session)
-		return
-	}
-	if f.m == nil {
-		f.m = make(map[string]*failure)
-	}
-	if len(f.m) >= maxSessionsSeen { // bounded: forget the stale first
-		for k, e := range f.m {
-			if time.Since(e.last) >= failureMemory {
-				delete(f.m, k)
-			}
-		}
-	}
-	e := f.m[session]
-	if e == nil {
-		if len(f.m) >= maxSessionsSeen {
-			return
-		}
-		e = &failure{}
-		f.m[session] = e
-	}
-	e.n++
-	e.last = time.Now()
-}
-
-// authenticate runs up to MaxAuthAttempts challenges on st.
-func (s *Server) authenticate(st *circuit.Stream) (string, bool) {
-	session := st.RemoteAddr().String()
+// authenticate runs up to MaxAuthAttempts challenges on st. It challenges
+// at once, whatever the login budget holds: a wait that depended on the
+// budget would show its state, and through it which names exist.
+func (s *Server) authenticate(st authStream) (string, bool) {
+	judged := false
 	for attempt := 1; attempt <= MaxAuthAttempts; attempt++ {
-		select {
-		case <-time.After(s.fails.delay(session)):
-		case <-st.Done():
-			return "", false
-		}
 		ch := onion.AuthChallenge{LogN: s.cfg.Users.LogN()}
 		rand.Read(ch.Nonce[:])
 		body, _ := ch.MarshalBinary()
@@ -95,27 +42,48 @@ func (s *Server) authenticate(st *circuit.Stream) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		v, known := s.cfg.Users.verifier(proof.User)
-		want := onion.ClientProof(v, s.pub, ch, proof)
-		// Constant time, and the same work for unknown users (a dummy
-		// verifier), so neither timing nor answers tell which users exist.
-		if onion.ProofEqual(want, proof.Proof) && known {
-			s.fails.record(session, true)
-			res, _ := onion.AuthResult{OK: true, Proof: onion.ServerProof(v, s.pub, ch, proof)}.MarshalBinary()
+		v, res := s.judge(ch, proof, attempt)
+		if v == accepted {
 			return proof.User, st.SendControl(onion.RelayAuthResult, res) == nil
 		}
-		s.fails.record(session, false)
-		s.logger.Warn("authentication denied", "user", proof.User, "attempt", attempt)
-		res, _ := onion.AuthResult{}.MarshalBinary()
+		judged = judged || v == denied
 		if st.SendControl(onion.RelayAuthResult, res) != nil {
 			return "", false
 		}
 	}
-	s.logger.Warn("authentication failed: too many attempts; stream refused")
+	if judged {
+		s.logger.Warn("authentication failed: too many attempts; stream refused")
+	} else { // nothing was judged: a flood of these must not flood the log
+		s.logger.Debug("authentication failed: login budget spent; stream refused")
+	}
 	return "", false
 }
 
-func (s *Server) awaitProof(st *circuit.Stream) (onion.AuthProof, bool) {
+// judge checks proof against ch, asks the login budget whether it may
+// count, and returns the verdict with the AUTH_RESULT body to send. The
+// answer to a throttled proof is the same `00` as to a wrong one, right
+// password or not.
+func (s *Server) judge(ch onion.AuthChallenge, proof onion.AuthProof, attempt int) (verdict, []byte) {
+	v, known := s.cfg.Users.verifier(proof.User)
+	want := onion.ClientProof(v, s.pub, ch, proof)
+	// Constant time, and the same work for unknown users (a dummy
+	// verifier), so neither timing nor answers tell which users exist.
+	right := onion.ProofEqual(want, proof.Proof) && known
+	verdict := s.budget.judge(proof.User, known, right)
+	switch verdict {
+	case accepted:
+		res, _ := onion.AuthResult{OK: true, Proof: onion.ServerProof(v, s.pub, ch, proof)}.MarshalBinary()
+		return verdict, res
+	case denied:
+		s.logger.Warn("authentication denied", "user", proof.User, "attempt", attempt)
+	default:
+		s.logger.Debug("authentication refused unjudged: no guess left in the login budget", "user", proof.User, "attempt", attempt)
+	}
+	res, _ := onion.AuthResult{}.MarshalBinary()
+	return verdict, res
+}
+
+func (s *Server) awaitProof(st authStream) (onion.AuthProof, bool) {
 	t := time.NewTimer(ProofTimeout)
 	defer t.Stop()
 	for {

@@ -51,9 +51,14 @@ type Config struct {
 	Users           *Users        // optional: nil serves everyone without auth
 	Links           map[string]string
 	Logger          *slog.Logger
-	Now             func() time.Time
+	Now             func() time.Time // the clock of the login budget and descriptors; nil = time.Now
 	// Ready, if set, is called by Run once the service is reachable.
 	Ready func(Info)
+
+	// The login budget (throttle.go, PROTOCOL.md §12.2); zero values take the defaults.
+	UserGuesses    Budget        // per user in the users file: DefaultUserBurst, one back per DefaultUserRefill
+	ServiceGuesses Budget        // all names together: DefaultServiceBurst, one back per DefaultServiceRefill
+	MaxLockout     time.Duration // the longest wait for a guess after a failure: DefaultMaxLockout
 }
 
 // Server is a running hidden service.
@@ -64,7 +69,7 @@ type Server struct {
 	pub    ed25519.PublicKey
 	addr   string
 	web    *web
-	fails  failures
+	budget *throttle
 
 	mu      sync.Mutex
 	meeting map[string]*meetingCirc // by relay fingerprint
@@ -99,6 +104,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Links == nil {
 		cfg.Links = DefaultLinks()
 	}
+	cfg.UserGuesses = cfg.UserGuesses.orDefault(DefaultUserBurst, DefaultUserRefill)
+	cfg.ServiceGuesses = cfg.ServiceGuesses.orDefault(DefaultServiceBurst, DefaultServiceRefill)
+	if cfg.MaxLockout <= 0 {
+		cfg.MaxLockout = DefaultMaxLockout
+	}
 	s := &Server{
 		cfg:     cfg,
 		logger:  cfg.Logger,
@@ -108,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.addr = onion.EncodeAddress(s.pub)
 	s.web = newWeb(s)
+	s.budget = newThrottle(cfg.UserGuesses, cfg.ServiceGuesses, cfg.MaxLockout, cfg.Now)
 	s.svc = &circuit.Service{
 		Key:    cfg.Key,
 		E2EKey: onion.RelayKeys{ID: s.pub, OnionKey: cfg.E2EKey},
