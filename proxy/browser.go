@@ -61,7 +61,7 @@ func ParseOpenMode(s string, haveTerminal bool) (OpenMode, error) {
 // alwaysWarning is what --open-urls always gives away, said once at start.
 const alwaysWarning = "warning: --open-urls always: every URL a hidden service sends opens in your browser " +
 	"without asking; the browser connects directly, not through the onion network, so each such site " +
-	"sees your IP address and can tell which service sent you\n"
+	"sees your IP address, and the URL can tie that address to what you did on the service\n"
 
 // URLOpener opens service URLs.
 type URLOpener struct {
