@@ -99,7 +99,8 @@ func Write(path string, info *Info) error {
 		return err
 	}
 	defer os.Remove(f.Name()) // fails harmlessly once renamed
-	_, err = f.Write(append(data, '\n')) // CreateTemp made it 0600, before any byte was in it
+	// CreateTemp made it 0600, before any byte was in it.
+	_, err = f.Write(append(data, '\n'))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
