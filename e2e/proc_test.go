@@ -138,8 +138,8 @@ func readInfo(t *testing.T, path string) *upinfo.Info {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm() != 0o644 {
-		t.Errorf("info file mode %v, want 0644", st.Mode().Perm())
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm() != 0o600 {
+		t.Errorf("info file mode %v, want 0600: it holds the demo password", st.Mode().Perm())
 	}
 	if info.Socks == "" || strings.HasSuffix(info.Socks, ":0") || info.Status == "" ||
 		info.Directory == "" || info.DirectoryKey == "" || info.DataDir == "" || len(info.Relays) < 3 {

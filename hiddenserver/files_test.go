@@ -86,11 +86,12 @@ func TestLoadUsersRefuses(t *testing.T) {
 	}
 }
 
-// TestLinksRefuseDangerousURLs: a links file can only name http and https URLs.
+// TestLinksRefuseDangerousURLs: a links file can only name http and https
+// URLs of public hosts, and the built-in links obey the same rule.
 func TestLinksRefuseDangerousURLs(t *testing.T) {
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "ok")
-	os.WriteFile(ok, []byte("# comment\nhome https://example.org/\nlocal http://127.0.0.1:8080/x\n"), 0o644)
+	os.WriteFile(ok, []byte("# comment\nhome https://example.org/\nrfc https://www.rfc-editor.org/x\n"), 0o644)
 	links, err := LoadLinks(ok)
 	if err != nil || len(links) != 2 || links["home"] != "https://example.org/" {
 		t.Fatalf("LoadLinks = %v, %v", links, err)
@@ -98,6 +99,7 @@ func TestLinksRefuseDangerousURLs(t *testing.T) {
 	for _, bad := range []string{
 		"x file:///etc/passwd", "x javascript:alert(1)", "x data:text/html,hi", "x ftp://a/",
 		"x https://user:pw@a/", "bad/name https://a/", "onlyname", "x https://a/" + strings.Repeat("a", onion.MaxURLLen),
+		"x http://127.0.0.1:8080/", "x http://localhost/", "x http://192.168.1.1/",
 	} {
 		p := filepath.Join(dir, "bad")
 		os.WriteFile(p, []byte(bad+"\n"), 0o644)

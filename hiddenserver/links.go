@@ -1,8 +1,9 @@
 package hiddenserver
 
 // URL replies: names and the URLs they stand for. Only http and https URLs
-// of sane length are accepted, so a links file cannot make a proxy open
-// file://, javascript: or anything else.
+// of sane length naming a public host are accepted (onion.CheckURL), so a
+// links file cannot make a proxy open file://, javascript:, anything else,
+// or a page on the user's own machine or network.
 
 import (
 	"bufio"
@@ -22,11 +23,10 @@ const (
 // DefaultLinks is the built-in set served without --links.
 func DefaultLinks() map[string]string {
 	return map[string]string{
-		"tor":       "https://www.torproject.org/",
-		"onion":     "https://en.wikipedia.org/wiki/Onion_routing",
-		"socks5":    "https://www.rfc-editor.org/rfc/rfc1928",
-		"fernet":    "https://github.com/fernet/spec/blob/master/Spec.md",
-		"localhost": "http://127.0.0.1:8080/",
+		"tor":    "https://www.torproject.org/",
+		"onion":  "https://en.wikipedia.org/wiki/Onion_routing",
+		"socks5": "https://www.rfc-editor.org/rfc/rfc1928",
+		"fernet": "https://github.com/fernet/spec/blob/master/Spec.md",
 	}
 }
 

@@ -104,9 +104,9 @@ func TestAuthRejects(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
-	good := []string{"http://example.com/", "https://a.b/c?d=e#f", "http://127.0.0.1:8080/"}
+	good := []string{"http://example.com/", "https://a.b/c?d=e#f", "http://93.184.215.14:8080/"}
 	bad := []string{"file:///etc/passwd", "javascript:alert(1)", "ftp://x/", "http://", "https://user:pw@x/",
-		"http://a b/", "http://x/\n", "//x/", "http://x/" + string(make([]byte, onion.MaxURLLen))}
+		"http://a b/", "http://x/\n", "//x/", "http://127.0.0.1:8080/", "http://x.com/" + string(make([]byte, onion.MaxURLLen))}
 	for _, u := range good {
 		if err := onion.CheckURL(u); err != nil {
 			t.Errorf("CheckURL(%q) = %v", u, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // MaxURLLen bounds the URL in a URL reply (PROTOCOL.md §12.3).
@@ -11,9 +12,10 @@ const MaxURLLen = 2048
 
 // CheckURL accepts what a URL reply may carry: an absolute http or https
 // URL with a host and no user info, in printable ASCII without spaces,
-// of at most MaxURLLen bytes. Both the service (for its links) and the proxy
-// (before opening anything) apply it, so file:, javascript: and friends
-// never reach a browser.
+// of at most MaxURLLen bytes, whose host is neither the user's machine nor
+// a private network (urlhost.go; ErrLocalURL). Both the service (for its
+// links) and the proxy (before opening anything) apply it, so file:,
+// javascript: and friends never reach a browser, nor do local web pages.
 func CheckURL(raw string) error {
 	if len(raw) > MaxURLLen {
 		return fmt.Errorf("URL longer than %d bytes", MaxURLLen)
@@ -36,5 +38,5 @@ func CheckURL(raw string) error {
 	if u.Host == "" || u.User != nil {
 		return errors.New("URL must have a host and no user info")
 	}
-	return nil
+	return checkURLHost(u.Hostname(), strings.HasPrefix(u.Host, "["))
 }

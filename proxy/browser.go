@@ -1,9 +1,11 @@
 package proxy
 
 // Opening the URLs hidden services send, in the system browser, under the
-// user's --open-urls setting. Only http and https URLs of sane length pass,
-// and a burst is rate-limited, so a service cannot spam or reach file:// or
-// javascript:.
+// user's --open-urls setting. Only http and https URLs of sane length that
+// name a public host pass (onion.CheckURL), so a service cannot reach
+// file://, javascript: or the web pages of the user's machine and network;
+// a burst is rate-limited before anyone is asked, so a service cannot spam
+// the browser or the terminal.
 
 import (
 	"fmt"
@@ -56,10 +58,15 @@ func ParseOpenMode(s string, haveTerminal bool) (OpenMode, error) {
 	return "", fmt.Errorf("--open-urls %q: want ask, always or never", s)
 }
 
+// alwaysWarning is what --open-urls always gives away, said once at start.
+const alwaysWarning = "warning: --open-urls always: every URL a hidden service sends opens in your browser " +
+	"without asking; the browser connects directly, not through the onion network, so each such site " +
+	"sees your IP address, and the URL can tie that address to what you did on the service\n"
+
 // URLOpener opens service URLs.
 type URLOpener struct {
 	Mode   OpenMode
-	Prompt Prompter           // for OpenAsk
+	Prompt Prompter           // for OpenAsk; shared with every other prompt (StdinPrompter)
 	Out    io.Writer          // where it says what it opened (the proxy's terminal)
 	Open   func(string) error // nil: the platform's opener (xdg-open, open, rundll32)
 	Logger *slog.Logger
@@ -68,33 +75,51 @@ type URLOpener struct {
 	recent []time.Time
 }
 
+// NewURLOpener returns the opener for mode, asking on prompt and saying
+// what it opened on out. With OpenAlways it first warns on out (or, with
+// none, in the log) what that mode gives away.
+func NewURLOpener(mode OpenMode, prompt Prompter, out io.Writer, logger *slog.Logger) *URLOpener {
+	o := &URLOpener{Mode: mode, Prompt: prompt, Out: out, Logger: logger}
+	switch {
+	case mode != OpenAlways:
+	case out != nil:
+		fmt.Fprint(out, alwaysWarning)
+	default:
+		o.logger().Warn(strings.TrimSpace(alwaysWarning))
+	}
+	return o
+}
+
+func (o *URLOpener) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
 // Handle decides about one URL from a service and opens it if allowed.
 func (o *URLOpener) Handle(raw string) {
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := o.logger()
 	if err := onion.CheckURL(raw); err != nil {
 		log.Warn("refused URL from hidden service", "err", err)
 		return
 	}
-	switch o.Mode {
-	case OpenNever:
+	switch {
+	case o.Mode == OpenNever:
 		log.Info("hidden service sent a URL; not opening it (--open-urls never)", "url", raw)
 		return
-	case OpenAsk:
-		if o.Prompt == nil {
-			log.Info("hidden service sent a URL; no terminal to ask, not opening it", "url", raw)
-			return
-		}
-		ans, err := o.Prompt.Ask(fmt.Sprintf("Hidden service asks to open %s in your browser (it will see your address). Open? [y/N] ", raw), false)
-		if err != nil || !strings.EqualFold(strings.TrimSpace(ans), "y") {
-			log.Info("URL not opened", "url", raw)
-			return
-		}
+	case o.Mode == OpenAsk && o.Prompt == nil:
+		log.Info("hidden service sent a URL; no terminal to ask, not opening it", "url", raw)
+		return
 	}
+	// Counted before asking: a service that floods URL replies gets at
+	// most urlBurst questions per urlWindow; the rest are dropped unasked.
 	if !o.allow(time.Now()) {
 		log.Warn("URL not opened: too many in a short time", "url", raw, "limit", urlBurst, "per", urlWindow)
+		return
+	}
+	if o.Mode == OpenAsk && !o.confirm(raw) {
+		log.Info("URL not opened", "url", raw)
 		return
 	}
 	open := o.Open
@@ -107,8 +132,14 @@ func (o *URLOpener) Handle(raw string) {
 	}
 	log.Info("opened URL from hidden service in the system browser", "url", raw)
 	if o.Out != nil {
-		fmt.Fprintf(o.Out, "opened %s in your browser\n", raw)
+		fmt.Fprintf(o.Out, "opened %s in your browser\n", terminalSafe(raw))
 	}
+}
+
+// confirm shows the whole URL, escaped, and opens only on "y".
+func (o *URLOpener) confirm(raw string) bool {
+	ans, err := o.Prompt.Ask(fmt.Sprintf("Hidden service asks to open %s in your browser (it will see your address). Open? [y/N] ", terminalSafe(raw)), false)
+	return err == nil && strings.EqualFold(strings.TrimSpace(ans), "y")
 }
 
 func (o *URLOpener) allow(now time.Time) bool {

@@ -3,7 +3,8 @@ package proxy
 // The interactive client (`onion client ADDRESS`): a terminal conversation
 // with a hidden service. Typed lines go to its echo port and come back
 // through the network; /login runs the challenge-response; /open asks the
-// service for a URL reply.
+// service for a URL reply. Whatever the service sends is printed through
+// terminalSafe: it must not be able to steer the user's terminal.
 
 import (
 	"bufio"
@@ -34,6 +35,9 @@ type Chat struct {
 	echo   net.Conn
 	reader *bufio.Reader
 }
+
+// maxEchoLine bounds one line the service echoes: the chat holds it whole.
+const maxEchoLine = 64 << 10
 
 const chatHelp = `Type a line to send it to the service's echo port; it comes back through the network.
   /login NAME   log in as NAME (asks for the password; it never leaves this machine)
@@ -78,7 +82,7 @@ func (c *Chat) report(err error) {
 	if err == nil {
 		return
 	}
-	msg := "error: " + err.Error()
+	msg := "error: " + terminalSafe(err.Error()) // it may quote the service's words
 	var oe *client.OpenError
 	if errors.As(err, &oe) && oe.Reason == onion.EndExitPolicy && c.User == "" {
 		msg += "\n(log in with /login NAME)"
@@ -109,19 +113,19 @@ func (c *Chat) say(ctx context.Context, line string) error {
 		if err != nil {
 			return err
 		}
-		c.echo, c.reader = conn, bufio.NewReader(conn)
+		c.echo, c.reader = conn, bufio.NewReaderSize(conn, maxEchoLine)
 	}
 	c.echo.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.WriteString(c.echo, line+"\n"); err != nil {
 		c.closeEcho()
 		return err
 	}
-	back, err := c.reader.ReadString('\n')
+	back, err := c.reader.ReadSlice('\n')
 	if err != nil {
 		c.closeEcho()
-		return fmt.Errorf("no echo: %w", err)
+		return fmt.Errorf("no echo: %w", err) // bufio.ErrBufferFull: a line over maxEchoLine
 	}
-	fmt.Fprintf(c.Out, "< %s", back)
+	fmt.Fprintf(c.Out, "< %s\n", terminalSafe(strings.TrimSuffix(string(back), "\n")))
 	return nil
 }
 
@@ -136,7 +140,7 @@ func (c *Chat) login(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	c.echo, c.reader = conn, bufio.NewReader(conn)
+	c.echo, c.reader = conn, bufio.NewReaderSize(conn, maxEchoLine)
 	fmt.Fprintf(c.Out, "logged in as %s\n", name)
 	return nil
 }

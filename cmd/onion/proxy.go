@@ -87,6 +87,6 @@ func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords,
 		return nil, nil, err
 	}
 	passwords := &proxy.Passwords{User: c.String("user"), Password: pw, NoCache: c.Bool("no-password-cache"), Prompt: prompt, AskUser: true}
-	opener := &proxy.URLOpener{Mode: mode, Prompt: prompt, Out: os.Stderr, Logger: logger}
+	opener := proxy.NewURLOpener(mode, prompt, os.Stderr, logger)
 	return passwords, opener, nil
 }

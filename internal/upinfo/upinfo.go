@@ -85,9 +85,10 @@ func Read(path string) (*Info, error) {
 	return &info, nil
 }
 
-// Write writes info to path atomically, mode 0644: a reader sees no file,
-// the file as it was, or the whole of the new one, never a part. It
-// replaces the file by a rename within its directory.
+// Write writes info to path atomically, mode 0600 (it holds the demo
+// password, so other users of the machine must not read it): a reader sees
+// no file, the file as it was, or the whole of the new one, never a part.
+// It replaces the file by a rename within its directory.
 func Write(path string, info *Info) error {
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -98,10 +99,8 @@ func Write(path string, info *Info) error {
 		return err
 	}
 	defer os.Remove(f.Name()) // fails harmlessly once renamed
+	// CreateTemp made it 0600, before any byte was in it.
 	_, err = f.Write(append(data, '\n'))
-	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes it 0600; it is an ordinary file, as a plain write would make it
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
