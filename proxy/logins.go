@@ -16,10 +16,8 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
-	"onion/internal/keyfile"
 	"onion/onion"
 )
 
@@ -107,14 +105,11 @@ func LoadLogins(file, env, boundTo, user string) (Logins, error) {
 // and a first login line that does not start with an onion address, its
 // first line as a bare password for boundTo.
 func (l Logins) addFile(path, boundTo, user string) error {
-	if err := keyfile.CheckPrivate("password file", path); err != nil {
-		return err
-	}
-	b, err := os.ReadFile(path)
+	text, err := readPrivate("password file", path)
 	if err != nil {
 		return err
 	}
-	lines := strings.Split(string(b), "\n")
+	lines := strings.Split(text, "\n")
 	if boundTo == "" || bindsAddresses(lines) {
 		if err := l.addLines(lines); err != nil {
 			return fmt.Errorf("password file %s: %w", path, err)

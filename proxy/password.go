@@ -172,15 +172,22 @@ func (p *Passwords) ask(prompt string, secret bool) (string, error) {
 // for --password-for. (A proxy's --password-file binds each password to
 // its address: ReadLogins.)
 func ReadPasswordFile(path string) (string, error) {
-	if err := keyfile.CheckPrivate("password file", path); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(path)
+	text, err := readPrivate("password file", path)
 	if err != nil {
 		return "", err
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
+	line, _, _ := strings.Cut(text, "\n")
 	return strings.TrimRight(line, "\r"), nil
+}
+
+// readPrivate reads a secret file (what names it in errors), refusing one
+// that anyone but its owner could read.
+func readPrivate(what, path string) (string, error) {
+	if err := keyfile.CheckPrivate(what, path); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
 
 // NewPassword chooses a new password (for a users file): the first line of

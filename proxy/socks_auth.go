@@ -12,10 +12,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-
-	"onion/internal/keyfile"
 )
 
 // maxSOCKSUsers bounds the accounts file.
@@ -31,16 +28,13 @@ type SOCKSUsers struct {
 
 // LoadSOCKSUsers reads an accounts file, refusing one that others can read.
 func LoadSOCKSUsers(path string) (*SOCKSUsers, error) {
-	if err := keyfile.CheckPrivate("SOCKS accounts file", path); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(path)
+	text, err := readPrivate("SOCKS accounts file", path)
 	if err != nil {
 		return nil, err
 	}
 	u := &SOCKSUsers{m: make(map[string][sha256.Size]byte)}
 	rand.Read(u.dummy[:])
-	for i, line := range strings.Split(string(b), "\n") {
+	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue

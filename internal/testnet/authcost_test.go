@@ -13,13 +13,12 @@ import (
 	"onion/proxy"
 )
 
-// TestHiddenAuthCostPinned: the first proven login pins the service's
-// scrypt cost in the proxy's pins file; a challenge below the pin is
-// answered with no proof (the stream fails with ErrCostLowered), and the
-// file keeps the pin for the next run.
-func TestHiddenAuthCostPinned(t *testing.T) {
-	dir := t.TempDir()
-	usersFile, pinsFile := filepath.Join(dir, "users"), filepath.Join(dir, "pins.json")
+// startLoginNet starts a network whose hidden service requires a login
+// (demo, s3cret), and a proxy with password sources; withProxy, if set,
+// changes the proxy's config further.
+func startLoginNet(t *testing.T, withProxy func(*client.Config)) (*Net, *hiddenserver.Users) {
+	t.Helper()
+	usersFile := filepath.Join(t.TempDir(), "users")
 	pub := ServiceKey().Public().(ed25519.PublicKey)
 	if err := hiddenserver.AddUser(usersFile, pub, "demo", "s3cret"); err != nil {
 		t.Fatal(err)
@@ -28,14 +27,29 @@ func TestHiddenAuthCostPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := Start(t, Options{HiddenServer: true,
+		Service: func(c *hiddenserver.Config) { c.Users = users },
+		Proxy: func(c *client.Config) {
+			c.Credentials = &proxy.Passwords{}
+			if withProxy != nil {
+				withProxy(c)
+			}
+		},
+	})
+	return n, users
+}
+
+// TestHiddenAuthCostPinned: the first proven login pins the service's
+// scrypt cost in the proxy's pins file; a challenge below the pin is
+// answered with no proof (the stream fails with ErrCostLowered), and the
+// file keeps the pin for the next run.
+func TestHiddenAuthCostPinned(t *testing.T) {
+	pinsFile := filepath.Join(t.TempDir(), "pins.json")
 	pins, err := client.LoadCostPins(pinsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := Start(t, Options{HiddenServer: true,
-		Service: func(c *hiddenserver.Config) { c.Users = users },
-		Proxy:   func(c *client.Config) { c.Credentials = &proxy.Passwords{}; c.CostPins = pins },
-	})
+	n, users := startLoginNet(t, func(c *client.Config) { c.CostPins = pins })
 	addr := n.Service.Address()
 	ctx := Deadline(t, 60*time.Second)
 	login := client.DialRequest{Host: addr, Port: hiddenserver.PortEcho, Username: "demo", Password: "s3cret"}
