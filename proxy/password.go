@@ -168,9 +168,8 @@ func (p *Passwords) ask(prompt string, secret bool) (string, error) {
 }
 
 // ReadPasswordFile reads the first line of a password file, refusing one
-// that others can read: a bare password, for `hiddenserver adduser` and
-// for --password-for. (A proxy's --password-file binds each password to
-// its address: ReadLogins.)
+// that others can read: a bare password, for `hiddenserver adduser`. (A
+// proxy's --password-file binds each password to its address: LoadLogins.)
 func ReadPasswordFile(path string) (string, error) {
 	text, err := readPrivate("password file", path)
 	if err != nil {
