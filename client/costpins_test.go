@@ -83,4 +83,3 @@ func TestCostPinsSurviveRestart(t *testing.T) {
 		}
 	}
 }
-
