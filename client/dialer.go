@@ -40,15 +40,37 @@ func (e *OpenError) Unwrap() error { return e.Err }
 // Credentials answers hidden services' login challenges (PROTOCOL.md §12).
 // The proxy's password sources implement it. Its methods are called
 // concurrently, one stream each.
+//
+// A login must never reach another service than the one it is for: the
+// answer to a Challenge is for c.Host only, and a login remembered for one
+// (host, identity) must not answer for another.
 type Credentials interface {
-	// Verifier returns the user name and password verifier to answer a
-	// challenge for host with (pub is its key, logN the cost it asked),
-	// and a key naming that verifier for Forget and Remember. attempt
-	// counts from 1; a later attempt means the last answer was refused.
-	Verifier(ctx context.Context, pub []byte, host string, req DialRequest, logN uint8, attempt int) (user, key string, v []byte, err error)
-	// Forget drops the verifier named key: the service refused it, or
-	// could not prove it knows it.
+	// Verifier returns the login to answer c with, or an error when there
+	// is none for c.Host (the stream then fails).
+	Verifier(ctx context.Context, c Challenge) (Login, error)
+	// Forget drops the login named key: the service refused it, or could
+	// not prove it knows it.
 	Forget(key string)
-	// Remember keeps a verifier the service accepted and proved.
-	Remember(host, user, key string, v []byte)
+	// Remember keeps a login the service accepted and proved.
+	Remember(l Login)
+}
+
+// Challenge is one login challenge, as Credentials sees it.
+type Challenge struct {
+	Host       string // ADDRESS.onion, lower case: the service that asks
+	ServiceKey []byte // its key, which the verifier's salt binds
+	LogN       uint8  // the scrypt cost it asks for, within bounds and pins
+	Attempt    int    // from 1; a later one means the last answer was refused
+	Request    DialRequest
+	// Identity is the stream's isolation identity (its SOCKS credentials
+	// and isolation tag): a login made by one identity belongs to it.
+	Identity string
+}
+
+// Login is a user name and a verifier for one service.
+type Login struct {
+	User     string
+	Verifier []byte
+	LogN     uint8  // the cost Verifier was derived at
+	Key      string // names the login for Forget and Remember
 }

@@ -48,6 +48,9 @@ type Config struct {
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
+	// CostPins holds each service's password cost from its first proven
+	// login; a lower one later is refused. Nil keeps them in memory.
+	CostPins *CostPins
 	// OpenURL is called with each URL a hidden service sends (already
 	// received; the callee validates and decides). Nil ignores them.
 	OpenURL func(url string)
@@ -90,6 +93,7 @@ type Manager struct {
 	halt context.CancelFunc
 
 	services ServiceDirectory // nil: none
+	pins     *CostPins
 	trim     memoryTrim
 	wg       sync.WaitGroup
 }
@@ -153,6 +157,10 @@ func NewManager(cfg Config) *Manager {
 		building: make(map[string]*buildCall),
 		all:      make(map[*circEntry]struct{}),
 		nextID:   1,
+		pins:     cfg.CostPins,
+	}
+	if m.pins == nil {
+		m.pins, _ = LoadCostPins("") // in memory: cannot fail
 	}
 	if sd, ok := cfg.Directory.(ServiceDirectory); ok {
 		m.services = sd

@@ -33,8 +33,9 @@ func chromiumPath() string {
 //
 // Chromium cannot give SOCKS5 credentials, so the proxy logs in for it:
 // up passes --user demo to its proxy, and the proxy inherits ONION_PASSWORD
-// from up. The password must be known before up starts: a first up on the
-// same --data-dir makes the demo account, and the second, on which the
+// and ONION_PASSWORD_FOR (the one address that password is for) from up.
+// The password and address must be known before up starts: a first up on
+// the same --data-dir makes the demo account, and the second, on which the
 // browser runs, keeps it (and the onion address).
 func TestBrowserLoadsHiddenPage(t *testing.T) {
 	chromium := chromiumPath()
@@ -46,7 +47,7 @@ func TestBrowserLoadsHiddenPage(t *testing.T) {
 	first := startHiddenUp(t, upOptions{dataDir: dataDir})
 	first.up.stop(t)
 	n := startHiddenUp(t, upOptions{
-		env:     []string{"ONION_PASSWORD=" + first.DemoPassword},
+		env:     []string{"ONION_PASSWORD=" + first.DemoPassword, "ONION_PASSWORD_FOR=" + first.OnionAddress},
 		dataDir: dataDir,
 		args:    []string{"--user", first.DemoUser},
 	})

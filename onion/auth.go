@@ -23,10 +23,14 @@ const (
 	AuthVerifierLen = 32
 	MaxUserLen      = 64
 	// AuthLogN bounds: scrypt N = 1<<logN with r=8, p=1. 15 costs ~32 MiB
-	// and tens of milliseconds; a service may not ask a client for more
-	// than MaxAuthLogN.
+	// and tens of milliseconds. A client answers no challenge outside
+	// [MinAuthLogN, MaxAuthLogN]: above, a service would make it spend
+	// too much; below, a service that received a proof could test
+	// password guesses offline too cheaply. 14 (16 MiB) leaves a service
+	// one step below the default and costs a guesser 16 times what the
+	// old floor of 10 did.
 	DefaultAuthLogN  = 15
-	MinAuthLogN      = 10
+	MinAuthLogN      = 14
 	MaxAuthLogN      = 18
 	authChallengeLen = 1 + AuthNonceLen
 	saltTag          = "onion-auth-salt-v1"
@@ -36,6 +40,10 @@ const (
 
 // ErrBadAuth is the error for a malformed auth message.
 var ErrBadAuth = errors.New("onion: malformed auth message")
+
+// ErrAuthCost is the error for a challenge whose scrypt cost is outside
+// [MinAuthLogN, MaxAuthLogN]: well formed, but no client may answer it.
+var ErrAuthCost = errors.New("onion: scrypt cost refused")
 
 // AuthSalt is the scrypt salt for user at the service with key serviceKey.
 // It is derived, not stored or sent, so the challenge carries nothing
@@ -69,10 +77,14 @@ func (c AuthChallenge) MarshalBinary() ([]byte, error) {
 	return append([]byte{c.LogN}, c.Nonce[:]...), nil
 }
 
-// UnmarshalBinary decodes b into c.
+// UnmarshalBinary decodes b into c. A cost out of bounds is ErrAuthCost.
 func (c *AuthChallenge) UnmarshalBinary(b []byte) error {
-	if len(b) != authChallengeLen || b[0] < MinAuthLogN || b[0] > MaxAuthLogN {
+	if len(b) != authChallengeLen {
 		return fmt.Errorf("%w: challenge", ErrBadAuth)
+	}
+	if b[0] < MinAuthLogN || b[0] > MaxAuthLogN {
+		return fmt.Errorf("%w: the service asks for 2^%d, clients answer only 2^%d to 2^%d",
+			ErrAuthCost, b[0], MinAuthLogN, MaxAuthLogN)
 	}
 	c.LogN = b[0]
 	copy(c.Nonce[:], b[1:])

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"onion/onion"
@@ -89,9 +91,12 @@ func TestAuthRejects(t *testing.T) {
 	var ch onion.AuthChallenge
 	for _, logN := range []byte{0, onion.MinAuthLogN - 1, onion.MaxAuthLogN + 1, 255} {
 		b := append([]byte{logN}, make([]byte, onion.AuthNonceLen)...)
-		if err := ch.UnmarshalBinary(b); !errors.Is(err, onion.ErrBadAuth) {
+		if err := ch.UnmarshalBinary(b); !errors.Is(err, onion.ErrAuthCost) {
 			t.Errorf("challenge with logN %d: %v", logN, err)
 		}
+	}
+	if err := ch.UnmarshalBinary([]byte{onion.DefaultAuthLogN}); !errors.Is(err, onion.ErrBadAuth) {
+		t.Errorf("short challenge: %v", err)
 	}
 	if _, err := onion.DeriveVerifier(nil, "a", "b", onion.MaxAuthLogN+1); err == nil {
 		t.Error("DeriveVerifier accepted a cost above the bound")
@@ -100,6 +105,30 @@ func TestAuthRejects(t *testing.T) {
 		if _, err := (onion.AuthProof{User: u}).MarshalBinary(); err == nil {
 			t.Errorf("user %q accepted", u)
 		}
+	}
+}
+
+// TestAuthCostFloor: a service cannot make a client answer with a cheap
+// verifier. Every cost from the old floor (10) to just below the new one
+// is refused, each with an error that names the cost asked for; the floor
+// itself is answered.
+func TestAuthCostFloor(t *testing.T) {
+	if onion.MinAuthLogN < 14 {
+		t.Fatalf("MinAuthLogN = %d: a service could ask for a verifier cheap to guess offline", onion.MinAuthLogN)
+	}
+	for logN := byte(10); logN < onion.MinAuthLogN; logN++ {
+		var ch onion.AuthChallenge
+		err := ch.UnmarshalBinary(append([]byte{logN}, make([]byte, onion.AuthNonceLen)...))
+		if !errors.Is(err, onion.ErrAuthCost) || !strings.Contains(err.Error(), fmt.Sprintf("2^%d", logN)) {
+			t.Errorf("challenge with logN %d: %v, want ErrAuthCost naming 2^%d", logN, err, logN)
+		}
+		if _, err := onion.DeriveVerifier(nil, "a", "b", logN); err == nil {
+			t.Errorf("DeriveVerifier accepted cost 2^%d", logN)
+		}
+	}
+	var ch onion.AuthChallenge
+	if err := ch.UnmarshalBinary(append([]byte{onion.MinAuthLogN}, make([]byte, onion.AuthNonceLen)...)); err != nil || ch.LogN != onion.MinAuthLogN {
+		t.Errorf("challenge at the floor: %v", err)
 	}
 }
 

@@ -139,7 +139,7 @@ func TestPromptsTakeTurns(t *testing.T) {
 		synctest.Wait()
 		done := make(chan error, 1)
 		go func() {
-			_, _, _, err := pw.Verifier(context.Background(), make([]byte, 32), "example.onion", client.DialRequest{}, onion.MinAuthLogN, 1)
+			_, err := pw.Verifier(context.Background(), client.Challenge{Host: "example.onion", ServiceKey: make([]byte, 32), LogN: onion.MinAuthLogN, Attempt: 1})
 			done <- err
 		}()
 		synctest.Wait()

@@ -1,8 +1,10 @@
 package proxy
 
-// Where the proxy gets a password when a hidden service challenges: the
-// SOCKS5 password, a file, the environment, or its user's terminal. What it
-// keeps in memory is the derived verifier, never the password.
+// Where the proxy gets a password when a hidden service challenges
+// (PROTOCOL.md §12.2, the client): the SOCKS5 password, a file, the
+// environment, or its user's terminal, each for one address only. Of a
+// password typed or given as the SOCKS5 password it keeps the derived
+// verifier, never the password.
 
 import (
 	"context"
@@ -25,118 +27,134 @@ type Prompter interface {
 	Ask(prompt string, secret bool) (string, error)
 }
 
-// Passwords supplies verifiers for hidden-service auth.
+// Passwords supplies verifiers for hidden-service auth. A password goes
+// only to the service it is for: one given as the SOCKS5 password goes to
+// that request's own address, a stored one to the address it is stored
+// for, and a typed one to the address the prompt named. A login is cached
+// for one (address, isolation identity): another identity, or another
+// address, never rides it.
 type Passwords struct {
-	User     string   // default user name (--user)
-	Password string   // from --password-file or ONION_PASSWORD; "" if none
-	NoCache  bool     // --no-password-cache: forget verifiers after use
-	Prompt   Prompter // nil: no terminal
-	AskUser  bool     // ask the terminal for a user name when none is given
+	User    string   // default user name (--user)
+	Stored  Logins   // passwords bound to their addresses (--password-file, ONION_PASSWORD)
+	NoCache bool     // --no-password-cache: forget verifiers after use
+	Prompt  Prompter // nil: no terminal
+	AskUser bool     // ask the terminal for a user name when none is given
 
 	promptMu sync.Mutex // one question on the terminal at a time
 
 	mu    sync.Mutex
-	cache map[string][]byte // host \x00 user -> verifier
-	users map[string]string // host -> the user name that last logged in there
+	cache map[string]client.Login // loginKey -> the login that identity made at that address
 }
 
-// cacheKey names a cached verifier. A password the application gave as its
-// SOCKS5 password is part of the key (hashed), so a different one is never
-// answered from the cache.
-func cacheKey(host, user, socksPassword string) string {
-	k := host + "\x00" + user
-	if socksPassword != "" {
-		sum := sha256.Sum256([]byte(socksPassword))
-		k += "\x00" + string(sum[:])
-	}
-	return k
+// maxCachedLogins bounds the cache: each entry took a login the service
+// accepted, but identities are free to make.
+const maxCachedLogins = 4096
+
+// loginKey names a login: the address and the isolation identity it was
+// made by. The identity (which holds any SOCKS5 password) is hashed, so the
+// cache keeps no password.
+func loginKey(host, identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return host + "\x00" + string(sum[:])
 }
 
-// Remember keeps the verifier the service accepted (client.Credentials).
-func (p *Passwords) Remember(host, user, key string, v []byte) {
+// Remember keeps the login the service accepted (client.Credentials).
+func (p *Passwords) Remember(l client.Login) {
 	if p.NoCache {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cache == nil {
-		p.cache = make(map[string][]byte)
-		p.users = make(map[string]string)
+		p.cache = make(map[string]client.Login)
 	}
-	p.cache[key] = v
-	p.users[host] = user
+	if _, ok := p.cache[l.Key]; !ok && len(p.cache) >= maxCachedLogins {
+		for k := range p.cache { // full: drop any one; it costs a derivation
+			delete(p.cache, k)
+			break
+		}
+	}
+	p.cache[l.Key] = l
 }
 
-// Forget drops a refused verifier (client.Credentials).
+// Forget drops a refused login (client.Credentials).
 func (p *Passwords) Forget(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.cache, key)
 }
 
-// Verifier returns the user name and verifier to answer a challenge with.
-// The first attempt may use a cached verifier or a password given up front;
-// later attempts (the password was wrong) can only ask the terminal again.
-func (p *Passwords) Verifier(ctx context.Context, pub []byte, host string, req client.DialRequest, logN uint8, attempt int) (user, key string, v []byte, err error) {
-	if user, err = p.userName(host, req); err != nil {
-		return "", "", nil, err
-	}
-	key = cacheKey(host, user, req.Password)
-	if attempt == 1 {
+// Verifier returns the login to answer c with (client.Credentials). The
+// first attempt may use the login this identity made there before, or a
+// password given for that address; later attempts (the password was
+// wrong) can only ask the terminal again.
+func (p *Passwords) Verifier(ctx context.Context, c client.Challenge) (client.Login, error) {
+	key := loginKey(c.Host, c.Identity)
+	if c.Attempt == 1 {
 		p.mu.Lock()
-		v = p.cache[key]
+		l, ok := p.cache[key]
 		p.mu.Unlock()
-		if v != nil {
-			return user, key, v, nil
+		if ok && l.LogN == c.LogN { // a verifier is for one cost
+			return l, nil
 		}
 	}
-	pw, err := p.password(host, user, req, attempt)
+	user, err := p.userName(c)
 	if err != nil {
-		return "", "", nil, err
+		return client.Login{}, err
 	}
-	v, err = onion.DeriveVerifier(pub, user, pw, logN)
-	return user, key, v, err
+	pw, err := p.password(c, user)
+	if err != nil {
+		return client.Login{}, err
+	}
+	v, err := onion.DeriveVerifier(c.ServiceKey, user, pw, c.LogN)
+	return client.Login{User: user, Verifier: v, LogN: c.LogN, Key: key}, err
 }
 
-func (p *Passwords) userName(host string, req client.DialRequest) (string, error) {
-	user := req.Username
+// userName is the request's own, else --user, else the one user stored
+// for that address, else asked at the terminal naming the address. Never
+// the user another identity logged in as.
+func (p *Passwords) userName(c client.Challenge) (string, error) {
+	user := c.Request.Username
 	if user == "" {
 		user = p.User
 	}
 	if user == "" {
-		p.mu.Lock()
-		user = p.users[host] // who logged in there before, on this terminal
-		p.mu.Unlock()
+		user = p.Stored.onlyUser(c.Host)
 	}
 	if user == "" {
 		if p.Prompt == nil || !p.AskUser {
-			return "", errors.New("the service requires a login: give a user name as the SOCKS5 username or with --user")
+			return "", fmt.Errorf("%s requires a login: give a user name as the SOCKS5 username, with --user, or in --password-file", c.Host)
 		}
 		var err error
-		if user, err = p.ask(fmt.Sprintf("User name for %s: ", short(host)), false); err != nil {
+		if user, err = p.ask(fmt.Sprintf("User name for %s: ", c.Host), false); err != nil {
 			return "", err
 		}
 	}
 	return user, onion.CheckUserName(user)
 }
 
-func (p *Passwords) password(host, user string, req client.DialRequest, attempt int) (string, error) {
-	if attempt == 1 {
-		if req.Password != "" {
-			return req.Password, nil
+// password is, on the first attempt, the request's own SOCKS5 password
+// (it came with a request to this very address) or the one stored for this
+// address and user; otherwise the terminal is asked, naming the address.
+// Without a terminal there is no other source: a service the proxy holds
+// no password for gets no proof at all.
+func (p *Passwords) password(c client.Challenge, user string) (string, error) {
+	if c.Attempt == 1 {
+		if c.Request.Password != "" {
+			return c.Request.Password, nil
 		}
-		if p.Password != "" {
-			return p.Password, nil
+		if pw, ok := p.Stored.password(c.Host, user); ok {
+			return pw, nil
 		}
 	}
 	if p.Prompt == nil {
-		if attempt > 1 {
-			return "", errors.New("password refused by the service")
+		if c.Attempt > 1 {
+			return "", fmt.Errorf("%s refused the password of %s", c.Host, user)
 		}
-		return "", errors.New("the service requires a password: give it as the SOCKS5 password, with --password-file or ONION_PASSWORD, or run the proxy on a terminal")
+		return "", fmt.Errorf("%s requires a password, and this proxy holds none for %s there: it answers only an address a password is stored for (--password-file, or ONION_PASSWORD with --password-for) or given with the request as the SOCKS5 password; on a terminal it would ask", c.Host, user)
 	}
-	prompt := fmt.Sprintf("Password for %s at %s: ", user, short(host))
-	if attempt > 1 {
+	prompt := fmt.Sprintf("Password for %s at %s: ", user, c.Host)
+	if c.Attempt > 1 {
 		prompt = "Wrong password. " + prompt
 	}
 	return p.ask(prompt, true)
@@ -149,26 +167,26 @@ func (p *Passwords) ask(prompt string, secret bool) (string, error) {
 	return strings.TrimRight(s, "\r\n"), err
 }
 
-// short abbreviates an onion address for a prompt.
-func short(host string) string {
-	if len(host) > 22 {
-		return host[:16] + "…" + host[len(host)-6:]
-	}
-	return host
-}
-
 // ReadPasswordFile reads the first line of a password file, refusing one
-// that others can read.
+// that others can read: a bare password, for `hiddenserver adduser`. (A
+// proxy's --password-file binds each password to its address: LoadLogins.)
 func ReadPasswordFile(path string) (string, error) {
-	if err := keyfile.CheckPrivate("password file", path); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(path)
+	text, err := readPrivate("password file", path)
 	if err != nil {
 		return "", err
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
+	line, _, _ := strings.Cut(text, "\n")
 	return strings.TrimRight(line, "\r"), nil
+}
+
+// readPrivate reads a secret file (what names it in errors), refusing one
+// that anyone but its owner could read.
+func readPrivate(what, path string) (string, error) {
+	if err := keyfile.CheckPrivate(what, path); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
 
 // NewPassword chooses a new password (for a users file): the first line of

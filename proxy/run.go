@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"onion/client"
@@ -28,6 +30,12 @@ type Config struct {
 	// StatusListener, if set, is used instead.
 	Status         string
 	StatusListener net.Listener
+	// SOCKSAuth, if set, is a file of `USER PASSWORD` lines (mode 0600):
+	// the SOCKS port then requires one of these accounts.
+	SOCKSAuth string
+	// DataDir, if set, keeps state across restarts (mode 0700): the
+	// services' pinned password costs. "" keeps it in memory.
+	DataDir string
 	// HandshakeTimeout and ConnectTimeout are the SOCKSServer's.
 	HandshakeTimeout time.Duration
 	ConnectTimeout   time.Duration
@@ -53,6 +61,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	users, err := cfg.load()
+	if err != nil {
+		return err
+	}
 	socksLn, statusLn, err := cfg.listen()
 	if err != nil {
 		return err
@@ -73,7 +85,7 @@ func Run(ctx context.Context, cfg Config) error {
 		closeAll(socksLn, statusLn)
 		return nil // ctx ended first
 	}
-	socks := &SOCKSServer{Dialer: m, Logger: log, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout}
+	socks := &SOCKSServer{Dialer: m, Logger: log, Users: users, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout}
 	defer socks.Close()
 	context.AfterFunc(ctx, func() { socks.Close() })
 	info := Info{SOCKS: socksLn.Addr().String(), Status: "off", Manager: m}
@@ -88,6 +100,44 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Ready(info)
 	}
 	return socks.Serve(socksLn)
+}
+
+// load reads the SOCKS accounts file and the data dir's pinned costs into
+// cfg.Client.CostPins.
+func (cfg *Config) load() (*SOCKSUsers, error) {
+	if cfg.DataDir != "" {
+		if err := privateDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		pins, err := client.LoadCostPins(filepath.Join(cfg.DataDir, costPinsFile))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Client.CostPins = pins
+	}
+	if cfg.SOCKSAuth == "" {
+		return nil, nil
+	}
+	return LoadSOCKSUsers(cfg.SOCKSAuth)
+}
+
+// costPinsFile is the pinned costs' file in the data dir.
+const costPinsFile = "scrypt-cost-pins.json"
+
+// privateDir creates dir (mode 0700) and refuses one that others can
+// enter: what it holds tells which services this user logs into.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("data dir %s has mode %04o: others can read it; run chmod 700 %s", dir, st.Mode().Perm(), dir)
+	}
+	return nil
 }
 
 // listen opens the SOCKS listener and, if asked for, the status listener.

@@ -15,7 +15,9 @@ package proxy
 //   - no DNS: a Resolver that never resolves, so FQDNs reach the exit;
 //   - username/password, when offered, is the only method go-socks5 is
 //     given, as go-socks5 takes the client's first (curl lists no-auth
-//     first); any credentials pass: they isolate streams, grant nothing;
+//     first); any credentials pass: they isolate streams, and are a login
+//     for the request's own address only; with Users (--socks-auth) it is
+//     the only method, only an account passes, and the account isolates;
 //   - optimistic data: go-socks5 reads one byte at a time until the request
 //     is read, so what follows stays with socksConn for client.DialRequest.Early;
 //   - a failed CONNECT gets the code replyFor picks from the DialStream
@@ -65,6 +67,9 @@ type SOCKSServer struct {
 	// ConnectTimeout is the deadline of the DialStream ctx.
 	// 0 = DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// Users, if set, are the accounts the port requires (RFC 1929); nil
+	// admits every client.
+	Users *SOCKSUsers
 
 	initOnce  sync.Once
 	log       *slog.Logger

@@ -41,22 +41,22 @@ func (r socksReply) String() string {
 	return fmt.Sprintf("socksReply(0x%02x)", uint8(r))
 }
 
-// fail answers a failed CONNECT with the reply code for err, closes the
-// conn (go-socks5's own reply then fails on it), and logs the failure once
-// at info, without the destination.
+// fail logs a failed CONNECT once at info, without the destination, then
+// answers it with the reply code for err and closes the conn (go-socks5's
+// own reply then fails on it). Logged first: once the client has its
+// reply it may close the server, and the line must not depend on who wins.
 func (c *socksConn) fail(err error) {
 	code := replyFor(err)
+	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
+	if c.srv.ctx.Err() == nil { // shutting down: not worth an info line per client
+		attrs := []any{"reply", code}
+		if oe, ok := errors.AsType[*client.OpenError](err); ok {
+			attrs = append(attrs, "reason", oe.Reason)
+		}
+		c.srv.log.Info("SOCKS request failed", attrs...)
+	}
 	writeReply(c.Conn, code)
 	c.Close()
-	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
-	if c.srv.ctx.Err() != nil {
-		return // shutting down: not worth an info line per client
-	}
-	attrs := []any{"reply", code}
-	if oe, ok := errors.AsType[*client.OpenError](err); ok {
-		attrs = append(attrs, "reason", oe.Reason)
-	}
-	c.srv.log.Info("SOCKS request failed", attrs...)
 }
 
 // replyFor maps a DialStream error to the reply the client gets: the exit's

@@ -37,6 +37,7 @@ type socksConn struct {
 	// starts its pumps.
 	spliced    bool               // the request is read: no more one-byte reads
 	user, pass string             // RFC 1929 credentials, from Valid
+	account    string             // with SOCKSServer.Users: the account Valid admitted
 	req        client.DialRequest // the CONNECT, from Allow
 
 	stream atomic.Pointer[socksStream] // once dialled; Close reads it from any goroutine
@@ -71,10 +72,12 @@ func (c *socksConn) serve() {
 
 // serveSOCKS5 hands the client to a go-socks5 Server of its own.
 // go-socks5 takes the first method in the client's list that it knows, so
-// it is given only username/password when the client offers that.
+// it is given only username/password when the client offers that, or when
+// the port requires an account (a client that offers no username/password
+// then gets "no acceptable methods" and is closed).
 func (c *socksConn) serveSOCKS5() {
 	var auth socks5.Authenticator = socks5.NoAuthAuthenticator{}
-	if c.offersUserPass() {
+	if c.srv.Users != nil || c.offersUserPass() {
 		auth = socks5.UserPassAuthenticator{Credentials: c}
 	}
 	lib, _ := socks5.New(&socks5.Config{ // New never fails
@@ -100,11 +103,23 @@ func (c *socksConn) offersUserPass() bool {
 	return bytes.IndexByte(g[2:], socks5.UserPassAuth) >= 0
 }
 
-// Valid is go-socks5's CredentialStore. Any username and password pass:
-// they choose a circuit (stream isolation), they grant nothing. go-socks5
-// keeps only the username, so the conn keeps both for the client.DialRequest.
+// Valid is go-socks5's CredentialStore. Without SOCKSServer.Users any
+// username and password pass: they choose a circuit (stream isolation),
+// and are the request's own hidden-service login. go-socks5 keeps only the
+// username, so the conn keeps both for the client.DialRequest. With Users,
+// only an account passes (go-socks5 then answers the RFC 1929 failure and
+// closes), and the account is the isolation identity, never a login sent
+// to a service.
 func (c *socksConn) Valid(user, pass string) bool {
-	c.user, c.pass = user, pass
+	if c.srv.Users == nil {
+		c.user, c.pass = user, pass
+		return true
+	}
+	if !c.srv.Users.Valid(user, pass) {
+		c.srv.log.Info("SOCKS client refused: unknown account or wrong password")
+		return false
+	}
+	c.account = user
 	return true
 }
 
@@ -117,6 +132,9 @@ func (c *socksConn) Allow(ctx context.Context, r *socks5.Request) (context.Conte
 	}
 	d := r.DestAddr
 	c.req = client.DialRequest{Host: d.FQDN, Port: uint16(d.Port), Username: c.user, Password: c.pass}
+	if c.account != "" {
+		c.req.Isolation = "socks account\x00" + c.account
+	}
 	if d.FQDN == "" && d.IP != nil {
 		c.req.Host = d.IP.String() // IPv6 without brackets
 	}

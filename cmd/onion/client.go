@@ -24,7 +24,7 @@ func clientCommand() *cli.Command {
 			"/login NAME proves a password without sending it; /open NAME asks for a URL reply.",
 		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "user", Usage: "log in as this user from the start", EnvVars: []string{"ONION_USER"}},
-			&cli.StringFlag{Name: "password-file", Usage: "password for logins, first line of this file (mode 0600); ONION_PASSWORD works too"},
+			&cli.StringFlag{Name: "password-file", Usage: "password for logins at ADDRESS, first line of this file (mode 0600); ONION_PASSWORD works too"},
 			&cli.StringFlag{Name: "open-urls", Usage: "ask, always or never open URL replies (default: ask)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
 		Action: runClient,
@@ -65,7 +65,7 @@ func chatManager(c *cli.Context, logger *slog.Logger, chat *proxy.Chat) error {
 	if err != nil {
 		return err
 	}
-	passwords, opener, err := hiddenServiceClient(c, logger)
+	passwords, opener, err := hiddenServiceClient(c, logger, chat.Address) // the address the user typed
 	if err != nil {
 		return err
 	}

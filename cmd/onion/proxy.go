@@ -29,7 +29,10 @@ func proxyCommand() *cli.Command {
 			&cli.DurationFlag{Name: "refresh-interval", Value: client.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "answer every SOCKS CONNECT only once the exit has connected; by default a destination this circuit reached before is answered at once, which saves a trip through the circuit but, if the exit then fails, resets the connection instead of giving a SOCKS error code", EnvVars: []string{"ONION_WAIT_CONNECTED"}},
 			&cli.StringFlag{Name: "user", Usage: "user name for hidden services that ask for a login (a SOCKS5 username overrides it)", EnvVars: []string{"ONION_USER"}},
-			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
+			&cli.StringFlag{Name: "password-file", Usage: "hidden-service logins, one `ADDRESS.onion USER PASSWORD` per line (mode 0600); each password goes to its address only; otherwise the proxy asks on its terminal"},
+			&cli.StringFlag{Name: "password-for", Usage: "the ADDRESS.onion that ONION_PASSWORD (or a --password-file holding one bare password) is for", EnvVars: []string{"ONION_PASSWORD_FOR"}},
+			&cli.StringFlag{Name: "socks-auth", Usage: "require a SOCKS5 username/password on the proxy port: a file of `USER PASSWORD` lines (mode 0600)", EnvVars: []string{"ONION_SOCKS_AUTH"}},
+			&cli.StringFlag{Name: "data-dir", Usage: "keep state across restarts here (mode 0700): the scrypt cost each service was logged into with; default: memory only", EnvVars: []string{"ONION_PROXY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
@@ -46,7 +49,7 @@ func runProxy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	passwords, opener, err := hiddenServiceClient(c, logger)
+	passwords, opener, err := hiddenServiceClient(c, logger, c.String("password-for"))
 	if err != nil {
 		return err
 	}
@@ -63,9 +66,11 @@ func runProxy(c *cli.Context) error {
 			// Streams all closed after a burst: give their memory back now.
 			OnIdle: debug.FreeOSMemory,
 		},
-		SOCKS:  c.String("socks"),
-		Status: c.String("status"),
-		Logger: logger,
+		SOCKS:     c.String("socks"),
+		Status:    c.String("status"),
+		SOCKSAuth: c.String("socks-auth"),
+		DataDir:   c.String("data-dir"),
+		Logger:    logger,
 		Ready: func(i proxy.Info) {
 			fmt.Printf("proxy ready socks=%s status=%s\n", i.SOCKS, i.Status)
 		},
@@ -73,20 +78,18 @@ func runProxy(c *cli.Context) error {
 }
 
 // hiddenServiceClient sets up password sources and the URL opener.
-func hiddenServiceClient(c *cli.Context, logger *slog.Logger) (*proxy.Passwords, *proxy.URLOpener, error) {
+// boundTo is the address ONION_PASSWORD, or a bare --password-file, is for.
+func hiddenServiceClient(c *cli.Context, logger *slog.Logger, boundTo string) (*proxy.Passwords, *proxy.URLOpener, error) {
 	prompt := proxy.StdinPrompter()
-	pw := os.Getenv("ONION_PASSWORD")
-	if f := c.String("password-file"); f != "" {
-		var err error
-		if pw, err = proxy.ReadPasswordFile(f); err != nil {
-			return nil, nil, err
-		}
+	stored, err := proxy.LoadLogins(c.String("password-file"), os.Getenv("ONION_PASSWORD"), boundTo, c.String("user"))
+	if err != nil {
+		return nil, nil, err
 	}
 	mode, err := proxy.ParseOpenMode(c.String("open-urls"), prompt != nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	passwords := &proxy.Passwords{User: c.String("user"), Password: pw, NoCache: c.Bool("no-password-cache"), Prompt: prompt, AskUser: true}
+	passwords := &proxy.Passwords{User: c.String("user"), Stored: stored, NoCache: c.Bool("no-password-cache"), Prompt: prompt, AskUser: true}
 	opener := proxy.NewURLOpener(mode, prompt, os.Stderr, logger)
 	return passwords, opener, nil
 }

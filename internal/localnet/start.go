@@ -65,10 +65,12 @@ func (n *network) startHidden(ctx context.Context) error {
 	return need(ready, "hiddenserver", "address")
 }
 
+// startProxy starts the proxy with a data dir of its own, where the
+// services' password costs stay pinned across runs on a kept --data-dir.
 func (n *network) startProxy(ctx context.Context) error {
 	args := []string{"--socks", n.cfg.Socks, "--status", n.cfg.Status,
 		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
-		"--open-urls", n.cfg.OpenURLs}
+		"--open-urls", n.cfg.OpenURLs, "--data-dir", n.subdir("proxy")}
 	if n.cfg.User != "" {
 		args = append(args, "--user", n.cfg.User)
 	}

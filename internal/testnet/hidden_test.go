@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"onion/directory"
 	"onion/hiddenserver"
 	"onion/onion"
-	"onion/proxy"
 )
 
 func TestHiddenEcho(t *testing.T) {
@@ -91,19 +89,7 @@ func TestHiddenHTTPAndURL(t *testing.T) {
 }
 
 func TestHiddenAuth(t *testing.T) {
-	usersFile := filepath.Join(t.TempDir(), "users")
-	pub := ServiceKey().Public().(ed25519.PublicKey)
-	if err := hiddenserver.AddUser(usersFile, pub, "demo", "s3cret"); err != nil {
-		t.Fatal(err)
-	}
-	users, err := hiddenserver.LoadUsers(usersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := Start(t, Options{HiddenServer: true,
-		Service: func(c *hiddenserver.Config) { c.Users = users },
-		Proxy:   func(c *client.Config) { c.Credentials = &proxy.Passwords{} },
-	})
+	n, _ := startLoginNet(t, nil)
 	addr := n.Service.Address()
 	ctx := Deadline(t, 60*time.Second)
 
