@@ -237,6 +237,7 @@ func startNet(t *testing.T, n, exits int) *testNet {
 		wg.Wait()
 		tn.dests.wg.Wait()
 	})
+	list := fixedDir{descriptors(n, exits)} // what the relays extend by
 	for i := 1; i <= n; i++ {
 		k := oniontest.RelayKeys(fmt.Sprintf("relay%d", i))
 		cfg := relay.Config{
@@ -246,6 +247,7 @@ func startNet(t *testing.T, n, exits int) *testNet {
 			Address:  fmt.Sprintf("10.0.0.%d:9001", i),
 			Exit:     i <= exits,
 			Policy:   relay.AcceptAll,
+			Relays:   list,
 			DialLink: tn.net.dial,
 			DialExit: tn.dests.dial,
 			Logger:   tn.logs.Logger().With("role", fmt.Sprintf("relay%d", i)),

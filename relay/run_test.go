@@ -81,6 +81,55 @@ func TestRunListenerFails(t *testing.T) {
 	})
 }
 
+// TestRunReadyAfterList: with a relay list to extend by, Run calls Ready
+// only once the list has verified, retrying a failed fetch with a doubling
+// wait and a warning each time.
+func TestRunReadyAfterList(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		keys := oniontest.RelayKeys("runner")
+		logs := oniontest.NewLogs(t)
+		list := &flakyList{fails: 3}
+		ready := make(chan relay.Info, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		ran := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			ran <- relay.Run(ctx, relay.Config{
+				Identity: keys.Identity, OnionKey: keys.Onion, Listener: newIdleListener(),
+				Directory: &flakyDirectory{}, Relays: list,
+				Logger: logs.Logger(), Ready: func(i relay.Info) { ready <- i },
+			})
+		}()
+		<-ready
+		if took := time.Since(start); took != 1750*time.Millisecond {
+			t.Errorf("ready after %v, want 1.75s (waits of 250ms, 500ms and 1s)", took)
+		}
+		if n := len(logs.Find("fetching relay list failed; keeping the last verified list", nil)); n != 3 {
+			t.Errorf("%d fetch warnings, want 3", n)
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	})
+}
+
+// flakyList fails the first fails fetches, then gives an empty list.
+type flakyList struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (l *flakyList) Relays(context.Context) (onion.RelayList, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails > 0 {
+		l.fails--
+		return onion.RelayList{}, errors.New("directory still starting")
+	}
+	return onion.RelayList{}, nil
+}
+
 func TestRunNeedsAnAddress(t *testing.T) {
 	keys := oniontest.RelayKeys("runner")
 	if err := relay.Run(t.Context(), relay.Config{Identity: keys.Identity, OnionKey: keys.Onion}); err == nil {
