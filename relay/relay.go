@@ -86,7 +86,7 @@ type Relay struct {
 	logger *slog.Logger
 	fp     string
 
-	list   *listedRelays // nil without cfg.Relays
+	list *listedRelays // nil without cfg.Relays
 
 	mu       sync.Mutex
 	inbound  map[*inLink]struct{}
