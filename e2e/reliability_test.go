@@ -358,11 +358,12 @@ func startHandNet(t *testing.T, relays, exits int) *handNet {
 	t.Helper()
 	dir := t.TempDir()
 	n := &handNet{dirData: filepath.Join(dir, "directory")}
-	n.dir = startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", n.dirData)
+	n.dir = startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", n.dirData,
+		"--allow-private-addresses")
 	n.dirURL, n.dirKey = n.dir.ready["url"], n.dir.ready["key"]
 	for i := 1; i <= relays; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", n.dirURL, "--nickname", name,
+		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", n.dirURL, "--directory-key", n.dirKey, "--nickname", name,
 			"--data-dir", filepath.Join(dir, name), "--exit-policy", "accept-all", "--publish-interval", "2s"}
 		if i <= exits {
 			args = append(args, "--exit")
@@ -421,7 +422,7 @@ func (n *handNet) restartDirectory(t *testing.T) time.Duration {
 	t.Helper()
 	start := time.Now()
 	d := startProc(t, "directory2", "directory", "--listen", strings.TrimPrefix(n.dirURL, "http://"),
-		"--data-dir", n.dirData)
+		"--data-dir", n.dirData, "--allow-private-addresses")
 	if d.ready["url"] != n.dirURL || d.ready["key"] != n.dirKey {
 		t.Fatalf("restarted directory: %v, want url=%s key=%s", d.ready, n.dirURL, n.dirKey)
 	}

@@ -15,7 +15,8 @@ import (
 // bytes through them.
 func TestSeparateProcesses(t *testing.T) {
 	dir := t.TempDir()
-	d := startProc(t, "directory", "directory",
+	// Every part is on 127.0.0.1, which a directory lists only when told to.
+	d := startProc(t, "directory", "directory", "--allow-private-addresses",
 		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
 	url, key := d.ready["url"], d.ready["key"]
 	if url == "" || key == "" {
@@ -25,7 +26,7 @@ func TestSeparateProcesses(t *testing.T) {
 	fingerprints := map[string]string{} // nickname -> fingerprint
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url,
+		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url, "--directory-key", key,
 			"--nickname", name, "--data-dir", filepath.Join(dir, name), "--exit-policy", "accept-all"}
 		if i == 3 {
 			args = append(args, "--exit")

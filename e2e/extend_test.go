@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"onion/directory"
+	"onion/onion"
+	"onion/onion/oniontest"
+)
+
+// TestRelayRefusesUnlistedExtend: a real relay process extends circuits
+// only to relays of its verified list at their listed address. The test
+// plays a client: it builds a one-hop circuit to relay1 and asks it to
+// EXTEND to a port on 127.0.0.1 that the test listens on, first naming a
+// made-up relay, then relay2's keys. Both are answered EXTEND_FAILED(not
+// listed), nothing connects to the port, and relay1's log says why without
+// the address. The same circuit then extends to relay2 at its listed
+// address (relay2 started after relay1's first list: relay1 fetches the
+// list again to find it).
+func TestRelayRefusesUnlistedExtend(t *testing.T) {
+	dir := t.TempDir()
+	d := startProc(t, "directory", "directory", "--allow-private-addresses",
+		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
+	url, key := d.ready["url"], d.ready["key"]
+	var relays []*proc
+	for _, name := range []string{"relay1", "relay2"} {
+		relays = append(relays, startProc(t, name, "relay", "--listen", "127.0.0.1:0",
+			"--directory", url, "--directory-key", key, "--nickname", name, "--data-dir", filepath.Join(dir, name)))
+	}
+	listed := listedRelays(t, url, key)
+	guard, next := listed[relays[0].ready["fingerprint"]], listed[relays[1].ready["fingerprint"]]
+
+	probe, probed := countingListener(t)
+	p := oniontest.Dial(t, guard.Address)
+	c := p.Create(1, guard.IdentityKey, guard.OnionKey)
+	madeUp := oniontest.RelayKeys("made-up")
+	for _, tc := range []struct {
+		name     string
+		id, onio []byte
+	}{
+		{"a made-up relay", madeUp.ID(), madeUp.OnionPub()},
+		{"relay2 at another address", next.IdentityKey, next.OnionKey},
+	} {
+		_, create, err := onion.NewClientHandshake(nil, tc.id, tc.onio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := onion.Extend{Create: create, Address: probe}.MarshalBinary()
+		p.Send(c.Cell(onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}))
+		m := p.Msg(c)
+		if m.Cmd != onion.RelayExtendFailed || len(m.Body) != 1 || onion.DestroyReason(m.Body[0]) != onion.DestroyNotListed {
+			t.Errorf("EXTEND to %s at %s answered %v %x, want EXTEND_FAILED(%v)", tc.name, probe, m.Cmd, m.Body, onion.DestroyNotListed)
+		}
+	}
+	p.Extend(c, next.IdentityKey, next.OnionKey, next.Address)
+	if n := probed.Load(); n != 0 {
+		t.Errorf("%d connections reached %s", n, probe)
+	}
+	out := relays[0].out
+	if !out.contains("level=INFO", `msg="extend failed"`, `reason="next relay not listed"`) {
+		t.Error(`relay1 did not log "extend failed" with its reason at info`)
+	}
+	if out.contains(probe) {
+		t.Errorf("relay1 logged the address %s at info", probe)
+	}
+}
+
+// TestDirectoryRefusesPrivateRelay: a directory run without
+// --allow-private-addresses refuses a relay that would have every relay
+// dial 127.0.0.1:25, with a message that says what to do.
+func TestDirectoryRefusesPrivateRelay(t *testing.T) {
+	d := startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	k := oniontest.RelayKeys("loopback")
+	desc := onion.RelayDescriptor{Nickname: "loopback", Address: "127.0.0.1:25", OnionKey: k.OnionPub(), Published: time.Now().Unix()}
+	desc.Sign(k.Identity)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err := (&directory.Client{URL: d.ready["url"]}).Publish(ctx, desc)
+	var se *directory.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 400 || !strings.Contains(se.Message, "--allow-private-addresses") {
+		t.Fatalf("publish at 127.0.0.1:25: %v, want 400 naming --allow-private-addresses", err)
+	}
+}
+
+// listedRelays fetches the directory's verified list, by fingerprint.
+func listedRelays(t *testing.T, url, key string) map[string]onion.RelayDescriptor {
+	t.Helper()
+	k, err := onion.DecodeDirectoryKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	l, err := (&directory.Client{URL: url, Key: k}).Relays(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]onion.RelayDescriptor{}
+	for _, d := range l.Relays {
+		out[d.Fingerprint()] = d
+	}
+	return out
+}
+
+// countingListener listens on 127.0.0.1 until the test ends, closing and
+// counting every connection.
+func countingListener(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return ln.Addr().String(), &n
+}
