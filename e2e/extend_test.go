@@ -89,6 +89,28 @@ func TestDirectoryRefusesPrivateRelay(t *testing.T) {
 	}
 }
 
+// introduceRelays has every relay extend a circuit to every other relay,
+// as a client would, so that each holds a list with them all: a relay
+// that does not know the next relay fetches the list again. A test that
+// kills the directory needs this first, since a relay learns of relays
+// listed after its last fetch from the directory alone (PROTOCOL.md §10).
+func introduceRelays(t *testing.T, url, key string) {
+	t.Helper()
+	listed := listedRelays(t, url, key)
+	for _, from := range listed {
+		p := oniontest.Dial(t, from.Address)
+		id := uint32(1)
+		for _, to := range listed {
+			if to.Address == from.Address {
+				continue
+			}
+			p.Extend(p.Create(id, from.IdentityKey, from.OnionKey), to.IdentityKey, to.OnionKey, to.Address)
+			id++
+		}
+		p.Conn.Close()
+	}
+}
+
 // listedRelays fetches the directory's verified list, by fingerprint.
 func listedRelays(t *testing.T, url, key string) map[string]onion.RelayDescriptor {
 	t.Helper()

@@ -353,7 +353,8 @@ type handNet struct {
 }
 
 // startHandNet starts a directory, relays (the first exits of them exits)
-// publishing every 2 s, and a proxy refreshing its list every 2 s.
+// publishing every 2 s and each holding a list of them all, and a proxy
+// refreshing its list every 2 s.
 func startHandNet(t *testing.T, relays, exits int) *handNet {
 	t.Helper()
 	dir := t.TempDir()
@@ -370,6 +371,7 @@ func startHandNet(t *testing.T, relays, exits int) *handNet {
 		}
 		n.relays = append(n.relays, startProc(t, name, args...))
 	}
+	introduceRelays(t, n.dirURL, n.dirKey)
 	n.proxy = startProc(t, "proxy", "proxy", "--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
 		"--directory", n.dirURL, "--directory-key", n.dirKey, "--refresh-interval", "2s")
 	n.socks, n.status = n.proxy.ready["socks"], n.proxy.ready["status"]
