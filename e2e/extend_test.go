@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -26,9 +27,7 @@ import (
 // list again to find it).
 func TestRelayRefusesUnlistedExtend(t *testing.T) {
 	dir := t.TempDir()
-	d := startProc(t, "directory", "directory", "--allow-private-addresses",
-		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
-	url, key := d.ready["url"], d.ready["key"]
+	_, url, key := startLabDirectory(t, filepath.Join(dir, "directory"))
 	var relays []*proc
 	for _, name := range []string{"relay1", "relay2"} {
 		relays = append(relays, startProc(t, name, "relay", "--listen", "127.0.0.1:0",
@@ -37,7 +36,8 @@ func TestRelayRefusesUnlistedExtend(t *testing.T) {
 	listed := listedRelays(t, url, key)
 	guard, next := listed[relays[0].ready["fingerprint"]], listed[relays[1].ready["fingerprint"]]
 
-	probe, probed := countingListener(t)
+	var probed atomic.Int64
+	probe := fmt.Sprintf("127.0.0.1:%d", startTCPServer(t, func(net.Conn) { probed.Add(1) }))
 	p := oniontest.Dial(t, guard.Address)
 	c := p.Create(1, guard.IdentityKey, guard.OnionKey)
 	madeUp := oniontest.RelayKeys("made-up")
@@ -89,6 +89,21 @@ func TestDirectoryRefusesPrivateRelay(t *testing.T) {
 	}
 }
 
+// startLabDirectory starts a directory on 127.0.0.1:0 with its data in
+// dataDir, and returns it with its URL and key. Like every part of these
+// tests, its relays are on 127.0.0.1, which a directory lists only when
+// told to (--allow-private-addresses).
+func startLabDirectory(t *testing.T, dataDir string) (*proc, string, string) {
+	t.Helper()
+	d := startProc(t, "directory", "directory", "--allow-private-addresses",
+		"--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	url, key := d.ready["url"], d.ready["key"]
+	if url == "" || key == "" {
+		t.Fatalf("directory ready line without url or key: %v", d.ready)
+	}
+	return d, url, key
+}
+
 // introduceRelays has every relay extend a circuit to every other relay,
 // as a client would, so that each holds a list with them all: a relay
 // that does not know the next relay fetches the list again. A test that
@@ -129,29 +144,4 @@ func listedRelays(t *testing.T, url, key string) map[string]onion.RelayDescripto
 		out[d.Fingerprint()] = d
 	}
 	return out
-}
-
-// countingListener listens on 127.0.0.1 until the test ends, closing and
-// counting every connection.
-func countingListener(t *testing.T) (string, *atomic.Int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	return ln.Addr().String(), &n
 }

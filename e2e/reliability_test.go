@@ -359,9 +359,7 @@ func startHandNet(t *testing.T, relays, exits int) *handNet {
 	t.Helper()
 	dir := t.TempDir()
 	n := &handNet{dirData: filepath.Join(dir, "directory")}
-	n.dir = startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", n.dirData,
-		"--allow-private-addresses")
-	n.dirURL, n.dirKey = n.dir.ready["url"], n.dir.ready["key"]
+	n.dir, n.dirURL, n.dirKey = startLabDirectory(t, n.dirData)
 	for i := 1; i <= relays; i++ {
 		name := fmt.Sprintf("relay%d", i)
 		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", n.dirURL, "--directory-key", n.dirKey, "--nickname", name,

@@ -15,13 +15,7 @@ import (
 // bytes through them.
 func TestSeparateProcesses(t *testing.T) {
 	dir := t.TempDir()
-	// Every part is on 127.0.0.1, which a directory lists only when told to.
-	d := startProc(t, "directory", "directory", "--allow-private-addresses",
-		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
-	url, key := d.ready["url"], d.ready["key"]
-	if url == "" || key == "" {
-		t.Fatalf("directory ready line without url or key: %v", d.ready)
-	}
+	_, url, key := startLabDirectory(t, filepath.Join(dir, "directory"))
 
 	fingerprints := map[string]string{} // nickname -> fingerprint
 	for i := 1; i <= 3; i++ {

@@ -11,7 +11,7 @@ import (
 	"onion/onion/oniontest"
 )
 
-// The relays of these tests live at documentation addresses on a pipeNet;
+// The relays of these tests live at documentation addresses on a MemNet;
 // probeAddr is what an attacker would have a relay dial: its own loopback.
 const (
 	guardAddr = "192.0.2.1:9001"
@@ -45,7 +45,7 @@ func wantNotListed(t *testing.T, what string, m onion.RelayMsg) {
 // still extends to the listed relay.
 func TestExtendOnlyToListed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newPipeNet()
+		n := oniontest.NewMemNet()
 		next := startPipeRelay(t, n, "next", nextAddr, nil)
 		list := &relayList{}
 		list.add(next.keys.ID(), nextAddr)
@@ -72,10 +72,10 @@ func TestExtendOnlyToListed(t *testing.T) {
 		if got := list.fetched(); got != 4 {
 			t.Errorf("list fetched %d times, want 4 (at start, then once per refusal)", got)
 		}
-		if d := n.dials(probeAddr); d != 0 {
+		if d := n.DialCount(probeAddr); d != 0 {
 			t.Errorf("relay dialled the unlisted address %d times", d)
 		}
-		if d := n.dials(nextAddr); d != 0 {
+		if d := n.DialCount(nextAddr); d != 0 {
 			t.Errorf("relay dialled the listed relay for an unlisted one %d times", d)
 		}
 		refusals := guard.logs.Find("extend failed", map[string]string{"reason": onion.DestroyNotListed.String()})
@@ -94,7 +94,7 @@ func TestExtendOnlyToListed(t *testing.T) {
 // share one fetch of the list: they cost the directory one request.
 func TestExtendFloodFetchesOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newPipeNet()
+		n := oniontest.NewMemNet()
 		list := &relayList{}
 		guard := startPipeRelay(t, n, "guard", guardAddr, list)
 		p := guard.link(t)
@@ -125,7 +125,7 @@ func TestExtendFloodFetchesOnce(t *testing.T) {
 		if got := list.fetched(); got != 2 {
 			t.Errorf("list fetched %d times, want 2 (at start, then once for the flood)", got)
 		}
-		if d := n.dials(probeAddr); d != 0 {
+		if d := n.DialCount(probeAddr); d != 0 {
 			t.Errorf("relay dialled the unlisted address %d times", d)
 		}
 	})
@@ -136,7 +136,7 @@ func TestExtendFloodFetchesOnce(t *testing.T) {
 // refresh interval (a client's list may be that old), then is refused.
 func TestExtendListChanges(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newPipeNet()
+		n := oniontest.NewMemNet()
 		next := startPipeRelay(t, n, "next", nextAddr, nil)
 		list := &relayList{}
 		guard := startPipeRelay(t, n, "guard", guardAddr, list)
@@ -162,13 +162,13 @@ func TestExtendListChanges(t *testing.T) {
 // TestExtendWithoutList: a relay with no list extends to itself only.
 func TestExtendWithoutList(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newPipeNet()
+		n := oniontest.NewMemNet()
 		next := startPipeRelay(t, n, "next", nextAddr, nil)
 		guard := startPipeRelay(t, n, "guard", guardAddr, nil)
 		p := guard.link(t)
 		wantNotListed(t, "no list", extendTo(p, guard.create(p, 1), next.keys, nextAddr))
 		p.Extend(guard.create(p, 2), guard.keys.ID(), guard.keys.OnionPub(), guardAddr)
-		if d := n.dials(nextAddr); d != 0 {
+		if d := n.DialCount(nextAddr); d != 0 {
 			t.Errorf("relay with no list dialled another relay %d times", d)
 		}
 	})
