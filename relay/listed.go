@@ -99,9 +99,10 @@ func (l *listedRelays) refresh(ctx context.Context) {
 	}
 }
 
-// run fetches the list at once, again every listRefreshInterval, and when refresh
-// asks (but never within listRefreshGap of the last fetch), until ctx ends.
-// Until a list first verifies it retries sooner, 250 ms doubling to 5 s.
+// run fetches the list at once, again every listRefreshInterval, and when
+// refresh asks (but never within listRefreshGap of the last fetch), until
+// ctx ends. Until a list first verifies it retries sooner, 250 ms doubling
+// to 5 s.
 func (l *listedRelays) run(ctx context.Context) {
 	defer close(l.stopped)
 	timer := time.NewTimer(0)
