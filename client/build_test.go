@@ -39,12 +39,12 @@ func TestBuildRetriesWithoutFailedRelay(t *testing.T) {
 					t.Fatal(err)
 				}
 				bad := first[hop]
-				tn.net.failDials(bad.Address, errUnreachable)
+				tn.net.FailDials(bad.Address, errUnreachable)
 				m := tn.manager(t, clock, nil)
 				c := dialEcho(t, m, echoAt(7))
 				defer c.Close()
 
-				if n := tn.net.dialCount(bad.Address); n != 1 {
+				if n := tn.net.DialCount(bad.Address); n != 1 {
 					t.Fatalf("%d dials to %s, want the first attempt's one", n, bad.Nickname)
 				}
 				tn.logs.Await(t, "circuit build failed; trying another path",
@@ -89,9 +89,9 @@ func TestBuildGivesUp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			oniontest.CheckLeaks(t)
 			synctest.Test(t, func(t *testing.T) {
-				nw := newMemNet()
+				nw := oniontest.NewMemNet()
 				for _, d := range descriptors(tt.relays, tt.exits) {
-					nw.failDials(d.Address, errUnreachable)
+					nw.FailDials(d.Address, errUnreachable)
 				}
 				tn := &testNet{net: nw, relays: descriptors(tt.relays, tt.exits), logs: oniontest.NewLogs(t)}
 				m := tn.manager(t, newFakeClock(), func(c *Config) { c.BuildAttempts = tt.attempts })
@@ -107,7 +107,7 @@ func TestBuildGivesUp(t *testing.T) {
 				}
 				dials := 0
 				for _, d := range tn.relays {
-					dials += nw.dialCount(d.Address)
+					dials += nw.DialCount(d.Address)
 				}
 				if dials != tt.wantDials {
 					t.Errorf("%d link dials, want %d", dials, tt.wantDials)
@@ -132,7 +132,7 @@ func TestConcurrentCallersShareBuild(t *testing.T) {
 				dials++
 				mu.Unlock()
 				<-gate
-				return tn.net.dial(ctx, network, addr)
+				return tn.net.Dial(ctx, network, addr)
 			}
 		})
 		var once sync.Once
@@ -203,7 +203,7 @@ func TestBuildCircuitToGivenLast(t *testing.T) {
 					t.Fatal(err)
 				}
 				bad := first[tt.failHop]
-				tn.net.failDials(bad.Address, errUnreachable)
+				tn.net.FailDials(bad.Address, errUnreachable)
 				m := tn.manager(t, clock, nil)
 
 				c, path, err := m.BuildCircuit(stepContext(t), &last)
@@ -212,7 +212,7 @@ func TestBuildCircuitToGivenLast(t *testing.T) {
 						c.Close()
 						t.Fatalf("BuildCircuit to an unreachable last hop = %v, want an error", nicknames(path))
 					}
-					if n := tn.net.dialCount(bad.Address); n != 1 {
+					if n := tn.net.DialCount(bad.Address); n != 1 {
 						t.Fatalf("%d dials to the last hop, want 1 (no second path)", n)
 					}
 				} else {

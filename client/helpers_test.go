@@ -74,90 +74,6 @@ func descriptors(n, exits int) []onion.RelayDescriptor {
 	return out
 }
 
-// memNet maps addresses to in-memory listeners. Dials to an address in
-// fail get that error instead.
-type memNet struct {
-	mu    sync.Mutex
-	lns   map[string]*memListener
-	fail  map[string]error
-	dials map[string]int // DialLink calls per address
-}
-
-func newMemNet() *memNet {
-	return &memNet{lns: map[string]*memListener{}, fail: map[string]error{}, dials: map[string]int{}}
-}
-
-func (n *memNet) listen(addr string) *memListener {
-	ln := &memListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
-	n.mu.Lock()
-	n.lns[addr] = ln
-	n.mu.Unlock()
-	return ln
-}
-
-// failDials makes dials to addr fail with err.
-func (n *memNet) failDials(addr string, err error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.fail[addr] = err
-}
-
-func (n *memNet) dialCount(addr string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.dials[addr]
-}
-
-func (n *memNet) dial(ctx context.Context, _, addr string) (net.Conn, error) {
-	n.mu.Lock()
-	n.dials[addr]++
-	ln, err := n.lns[addr], n.fail[addr]
-	n.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if ln == nil {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	}
-	ours, theirs := net.Pipe()
-	select {
-	case ln.conns <- theirs:
-		return ours, nil
-	case <-ln.done:
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type memListener struct {
-	addr  string
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func (l *memListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *memListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *memListener) Addr() net.Addr { return memAddr(l.addr) }
-
-type memAddr string
-
-func (a memAddr) Network() string { return "mem" }
-func (a memAddr) String() string  { return string(a) }
-
 // destinations is what the exits connect to: an echo at every address
 // unless refused, and a gate that can hold the next connect.
 type destinations struct {
@@ -219,7 +135,7 @@ func (d *destinations) dial(ctx context.Context, _, addr string) (net.Conn, erro
 
 // testNet is a running in-memory network of relays.
 type testNet struct {
-	net    *memNet
+	net    *oniontest.MemNet
 	dests  *destinations
 	relays []onion.RelayDescriptor
 	logs   *oniontest.Logs
@@ -229,7 +145,7 @@ type testNet struct {
 // ends.
 func startNet(t *testing.T, n, exits int) *testNet {
 	t.Helper()
-	tn := &testNet{net: newMemNet(), dests: &destinations{}, logs: oniontest.NewLogs(t)}
+	tn := &testNet{net: oniontest.NewMemNet(), dests: &destinations{}, logs: oniontest.NewLogs(t)}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -237,6 +153,7 @@ func startNet(t *testing.T, n, exits int) *testNet {
 		wg.Wait()
 		tn.dests.wg.Wait()
 	})
+	list := fixedDir{descriptors(n, exits)} // what the relays extend by
 	for i := 1; i <= n; i++ {
 		k := oniontest.RelayKeys(fmt.Sprintf("relay%d", i))
 		cfg := relay.Config{
@@ -246,7 +163,8 @@ func startNet(t *testing.T, n, exits int) *testNet {
 			Address:  fmt.Sprintf("10.0.0.%d:9001", i),
 			Exit:     i <= exits,
 			Policy:   relay.AcceptAll,
-			DialLink: tn.net.dial,
+			Relays:   list,
+			DialLink: tn.net.Dial,
 			DialExit: tn.dests.dial,
 			Logger:   tn.logs.Logger().With("role", fmt.Sprintf("relay%d", i)),
 		}
@@ -254,7 +172,7 @@ func startNet(t *testing.T, n, exits int) *testNet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln := tn.net.listen(cfg.Address)
+		ln := tn.net.Listen(cfg.Address)
 		wg.Go(func() { r.Serve(ctx, ln) })
 		tn.relays = append(tn.relays, r.Descriptor())
 	}
@@ -268,7 +186,7 @@ func (tn *testNet) manager(t *testing.T, clock *fakeClock, edit func(*Config)) *
 	t.Helper()
 	cfg := Config{
 		Directory: fixedDir{tn.relays},
-		DialLink:  tn.net.dial,
+		DialLink:  tn.net.Dial,
 		Logger:    tn.logs.Logger().With("role", "client"),
 		Rand:      oniontest.Rand(1),
 		Now:       clock.Now,

@@ -53,7 +53,7 @@ func TestDialOnionRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			oniontest.CheckLeaks(t)
 			synctest.Test(t, func(t *testing.T) {
-				tn := &testNet{net: newMemNet(), relays: descriptors(5, 2), logs: oniontest.NewLogs(t)}
+				tn := &testNet{net: oniontest.NewMemNet(), relays: descriptors(5, 2), logs: oniontest.NewLogs(t)}
 				m := tn.manager(t, newFakeClock(), func(c *Config) {
 					if tt.services != nil {
 						c.Services = func(*http.Client) ServiceDirectory { return tt.services }
@@ -65,7 +65,7 @@ func TestDialOnionRefusals(t *testing.T) {
 					t.Fatalf("DialStream = %v, want OpenError(%v) with %q", err, tt.want, tt.wantText)
 				}
 				for _, d := range tn.relays {
-					if n := tn.net.dialCount(d.Address); n != 0 {
+					if n := tn.net.DialCount(d.Address); n != 0 {
 						t.Fatalf("%d dials to %s for an onion address that cannot be reached", n, d.Nickname)
 					}
 				}

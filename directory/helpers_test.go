@@ -76,7 +76,7 @@ func descriptor(t testing.TB, n int, pub time.Time) onion.RelayDescriptor {
 	}
 	d := onion.RelayDescriptor{
 		Nickname:  fmt.Sprintf("relay%d", n),
-		Address:   fmt.Sprintf("127.0.0.1:%d", 9000+n),
+		Address:   fmt.Sprintf("203.0.113.%d:9001", 1+n), // a public (documentation) address
 		OnionKey:  ok.PublicKey().Bytes(),
 		Exit:      n%2 == 0,
 		Published: pub.Unix(),
@@ -239,7 +239,7 @@ var relayKind = kind{
 	desc: func(t testing.TB, n int, pub time.Time) []byte { return mustJSON(t, descriptor(t, n, pub)) },
 	variant: func(t testing.TB, n int, pub time.Time) []byte {
 		d := descriptor(t, n, pub)
-		d.Address = "127.0.0.1:9999"
+		d.Address = "198.51.100.1:9999"
 		d.Sign(relayKey(n))
 		return mustJSON(t, d)
 	},

@@ -42,7 +42,7 @@ func TestListSignature(t *testing.T) {
 		t.Errorf("open with another key: %v, want ErrSignature", err)
 	}
 	tampered := s
-	tampered.Document = strings.Replace(s.Document, "127.0.0.1:9001", "127.0.0.1:9002", 1)
+	tampered.Document = strings.Replace(s.Document, "203.0.113.2:9001", "203.0.113.3:9001", 1)
 	if tampered.Document == s.Document {
 		t.Fatal("test did not tamper")
 	}

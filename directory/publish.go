@@ -61,6 +61,13 @@ func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.R
 	if err := readDescriptor(w, r, d, MaxDescriptorBody); err != nil {
 		return PublishResult{}, false, err
 	}
+	if !s.allowPrivate {
+		if err := checkPublicAddress(d.Address); err != nil {
+			return PublishResult{}, false, refused(http.StatusBadRequest,
+				"descriptor address: %v; this directory lists relays at public IP addresses only "+
+					"(a network on one machine or a LAN runs it with --allow-private-addresses)", err)
+		}
+	}
 	fp := d.Fingerprint()
 	expires, isNew, err := s.relays.put(fp, *d, d.Published, d.Signature)
 	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err

@@ -59,6 +59,11 @@ type Config struct {
 	// MaxServices bounds the number of hidden services held; a new address
 	// beyond it is refused with 503. Zero means DefaultMaxServices.
 	MaxServices int
+	// AllowPrivateAddresses lists relays at loopback, private, link-local
+	// and unspecified addresses and at host names, for a network on one
+	// machine or a LAN. By default only public IP addresses are listed,
+	// since every relay dials the addresses the list holds.
+	AllowPrivateAddresses bool
 	// Logger receives the directory's logs. Nil means discard.
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.

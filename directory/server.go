@@ -25,6 +25,7 @@ const (
 type server struct {
 	key          ed25519.PrivateKey
 	listValidity time.Duration
+	allowPrivate bool // Config.AllowPrivateAddresses
 	log          *slog.Logger
 	now          func() time.Time
 
@@ -36,7 +37,8 @@ type server struct {
 // newServer makes the handler Run serves, with cfg's zero fields at their
 // defaults. Listen, Listener and Ready are not its business.
 func newServer(cfg Config) *server {
-	s := &server{key: cfg.Key, listValidity: orDefault(cfg.ListValidity, DefaultListValidity), log: cfg.Logger, now: cfg.Now}
+	s := &server{key: cfg.Key, listValidity: orDefault(cfg.ListValidity, DefaultListValidity),
+		allowPrivate: cfg.AllowPrivateAddresses, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

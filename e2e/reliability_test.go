@@ -353,22 +353,23 @@ type handNet struct {
 }
 
 // startHandNet starts a directory, relays (the first exits of them exits)
-// publishing every 2 s, and a proxy refreshing its list every 2 s.
+// publishing every 2 s and each holding a list of them all, and a proxy
+// refreshing its list every 2 s.
 func startHandNet(t *testing.T, relays, exits int) *handNet {
 	t.Helper()
 	dir := t.TempDir()
 	n := &handNet{dirData: filepath.Join(dir, "directory")}
-	n.dir = startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", n.dirData)
-	n.dirURL, n.dirKey = n.dir.ready["url"], n.dir.ready["key"]
+	n.dir, n.dirURL, n.dirKey = startLabDirectory(t, n.dirData)
 	for i := 1; i <= relays; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", n.dirURL, "--nickname", name,
+		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", n.dirURL, "--directory-key", n.dirKey, "--nickname", name,
 			"--data-dir", filepath.Join(dir, name), "--exit-policy", "accept-all", "--publish-interval", "2s"}
 		if i <= exits {
 			args = append(args, "--exit")
 		}
 		n.relays = append(n.relays, startProc(t, name, args...))
 	}
+	introduceRelays(t, n.dirURL, n.dirKey)
 	n.proxy = startProc(t, "proxy", "proxy", "--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
 		"--directory", n.dirURL, "--directory-key", n.dirKey, "--refresh-interval", "2s")
 	n.socks, n.status = n.proxy.ready["socks"], n.proxy.ready["status"]
@@ -421,7 +422,7 @@ func (n *handNet) restartDirectory(t *testing.T) time.Duration {
 	t.Helper()
 	start := time.Now()
 	d := startProc(t, "directory2", "directory", "--listen", strings.TrimPrefix(n.dirURL, "http://"),
-		"--data-dir", n.dirData)
+		"--data-dir", n.dirData, "--allow-private-addresses")
 	if d.ready["url"] != n.dirURL || d.ready["key"] != n.dirKey {
 		t.Fatalf("restarted directory: %v, want url=%s key=%s", d.ready, n.dirURL, n.dirKey)
 	}

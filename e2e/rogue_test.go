@@ -105,7 +105,7 @@ func startRogueNet(t *testing.T, mode string) *rogueNet {
 	rogue := rogueBinary(t) // before starting anything: it may take a while
 	dir := t.TempDir()
 	n := &rogueNet{}
-	d := rogueStartProc(t, "directory", onionBinary(t), nil, "directory",
+	d := rogueStartProc(t, "directory", onionBinary(t), nil, "directory", "--allow-private-addresses",
 		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
 	url, key := d.ready["url"], d.ready["key"]
 	if url == "" || key == "" {
@@ -114,7 +114,7 @@ func startRogueNet(t *testing.T, mode string) *rogueNet {
 	n.procs = append(n.procs, d)
 	for i := 1; i <= 5; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url,
+		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url, "--directory-key", key,
 			"--nickname", name, "--data-dir", filepath.Join(dir, name), "--publish-interval", "2s"}
 		if i <= 2 {
 			args = append(args, "--exit", "--exit-policy", "accept-all")

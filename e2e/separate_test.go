@@ -15,17 +15,12 @@ import (
 // bytes through them.
 func TestSeparateProcesses(t *testing.T) {
 	dir := t.TempDir()
-	d := startProc(t, "directory", "directory",
-		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
-	url, key := d.ready["url"], d.ready["key"]
-	if url == "" || key == "" {
-		t.Fatalf("directory ready line without url or key: %v", d.ready)
-	}
+	_, url, key := startLabDirectory(t, filepath.Join(dir, "directory"))
 
 	fingerprints := map[string]string{} // nickname -> fingerprint
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url,
+		args := []string{"relay", "--listen", "127.0.0.1:0", "--directory", url, "--directory-key", key,
 			"--nickname", name, "--data-dir", filepath.Join(dir, name), "--exit-policy", "accept-all"}
 		if i == 3 {
 			args = append(args, "--exit")

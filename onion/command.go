@@ -42,6 +42,9 @@ const (
 	DestroyLinkClosed  DestroyReason = 7 // the link to the next or previous hop closed
 	DestroyTimeout     DestroyReason = 8 // a timer ran out
 	DestroyResource    DestroyReason = 9 // a resource limit was reached
+	// DestroyNotListed is sent only in EXTEND_FAILED: the next relay named
+	// is not in the relay's verified list at that address (PROTOCOL.md §3.3).
+	DestroyNotListed DestroyReason = 10
 )
 
 func (r DestroyReason) String() string {
@@ -66,6 +69,8 @@ func (r DestroyReason) String() string {
 		return "timeout"
 	case DestroyResource:
 		return "resource limit"
+	case DestroyNotListed:
+		return "next relay not listed"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }

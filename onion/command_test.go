@@ -22,7 +22,7 @@ func TestEnumStrings(t *testing.T) {
 			onion.Command(0), "Command(0)"},
 		{"DestroyReason", []fmt.Stringer{onion.DestroyNone, onion.DestroyProtocol, onion.DestroyInternal,
 			onion.DestroyRequested, onion.DestroyLayer, onion.DestroyWrongKey, onion.DestroyConnectFail,
-			onion.DestroyLinkClosed, onion.DestroyTimeout, onion.DestroyResource},
+			onion.DestroyLinkClosed, onion.DestroyTimeout, onion.DestroyResource, onion.DestroyNotListed},
 			onion.DestroyReason(200), "reason(200)"},
 		{"LayerKind", []fmt.Stringer{onion.KindMessage, onion.KindForward}, onion.LayerKind(3), "LayerKind(3)"},
 		{"RelayCmd", []fmt.Stringer{onion.RelayExtend, onion.RelayExtended, onion.RelayExtendFailed,
@@ -61,6 +61,7 @@ func TestWireEnumValues(t *testing.T) {
 		{"RelayConnected", uint8(onion.RelayConnected), 5}, {"RelayData", uint8(onion.RelayData), 6},
 		{"RelayEnd", uint8(onion.RelayEnd), 7}, {"RelaySendme", uint8(onion.RelaySendme), 8},
 		{"DestroyWrongKey", uint8(onion.DestroyWrongKey), 5}, {"DestroyLayer", uint8(onion.DestroyLayer), 4},
+		{"DestroyNotListed", uint8(onion.DestroyNotListed), 10},
 		{"EndDone", uint8(onion.EndDone), 1}, {"EndReset", uint8(onion.EndReset), 9},
 	} {
 		if tc.got != tc.want {

@@ -21,7 +21,10 @@ func BenchmarkForwardCell(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := relay.New(relay.Config{Identity: keys.Identity, OnionKey: keys.Onion, Nickname: "middle", Address: ln.Addr().String()})
+	list := &relayList{}
+	hop := listenTestHop(b, list, oniontest.RelayKeys("next"))
+	r, err := relay.New(relay.Config{Identity: keys.Identity, OnionKey: keys.Onion, Nickname: "middle",
+		Address: ln.Addr().String(), Relays: list})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func BenchmarkForwardCell(b *testing.B) {
 
 	p := oniontest.Dial(b, ln.Addr().String())
 	c := p.Create(1, keys.ID(), keys.OnionPub())
-	np, _ := extendToTestHop(b, p, c, oniontest.RelayKeys("next"))
+	np, _ := hop.extendTo(b, p, c)
 
 	// The next hop counts what arrives; its Recv has a timeout, so a relay
 	// that stops forwarding fails the benchmark instead of hanging it.

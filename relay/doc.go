@@ -10,7 +10,9 @@
 // ends. `onion relay` and internal/testnet both start relays with it; New
 // and Serve are its parts, for tests that drive a relay without a directory.
 //
-// It is not a directory client beyond publishing its own descriptor, and it
-// keeps no secret of anyone else: every circuit's keys come from a fresh
-// handshake (docs/PROTOCOL.md §3).
+// Of the directory it uses two things: it publishes its own descriptor,
+// and it extends circuits only to the relays of the verified relay list
+// (Config.Relays), at their listed address, so that nobody can make it
+// dial its own loopback or LAN (listed.go). It keeps no secret of anyone
+// else: every circuit's keys come from a fresh handshake (docs/PROTOCOL.md §3).
 package relay

@@ -4,6 +4,7 @@ package relay
 // (PROTOCOL.md §3.3).
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,12 +54,7 @@ func (c *relayCirc) extend(m onion.RelayMsg) error {
 		defer cancel()
 		created, err := c.doExtend(ctx, e.Address, create)
 		if err != nil {
-			c.r.logger.Info("extend failed", "circ", c.prevID, "err", err)
-			c.r.logger.Debug("extend failed", "circ", c.prevID, "to", e.Address)
-			c.mu.Lock()
-			c.extending = false
-			c.mu.Unlock()
-			c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtendFailed, Body: []byte{byte(onion.DestroyConnectFail)}})
+			c.extendFailed(err, create[:onion.KeyLen], e.Address)
 			return
 		}
 		c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtended, Body: created})
@@ -66,7 +62,27 @@ func (c *relayCirc) extend(m onion.RelayMsg) error {
 	return nil
 }
 
+// extendFailed logs why an EXTEND to the relay with identity key id at addr
+// failed (addr only at debug: a client chose it) and answers EXTEND_FAILED.
+func (c *relayCirc) extendFailed(err error, id []byte, addr string) {
+	reason := onion.DestroyConnectFail
+	if errors.Is(err, errNotListed) {
+		reason = onion.DestroyNotListed
+	}
+	c.r.logger.Info("extend failed", "circ", c.prevID, "peer", onion.Fingerprint(id), "reason", reason, "err", err)
+	c.r.logger.Debug("extend failed", "circ", c.prevID, "to", addr)
+	c.mu.Lock()
+	c.extending = false
+	c.mu.Unlock()
+	c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtendFailed, Body: []byte{byte(reason)}})
+}
+
+// doExtend links to the next relay (CREATE's first bytes are its identity
+// key) at addr, if the relay list allows, and returns its CREATED.
 func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([]byte, error) {
+	if err := c.r.mayExtend(ctx, create[:onion.KeyLen], addr); err != nil {
+		return nil, err
+	}
 	out, err := c.r.outLink(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -112,6 +128,27 @@ func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([
 		out.link.Send(onion.Cell{CircID: id, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyTimeout)}})
 		return nil, fmt.Errorf("waiting for CREATED: %w", ctx.Err())
 	}
+}
+
+// mayExtend allows an EXTEND to this relay itself or to a relay listed at
+// addr with identity key id. A relay not known may have been listed since
+// the last fetch: it waits for one more (shared, and spaced by
+// listRefreshGap) before refusing with errNotListed.
+func (r *Relay) mayExtend(ctx context.Context, id []byte, addr string) error {
+	if bytes.Equal(id, r.keys.ID) && addr == r.cfg.Address {
+		return nil
+	}
+	if r.list == nil {
+		return errNotListed
+	}
+	if r.list.allows(id, addr) {
+		return nil
+	}
+	r.list.refresh(ctx)
+	if r.list.allows(id, addr) {
+		return nil
+	}
+	return errNotListed
 }
 
 // outLink returns the link to addr, dialing it if there is none.

@@ -15,7 +15,9 @@ func TestTamperedInnerLayer(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	echoAddr := echoServer(t)
 	r2 := startRelay(t, "exit", exitConfig)
-	r1 := startRelay(t, "guard", nil)
+	list := &relayList{}
+	list.add(r2.keys.ID(), r2.addr)
+	r1 := startRelay(t, "guard", list.use)
 	p := r1.link()
 	victim := r1.create(p, 1)
 	p.Extend(victim, r2.keys.ID(), r2.keys.OnionPub(), r2.addr)
@@ -34,25 +36,31 @@ func TestTamperedInnerLayer(t *testing.T) {
 	echo(t, p, witness, 1, echoAddr, []byte("two hops, still fine"))
 }
 
-// TestExtendFailures: EXTEND to a port nobody listens on, or to a relay
-// that does not hold the keys named, is answered EXTEND_FAILED; the circuit
-// stays usable and can extend elsewhere; a second EXTEND on a circuit that
-// already has a next hop is a protocol violation.
+// TestExtendFailures: EXTEND to a listed relay where nobody listens, or to
+// a relay listed at an address where another relay answers (so it does not
+// hold the keys named), is answered EXTEND_FAILED; the circuit stays usable
+// and can extend elsewhere; a second EXTEND on a circuit that already has a
+// next hop is a protocol violation.
 func TestExtendFailures(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	echoAddr := echoServer(t)
 	r2 := startRelay(t, "exit", exitConfig)
-	r1 := startRelay(t, "guard", nil)
+	ghost, stranger := oniontest.RelayKeys("ghost"), oniontest.RelayKeys("stranger")
+	ghostAddr := closedPort(t)
+	list := &relayList{}
+	list.add(r2.keys.ID(), r2.addr)
+	list.add(ghost.ID(), ghostAddr)
+	list.add(stranger.ID(), r2.addr)
+	r1 := startRelay(t, "guard", list.use)
 	p := r1.link()
 	c := r1.create(p, 1)
-	stranger := oniontest.RelayKeys("stranger")
 
 	for _, tc := range []struct {
 		name     string
 		id, onio []byte
 		addr     string
 	}{
-		{"nobody listening", r2.keys.ID(), r2.keys.OnionPub(), closedPort(t)},
+		{"nobody listening", ghost.ID(), ghost.OnionPub(), ghostAddr},
 		{"wrong keys", stranger.ID(), stranger.OnionPub(), r2.addr},
 	} {
 		_, create, _ := onion.NewClientHandshake(nil, tc.id, tc.onio)
@@ -80,10 +88,12 @@ func TestExtendFailures(t *testing.T) {
 // client is untouched.
 func TestRogueNextHop(t *testing.T) {
 	oniontest.CheckLeaks(t)
-	r1 := startRelay(t, "guard", nil)
+	list := &relayList{}
+	hop := listenTestHop(t, list, oniontest.RelayKeys("rogue"))
+	r1 := startRelay(t, "guard", list.use)
 	p := r1.link()
 	c := r1.create(p, 1)
-	rogue, createCell := extendToTestHop(t, p, c, oniontest.RelayKeys("rogue"))
+	rogue, createCell := hop.extendTo(t, p, c)
 
 	// Cells for circuits the guard never opened on this link: dropped.
 	rogue.Send(onion.Cell{CircID: createCell.CircID + 100, Cmd: onion.CmdRelay, Payload: []byte("junk")})

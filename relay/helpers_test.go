@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -81,32 +82,47 @@ func (tr *testRelay) destroyLogged(id uint32, reason onion.DestroyReason) {
 	}
 }
 
-// extendToTestHop extends c, a circuit on p through a real relay, to a
-// next relay that the test plays: it listens on loopback, accepts the
-// relay's link, answers its CREATE as a relay with keys k would, and adds
-// the hop to c. It returns the test's side of that link and the CREATE
-// cell it answered.
-func extendToTestHop(tb testing.TB, p *oniontest.Peer, c *oniontest.ClientCirc, k oniontest.Keys) (*oniontest.Peer, onion.Cell) {
+// testHop is a next relay that the test plays: it listens on loopback,
+// accepts the one link a relay opens to it, and answers CREATE as a relay
+// with keys k would.
+type testHop struct {
+	k  oniontest.Keys
+	ln net.Listener
+}
+
+// listenTestHop starts a test hop with keys k and lists it in list, so
+// that relays given list extend to it.
+func listenTestHop(tb testing.TB, list *relayList, k oniontest.Keys) *testHop {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer ln.Close() // one link is all it takes
+	tb.Cleanup(func() { ln.Close() })
+	list.add(k.ID(), ln.Addr().String())
+	return &testHop{k: k, ln: ln}
+}
+
+// extendTo extends c, a circuit on p through a real relay, to the hop and
+// adds the hop to c. It returns the test's side of the relay's link and
+// the CREATE cell it answered.
+func (h *testHop) extendTo(tb testing.TB, p *oniontest.Peer, c *oniontest.ClientCirc) (*oniontest.Peer, onion.Cell) {
+	tb.Helper()
+	defer h.ln.Close() // one link is all it takes
 	type acc struct {
 		conn net.Conn
 		err  error
 	}
 	accepted := make(chan acc, 1)
 	go func() {
-		conn, err := ln.Accept()
+		conn, err := h.ln.Accept()
 		accepted <- acc{conn, err}
 	}()
-	hs, create, err := onion.NewClientHandshake(nil, k.ID(), k.OnionPub())
+	hs, create, err := onion.NewClientHandshake(nil, h.k.ID(), h.k.OnionPub())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	body, _ := onion.Extend{Create: create, Address: ln.Addr().String()}.MarshalBinary()
+	body, _ := onion.Extend{Create: create, Address: h.ln.Addr().String()}.MarshalBinary()
 	p.Send(c.Cell(onion.RelayMsg{Cmd: onion.RelayExtend, Body: body}))
 	a := <-accepted
 	if a.err != nil {
@@ -115,7 +131,7 @@ func extendToTestHop(tb testing.TB, p *oniontest.Peer, c *oniontest.ClientCirc, 
 	next := oniontest.NewPeer(tb, a.conn)
 	next.Preface()
 	createCell := next.Recv()
-	created, _, err := oniontest.AnswerCreate(k.RelayKeys(), createCell)
+	created, _, err := oniontest.AnswerCreate(h.k.RelayKeys(), createCell)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -131,6 +147,46 @@ func extendToTestHop(tb testing.TB, p *oniontest.Peer, c *oniontest.ClientCirc, 
 	c.AddHop(keys)
 	return next, createCell
 }
+
+// relayList is a relay list that the test edits: a relay given it
+// (cfg.Relays) extends only to the relays it holds. Only identity keys
+// and addresses matter to that check, so its descriptors hold no more.
+type relayList struct {
+	mu      sync.Mutex
+	relays  []onion.RelayDescriptor
+	fetches int
+}
+
+func (l *relayList) Relays(context.Context) (onion.RelayList, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fetches++
+	return onion.RelayList{Relays: slices.Clone(l.relays)}, nil
+}
+
+// add lists the relay with identity key id at addr.
+func (l *relayList) add(id []byte, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.relays = append(l.relays, onion.RelayDescriptor{IdentityKey: id, Address: addr})
+}
+
+// remove drops the relay with identity key id from the list.
+func (l *relayList) remove(id []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.relays = slices.DeleteFunc(l.relays, func(d onion.RelayDescriptor) bool { return bytes.Equal(d.IdentityKey, id) })
+}
+
+// fetched is how many times relays have fetched the list.
+func (l *relayList) fetched() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fetches
+}
+
+// use is a startRelay config change: the relay extends by l.
+func (l *relayList) use(cfg *relay.Config) { cfg.Relays = l }
 
 // begin opens stream sid to target and returns the exit's answer.
 func begin(t *testing.T, p *oniontest.Peer, c *oniontest.ClientCirc, sid uint16, target string) onion.RelayMsg {

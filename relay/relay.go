@@ -46,6 +46,12 @@ type Config struct {
 	Exit      bool
 	Policy    Policy    // exit policy; nil means RejectPrivate
 	Directory Publisher // nil: never publish (tests)
+	// Relays is the verified relay list: circuits are extended only to the
+	// relays in it, at their listed address, and to this relay itself
+	// (PROTOCOL.md §3.3). Serve fetches it at once and every minute; Run
+	// calls Ready only once it has verified. Nil: extend to nothing but
+	// this relay (tests).
+	Relays RelayLister
 
 	// Listen is the address Run accepts links on ("127.0.0.1:0" picks a
 	// free port); Listener, when set, is used instead (tests and wrappers
@@ -79,6 +85,8 @@ type Relay struct {
 	keys   onion.RelayKeys
 	logger *slog.Logger
 	fp     string
+
+	list *listedRelays // nil without cfg.Relays
 
 	mu       sync.Mutex
 	inbound  map[*inLink]struct{}
@@ -141,6 +149,9 @@ func New(cfg Config) (*Relay, error) {
 		meetings: make(map[string]*relayCirc),
 	}
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
+	if cfg.Relays != nil {
+		r.list = newListedRelays(cfg.Relays, cfg.Now, r.logger)
+	}
 	return r, nil
 }
 
@@ -168,9 +179,9 @@ func (r *Relay) Publish(ctx context.Context) error {
 	return r.cfg.Directory.Publish(ctx, r.Descriptor())
 }
 
-// Serve accepts links on ln and re-publishes the descriptor every
-// PublishInterval until ctx is done or ln fails; then it closes every link
-// and waits for its goroutines.
+// Serve accepts links on ln, re-publishes the descriptor every
+// PublishInterval and keeps the relay list fresh until ctx is done or ln
+// fails; then it closes every link and waits for its goroutines.
 func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 	pctx, stopPublishing := context.WithCancel(ctx) // also when ln fails on its own
 	defer stopPublishing()
@@ -179,6 +190,13 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 		defer r.wg.Done()
 		r.publishLoop(pctx)
 	}()
+	if r.list != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.list.run(pctx)
+		}()
+	}
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var err error

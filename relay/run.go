@@ -27,7 +27,8 @@ type Info struct {
 // Run runs the relay whole until ctx is done, then shuts it down in order
 // and returns nil; it returns an error only if it could not start or failed
 // on its own. It listens, serves links, publishes the descriptor until the
-// directory accepts it, and then calls cfg.Ready.
+// directory accepts it, waits for a verified relay list (if cfg.Relays is
+// set), and then calls cfg.Ready.
 func Run(ctx context.Context, cfg Config) error {
 	ln, err := cfg.listener()
 	if err != nil {
@@ -50,7 +51,7 @@ func Run(ctx context.Context, cfg Config) error {
 		stopPublishing()
 		served <- err
 	}()
-	if r.publishUntilAccepted(pctx) {
+	if r.publishUntilAccepted(pctx) && r.awaitList(pctx) {
 		r.announce()
 	}
 	return <-served
@@ -92,6 +93,20 @@ func (r *Relay) publishUntilAccepted(ctx context.Context) bool {
 			return false
 		case <-t.C:
 		}
+	}
+}
+
+// awaitList waits until the relay list first verifies (true) or ctx ends
+// (false); Serve fetches it, logging each failure.
+func (r *Relay) awaitList(ctx context.Context) bool {
+	if r.list == nil {
+		return true
+	}
+	select {
+	case <-r.list.first:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

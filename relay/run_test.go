@@ -24,16 +24,10 @@ func TestRunPublishesThenReady(t *testing.T) {
 		dir := &flakyDirectory{fails: 2}
 		logs := oniontest.NewLogs(t)
 		ln := newIdleListener()
-		ready := make(chan relay.Info, 1)
-		ctx, cancel := context.WithCancel(t.Context())
-		ran := make(chan error, 1)
 		start := time.Now()
-		go func() {
-			ran <- relay.Run(ctx, relay.Config{
-				Identity: keys.Identity, OnionKey: keys.Onion, Listener: ln, Directory: dir,
-				Logger: logs.Logger(), Ready: func(i relay.Info) { ready <- i },
-			})
-		}()
+		ready, stop := runRelay(t, relay.Config{
+			Identity: keys.Identity, OnionKey: keys.Onion, Listener: ln, Directory: dir, Logger: logs.Logger(),
+		})
 		info := <-ready
 		if took := time.Since(start); took != 750*time.Millisecond {
 			t.Errorf("ready after %v, want 750ms (waits of 250ms and 500ms)", took)
@@ -56,8 +50,7 @@ func TestRunPublishesThenReady(t *testing.T) {
 		if len(logs.Find("relay running", map[string]string{"fingerprint": fp, "address": want.Addr})) != 1 {
 			t.Error(`no "relay running" line`)
 		}
-		cancel()
-		if err := <-ran; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Run after cancel: %v", err)
 		}
 	})
@@ -79,6 +72,58 @@ func TestRunListenerFails(t *testing.T) {
 			t.Fatalf("Run = %v, want %v", err, broken)
 		}
 	})
+}
+
+// TestRunReadyAfterList: with a relay list to extend by, Run calls Ready
+// only once the list has verified, retrying a failed fetch with a doubling
+// wait and a warning each time.
+func TestRunReadyAfterList(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		keys := oniontest.RelayKeys("runner")
+		logs := oniontest.NewLogs(t)
+		start := time.Now()
+		ready, stop := runRelay(t, relay.Config{
+			Identity: keys.Identity, OnionKey: keys.Onion, Listener: newIdleListener(),
+			Directory: &flakyDirectory{}, Relays: &flakyList{fails: 3}, Logger: logs.Logger(),
+		})
+		<-ready
+		if took := time.Since(start); took != 1750*time.Millisecond {
+			t.Errorf("ready after %v, want 1.75s (waits of 250ms, 500ms and 1s)", took)
+		}
+		if n := len(logs.Find("fetching relay list failed; keeping the last verified list", nil)); n != 3 {
+			t.Errorf("%d fetch warnings, want 3", n)
+		}
+		if err := stop(); err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	})
+}
+
+// runRelay runs relay.Run with cfg in the background. It returns what Run
+// reports ready, and stop, which ends Run and returns its result.
+func runRelay(t *testing.T, cfg relay.Config) (<-chan relay.Info, func() error) {
+	ready := make(chan relay.Info, 1)
+	cfg.Ready = func(i relay.Info) { ready <- i }
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- relay.Run(ctx, cfg) }()
+	return ready, func() error { cancel(); return <-ran }
+}
+
+// flakyList fails the first fails fetches, then gives an empty list.
+type flakyList struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (l *flakyList) Relays(context.Context) (onion.RelayList, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails > 0 {
+		l.fails--
+		return onion.RelayList{}, errors.New("directory still starting")
+	}
+	return onion.RelayList{}, nil
 }
 
 func TestRunNeedsAnAddress(t *testing.T) {

@@ -21,6 +21,7 @@ func directoryCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},
 			&cli.DurationFlag{Name: "relay-ttl", Value: directory.DefaultRelayTTL, Usage: "drop a relay or hidden service that has not published a fresh descriptor for this long", EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"}},
+			&cli.BoolFlag{Name: "allow-private-addresses", Usage: "list relays at loopback, private and link-local addresses and host names, for a network on one machine or a LAN (by default only public IP addresses: every relay dials what the list holds)", EnvVars: []string{"ONION_DIRECTORY_ALLOW_PRIVATE"}},
 			&cli.DurationFlag{Name: "list-validity", Value: directory.DefaultListValidity, Usage: "how long a served relay list stays valid", EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"}},
 		},
 		Action: runDirectory,
@@ -41,12 +42,13 @@ func runDirectory(c *cli.Context) error {
 		return err
 	}
 	return directory.Run(c.Context, directory.Config{
-		Key:          key,
-		Listen:       c.String("listen"),
-		RelayTTL:     ttl,
-		ServiceTTL:   ttl,
-		ListValidity: validity,
-		Logger:       log,
+		Key:                   key,
+		Listen:                c.String("listen"),
+		RelayTTL:              ttl,
+		ServiceTTL:            ttl,
+		ListValidity:          validity,
+		AllowPrivateAddresses: c.Bool("allow-private-addresses"),
+		Logger:                log,
 		Ready: func(i directory.Info) {
 			fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
 		},

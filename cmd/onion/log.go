@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,19 +11,11 @@ import (
 )
 
 // newLogger builds the stderr logger every subcommand uses, at the level of
-// the global --log-level flag.
+// the global --log-level flag (debug, info, warn or error; warning too).
 func newLogger(c *cli.Context, role string) (*slog.Logger, error) {
 	var level slog.Level
-	switch strings.ToLower(c.String("log-level")) {
-	case "debug":
-		level = slog.LevelDebug
-	case "info", "":
-		level = slog.LevelInfo
-	case "warn", "warning":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
+	name := strings.Replace(cmp.Or(c.String("log-level"), "info"), "warning", "warn", 1)
+	if err := level.UnmarshalText([]byte(name)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
 	}
 	h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})

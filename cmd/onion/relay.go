@@ -6,7 +6,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"onion/directory"
 	"onion/internal/keyfile"
 	"onion/relay"
 )
@@ -15,20 +14,18 @@ func relayCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "relay",
 		Usage: "run a relay: carry circuits, peel one layer each, and (with --exit) connect to destinations",
-		Description: "A relay keeps an ed25519 identity key and an X25519 onion key in its data dir\n" +
-			"(mode 0600), publishes a signed descriptor with their public halves to the\n" +
-			"directory, and re-publishes it every --publish-interval. Prints\n" +
-			"`relay ready addr=HOST:PORT fingerprint=FP nickname=NAME` once the directory has it.",
-		Flags: []cli.Flag{
+		Description: "A relay keeps an ed25519 identity key and an X25519 onion key in its data dir (mode 0600),\n" +
+			"publishes their public halves to the directory, and extends circuits only to relays in the\n" +
+			"list that --directory-key verifies. Then it prints `relay ready addr=HOST:PORT fingerprint=FP nickname=NAME`.",
+		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9001", Usage: "address to accept links on (port 0 picks a free port)", EnvVars: []string{"ONION_RELAY_LISTEN"}},
-			&cli.StringFlag{Name: "address", Usage: "host:port to publish, if others must reach this relay at another address than --listen (e.g. behind NAT or when listening on 0.0.0.0)", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
-			&cli.StringFlag{Name: "directory", Usage: "directory URL, e.g. http://127.0.0.1:7000", Required: true, EnvVars: []string{"ONION_DIRECTORY"}},
+			&cli.StringFlag{Name: "address", Usage: "host:port to publish, if others must reach this relay at another address than --listen (e.g. behind NAT or when listening on 0.0.0.0); a public IP address, unless the directory runs with --allow-private-addresses", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
 			&cli.BoolFlag{Name: "exit", Usage: "let circuits end here and connect to destinations", EnvVars: []string{"ONION_RELAY_EXIT"}},
 			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses) or accept-all", EnvVars: []string{"ONION_EXIT_POLICY"}},
 			&cli.StringFlag{Name: "nickname", Usage: "name shown in relay lists (letters, digits, - and _; default: derived from the fingerprint)", EnvVars: []string{"ONION_RELAY_NICKNAME"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "relay"), Usage: "where the relay's keys live", EnvVars: []string{"ONION_RELAY_DATA_DIR"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: relay.DefaultPublishInterval, Usage: "how often to re-publish the descriptor (keep it under the directory's --relay-ttl)", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
-		},
+		),
 		Action: runRelay,
 	}
 }
@@ -39,6 +36,10 @@ func runRelay(c *cli.Context) error {
 		return err
 	}
 	policy, err := relay.ParsePolicy(c.String("exit-policy"))
+	if err != nil {
+		return err
+	}
+	dir, err := directoryFlags(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,8 @@ func runRelay(c *cli.Context) error {
 		Listen:          c.String("listen"),
 		Exit:            c.Bool("exit"),
 		Policy:          policy,
-		Directory:       &directory.Client{URL: c.String("directory")},
+		Directory:       dir,
+		Relays:          dir,
 		PublishInterval: c.Duration("publish-interval"),
 		Logger:          logger,
 		Ready: func(i relay.Info) {

@@ -39,6 +39,7 @@ import (
 
 	"onion/directory"
 	"onion/internal/keyfile"
+	"onion/onion"
 	"onion/relay"
 )
 
@@ -55,6 +56,7 @@ func main() {
 // options are the flags.
 type options struct {
 	listen, address, directory string
+	directoryKey               string
 	exit                       bool
 	policy, nickname, dataDir  string
 	publishInterval            time.Duration
@@ -66,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to accept links on")
 	fs.StringVar(&o.address, "address", "", "host:port to publish (default: the listener's)")
 	fs.StringVar(&o.directory, "directory", "", "directory URL (required)")
+	fs.StringVar(&o.directoryKey, "directory-key", "", "the directory's public key (required)")
 	fs.BoolVar(&o.exit, "exit", false, "let circuits end here")
 	fs.StringVar(&o.policy, "exit-policy", "reject-private", "reject-private or accept-all")
 	fs.StringVar(&o.nickname, "nickname", "", "name in relay lists (default: from the fingerprint)")
@@ -74,8 +77,8 @@ func parseFlags(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if o.directory == "" || o.dataDir == "" || fs.NArg() > 0 {
-		return o, fmt.Errorf("want --directory and --data-dir and no arguments, got %q", args)
+	if o.directory == "" || o.directoryKey == "" || o.dataDir == "" || fs.NArg() > 0 {
+		return o, fmt.Errorf("want --directory, --directory-key and --data-dir and no arguments, got %q", args)
 	}
 	return o, nil
 }
@@ -108,6 +111,11 @@ func relayConfig(o options) (relay.Config, error) {
 	if err != nil {
 		return relay.Config{}, err
 	}
+	key, err := onion.DecodeDirectoryKey(o.directoryKey)
+	if err != nil {
+		return relay.Config{}, err
+	}
+	dir := &directory.Client{URL: o.directory, Key: key}
 	identity, err := keyfile.Ed25519(filepath.Join(o.dataDir, "identity.key"))
 	if err != nil {
 		return relay.Config{}, fmt.Errorf("identity key: %w", err)
@@ -124,7 +132,8 @@ func relayConfig(o options) (relay.Config, error) {
 		Address:         o.address,
 		Exit:            o.exit,
 		Policy:          policy,
-		Directory:       &directory.Client{URL: o.directory},
+		Directory:       dir,
+		Relays:          dir,
 		PublishInterval: o.publishInterval,
 		Logger:          logger,
 		Ready: func(i relay.Info) {

@@ -37,8 +37,8 @@ func relayName(i int) string { return "relay" + strconv.Itoa(i+1) }
 // relayChild prepares relay i; the first cfg.Exits relays are exits.
 func (n *network) relayChild(i int) *launch.Child {
 	name := relayName(i)
-	args := []string{"--listen", "127.0.0.1:0", "--directory", n.info.Directory,
-		"--nickname", name, "--data-dir", n.subdir(name),
+	args := []string{"--listen", "127.0.0.1:0",
+		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey, "--nickname", name, "--data-dir", n.subdir(name),
 		"--exit-policy", "accept-all", "--publish-interval", n.cfg.PublishInterval.String()}
 	if i < n.cfg.Exits {
 		args = append(args, "--exit")

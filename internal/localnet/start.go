@@ -27,11 +27,12 @@ func (n *network) start(ctx context.Context) error {
 }
 
 // directoryChild prepares the directory to listen on addr; its key lives in
-// its data dir, so a restarted one has the same.
+// its data dir, so a restarted one has the same. Every relay is on
+// 127.0.0.1, so it must list private addresses.
 func (n *network) directoryChild(addr string) *launch.Child {
 	return n.child("directory", "directory",
 		"--listen", addr, "--data-dir", n.subdir("directory"),
-		"--relay-ttl", n.cfg.RelayTTL.String())
+		"--relay-ttl", n.cfg.RelayTTL.String(), "--allow-private-addresses")
 }
 
 func (n *network) startDirectory(ctx context.Context) error {

@@ -90,7 +90,8 @@ func Start(t testing.TB, o Options) *Net {
 	n.DirKey = dirKey.Public().(ed25519.PublicKey)
 
 	for i := 0; i < o.Relays; i++ {
-		n.Relays = append(n.Relays, startRelay(t, ctx, &wg, n.DirURL, i, i < o.Exits, o, logger))
+		dir := &directory.Client{URL: n.DirURL, Key: n.DirKey} // publishes, and lists the relays it extends to
+		n.Relays = append(n.Relays, startRelay(t, ctx, &wg, dir, i, i < o.Exits, o, logger))
 	}
 
 	n.startProxy(t, ctx, &wg, o, logger)
@@ -100,7 +101,7 @@ func Start(t testing.TB, o Options) *Net {
 	return n
 }
 
-func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL string, i int, exit bool, o Options, logger *slog.Logger) *RelayProc {
+func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dir *directory.Client, i int, exit bool, o Options, logger *slog.Logger) *RelayProc {
 	t.Helper()
 	onionKey, err := onion.GenerateOnionKey(nil)
 	if err != nil {
@@ -113,7 +114,8 @@ func startRelay(t testing.TB, ctx context.Context, wg *sync.WaitGroup, dirURL st
 		Listener:  listen(t),
 		Exit:      exit,
 		Policy:    relay.AcceptAll,
-		Directory: &directory.Client{URL: dirURL},
+		Directory: dir,
+		Relays:    dir,
 		Logger:    logger.With("role", fmt.Sprintf("relay%d", i+1)),
 	}
 	if o.Relay != nil {
@@ -215,7 +217,8 @@ func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("servi
 // once it is ready.
 func startDirectory(t testing.TB, ctx context.Context, wg *sync.WaitGroup, key ed25519.PrivateKey, logger *slog.Logger) string {
 	t.Helper()
-	cfg := directory.Config{Key: key, Listen: "127.0.0.1:0", Logger: logger.With("role", "directory")}
+	// Its relays are all on 127.0.0.1.
+	cfg := directory.Config{Key: key, Listen: "127.0.0.1:0", AllowPrivateAddresses: true, Logger: logger.With("role", "directory")}
 	info := runUntilReady(t, ctx, wg, "directory", func(ctx context.Context, ready func(directory.Info)) error {
 		cfg.Ready = ready
 		return directory.Run(ctx, cfg)

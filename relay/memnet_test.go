@@ -1,0 +1,65 @@
+package relay_test
+
+import (
+	"context"
+	"testing"
+
+	"onion/onion/oniontest"
+	"onion/relay"
+)
+
+// pipeRelay is a real relay serving at addr on an in-memory network, for
+// tests inside a synctest bubble (where a real socket would stall the fake
+// clock).
+type pipeRelay struct {
+	keys oniontest.Keys
+	addr string
+	net  *oniontest.MemNet
+	logs *oniontest.Logs
+}
+
+// startPipeRelay runs a relay called name at addr on n, extending by list
+// (nil: no list), until the test ends.
+func startPipeRelay(t *testing.T, n *oniontest.MemNet, name, addr string, list *relayList) *pipeRelay {
+	t.Helper()
+	pr := &pipeRelay{keys: oniontest.RelayKeys(name), addr: addr, net: n, logs: oniontest.NewLogs(t)}
+	cfg := relay.Config{
+		Identity: pr.keys.Identity, OnionKey: pr.keys.Onion, Nickname: name, Address: addr,
+		DialLink: n.Dial, Logger: pr.logs.Logger(), Rand: oniontest.Rand(2),
+	}
+	if list != nil {
+		cfg.Relays = list
+	}
+	r, err := relay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := n.Listen(addr) // Serve closes it
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return pr
+}
+
+// link opens a link to the relay, as a client.
+func (pr *pipeRelay) link(t *testing.T) *oniontest.Peer {
+	t.Helper()
+	conn, err := pr.net.Dial(t.Context(), "tcp", pr.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := oniontest.NewPeer(t, conn)
+	p.Preface()
+	return p
+}
+
+// create builds a one-hop circuit with id on p.
+func (pr *pipeRelay) create(p *oniontest.Peer, id uint32) *oniontest.ClientCirc {
+	return p.Create(id, pr.keys.ID(), pr.keys.OnionPub())
+}
