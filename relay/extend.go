@@ -23,6 +23,7 @@ type outLink struct {
 	circs   map[uint32]*relayCirc
 	pending map[uint32]chan []byte // CREATE sent, CREATED awaited
 	nextID  uint32
+	shares  share // circuits (pending ones too) by their previous hop's peer
 }
 
 // outEntry lets concurrent EXTENDs to one address share one dial.
@@ -58,7 +59,7 @@ func (c *relayCirc) extend(m onion.RelayMsg) error {
 			c.mu.Lock()
 			c.extending = false
 			c.mu.Unlock()
-			c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtendFailed, Body: []byte{byte(onion.DestroyConnectFail)}})
+			c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtendFailed, Body: []byte{byte(extendFailReason(err))}})
 			return
 		}
 		c.SendMsg(onion.RelayMsg{Cmd: onion.RelayExtended, Body: created})
@@ -66,11 +67,22 @@ func (c *relayCirc) extend(m onion.RelayMsg) error {
 	return nil
 }
 
-func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([]byte, error) {
+func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) (_ []byte, err error) {
 	out, err := c.r.outLink(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
+	// One peer may hold only its share of the link: it carries every
+	// client's circuits between this relay and the next. destroy gives
+	// back what a circuit that got its next hop took.
+	if err := out.shares.take(c.prev.peer, c.r.bounds.next); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			out.shares.give(c.prev.peer)
+		}
+	}()
 	id, ch, err := out.register()
 	if err != nil {
 		return nil, err
