@@ -31,6 +31,7 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Usage: "user name for hidden services that ask for a login (a SOCKS5 username overrides it)", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for hidden-service logins, first line of this file (mode 0600); ONION_PASSWORD works too; otherwise the proxy asks on its terminal"},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
+			&cli.StringFlag{Name: "link-source", Hidden: true, Usage: "local IP address to open links to relays from (tests playing several users)"},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
 		Action: runProxy,
@@ -53,6 +54,7 @@ func runProxy(c *cli.Context) error {
 	return proxy.Run(c.Context, proxy.Config{
 		Client: client.Config{
 			Directory:       dir,
+			DialLink:        client.DialFrom(c.String("link-source")),
 			Services:        dir.services,
 			CircuitLifetime: c.Duration("circuit-lifetime"),
 			BuildTimeout:    c.Duration("build-timeout"),
