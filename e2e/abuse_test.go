@@ -55,7 +55,10 @@ func TestAbusiveClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), abuseFor)
 	defer cancel()
 	start := time.Now()
-	defer func() { a.close(); t.Logf("abuser stopped %v after it started", time.Since(start).Round(time.Millisecond)) }()
+	defer func() {
+		a.close()
+		t.Logf("abuser stopped %v after it started", time.Since(start).Round(time.Millisecond))
+	}()
 
 	a.floodLinks(ctx)
 	a.floodSilent(ctx)

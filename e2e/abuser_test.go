@@ -28,7 +28,8 @@ const (
 	abuseExtends = 1100 // circuits extended to one next relay: more than one peer's 1024
 	abuseWorkers = 32   // dials and builds at a time
 	// abuseBuffer streams of 1 MiB each on one circuit to a destination
-	// that never reads: more than the 8 MiB an exit holds per circuit.
+	// that never reads: more than the 8 MiB an exit holds per circuit,
+	// were the kernel's socket buffers not there to take it first.
 	abuseBuffer = 24
 )
 
@@ -43,8 +44,8 @@ type abuser struct {
 	silent []net.Conn
 
 	linksRefused, silentInExchange, silentRefused atomic.Int64
-	streamsOpen, streamsRefused, streamsEnded      atomic.Int64
-	extended, extendsRefused                       atomic.Int64
+	streamsOpen, streamsRefused, streamsEnded     atomic.Int64
+	extended, extendsRefused                      atomic.Int64
 }
 
 func newAbuser(source string, target ocirc.Hop) *abuser {
