@@ -35,8 +35,7 @@ func (r *Relay) serveInbound(conn net.Conn, p peer) {
 	link, err := circuit.HandshakeWithin(conn, r.cfg.Limits.HandshakeTimeout)
 	r.handshakes.give(p)
 	if err != nil {
-		r.logger.Info("refused connection", "err", err)
-		r.logger.Debug("refused connection from", "peer", conn.RemoteAddr())
+		r.refused("refused connection", prefaceError(err), "peer", conn.RemoteAddr(), "detail", err)
 		conn.Close()
 		return
 	}
