@@ -38,9 +38,13 @@ const (
 // address of an inbound link (for IPv6 its /64, which one subscriber
 // usually holds whole); at an exit or a meeting point it is the previous
 // hop's, so through a middle relay many clients share one. Zero fields take
-// the defaults; a negative per-peer bound turns that share off (a lab whose
-// every client and relay has one address).
+// the defaults; a negative per-peer bound turns that share off.
 type Limits struct {
+	// NoPeerShares turns every per-peer share off, leaving the bounds for
+	// all peers: for a network on one machine (`onion up`), where every
+	// client and relay is 127.0.0.1 and shares would only lump them together.
+	NoPeerShares bool
+
 	// Inbound connections from accept on, preface done or not, and how
 	// many of them may still be in the preface exchange, which must end
 	// within HandshakeTimeout.
@@ -72,6 +76,12 @@ type Limits struct {
 }
 
 func (l *Limits) fill() {
+	if l.NoPeerShares {
+		for _, v := range []*int{&l.MaxLinksPerPeer, &l.MaxHandshakesPerPeer, &l.MaxCircuitsPerPeer,
+			&l.MaxNextCircuitsPerPeer, &l.MaxExitConnsPerPeer, &l.MaxJoinsPerPeer} {
+			*v = -1
+		}
+	}
 	setDefault(&l.MaxLinks, DefaultMaxLinks)
 	setDefault(&l.MaxLinksPerPeer, DefaultMaxLinksPerPeer)
 	setDefault(&l.MaxHandshakes, DefaultMaxHandshakes)

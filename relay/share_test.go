@@ -38,6 +38,23 @@ func TestCircuitsPerPeer(t *testing.T) {
 	})
 }
 
+// TestNoPeerShares: with the per-peer shares off (a network on one
+// machine), one peer may take up to the bounds for all.
+func TestNoPeerShares(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mr := startMemRelay(t, "r1", func(cfg *relay.Config) {
+			cfg.MaxCircuits = 3
+			cfg.Limits = relay.Limits{NoPeerShares: true, MaxCircuitsPerPeer: 1, MaxLinksPerPeer: 1}
+		})
+		a1, a2 := mr.link(peerA), mr.link(peerA)
+		mr.create(a1, 1)
+		mr.create(a1, 2)
+		mr.create(a2, 1)
+		sendCreate(t, a2, mr.keys, 2)
+		a2.ExpectDestroy(2, onion.DestroyResource) // the bound for all still holds
+	})
+}
+
 // TestNextLinkSharePerPeer: all circuits from this relay to one next relay
 // share one link; a peer may hold only its share of it. Past that its
 // EXTEND fails with DESTROY(resource) as the reason, while another peer's

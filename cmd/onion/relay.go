@@ -27,6 +27,7 @@ func relayCommand() *cli.Command {
 			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses) or accept-all", EnvVars: []string{"ONION_EXIT_POLICY"}},
 			&cli.StringFlag{Name: "nickname", Usage: "name shown in relay lists (letters, digits, - and _; default: derived from the fingerprint)", EnvVars: []string{"ONION_RELAY_NICKNAME"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "relay"), Usage: "where the relay's keys live", EnvVars: []string{"ONION_RELAY_DATA_DIR"}},
+			&cli.BoolFlag{Name: "no-peer-shares", Usage: "bound what peers make the relay hold only in all, not per peer address (a network on one machine, where every peer is 127.0.0.1)", EnvVars: []string{"ONION_NO_PEER_SHARES"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: relay.DefaultPublishInterval, Usage: "how often to re-publish the descriptor (keep it under the directory's --relay-ttl)", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 		},
 		Action: runRelay,
@@ -61,6 +62,7 @@ func runRelay(c *cli.Context) error {
 		Policy:          policy,
 		Directory:       &directory.Client{URL: c.String("directory")},
 		PublishInterval: c.Duration("publish-interval"),
+		Limits:          relay.Limits{NoPeerShares: c.Bool("no-peer-shares")},
 		Logger:          logger,
 		Ready: func(i relay.Info) {
 			fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s\n", i.Addr, i.Fingerprint, i.Nickname)
