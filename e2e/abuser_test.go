@@ -2,7 +2,7 @@
 
 package e2e
 
-// The abusive client of TestAbusiveClient: raw Go code on 127.0.0.2 that
+// The abusive client of TestAbuseByOneClient: raw Go code on 127.0.0.2 that
 // pushes on every bound a relay keeps per peer, each time further than the
 // relay's bound for all peers (or than its old, unshared bound).
 
