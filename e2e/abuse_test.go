@@ -14,7 +14,6 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,7 +49,8 @@ func TestAbuseByOneClient(t *testing.T) {
 	n := startAbuseNet(t)
 	target, next := n.hops[0], n.hops[1]
 	blob := startBlobServer(t, victimBlobSize)
-	hole := startBlackHole(t)
+	// A destination that takes connections and never reads them.
+	hole := fmt.Sprintf("127.0.0.1:%d", startTCPServer(t, func(net.Conn) { <-t.Context().Done() }))
 	a := newAbuser(abuserIP, target)
 	ctx, cancel := context.WithTimeout(t.Context(), abuseFor)
 	defer cancel()
@@ -190,43 +190,4 @@ func startAbuseNet(t *testing.T) *abuseNet {
 		n.hops[i-1] = ocirc.Hop{Address: r.Address, IdentityKey: r.IdentityKey, OnionKey: r.OnionKey}
 	}
 	return n
-}
-
-// startBlackHole accepts connections on 127.0.0.1 and never reads them
-// (with a small receive buffer, so the kernel takes little either), until
-// the test ends. It returns its address.
-func startBlackHole(t *testing.T) string {
-	t.Helper()
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var err error
-		c.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return err
-	}}
-	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
