@@ -10,6 +10,10 @@
 // ends. `onion relay` and internal/testnet both start relays with it; New
 // and Serve are its parts, for tests that drive a relay without a directory.
 //
+// What peers can make it hold (links, preface exchanges, circuits, a next
+// link's circuits, exit connections and the bytes they wait on, meeting
+// joins) is bounded in all and per peer address: Config.Limits, limits.go.
+//
 // It is not a directory client beyond publishing its own descriptor, and it
 // keeps no secret of anyone else: every circuit's keys come from a fresh
 // handshake (docs/PROTOCOL.md §3).
