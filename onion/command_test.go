@@ -29,7 +29,7 @@ func TestEnumStrings(t *testing.T) {
 			onion.RelayBegin, onion.RelayConnected, onion.RelayData, onion.RelayEnd, onion.RelaySendme},
 			onion.RelayCmd(0), "RelayCmd(0)"},
 		{"EndReason", []fmt.Stringer{onion.EndDone, onion.EndMisc, onion.EndResolve, onion.EndRefused,
-			onion.EndExitPolicy, onion.EndTimeout, onion.EndUnreachable, onion.EndProtocol, onion.EndReset},
+			onion.EndExitPolicy, onion.EndTimeout, onion.EndUnreachable, onion.EndProtocol, onion.EndReset, onion.EndResource},
 			onion.EndReason(0), "EndReason(0)"},
 	} {
 		seen := map[string]bool{}
@@ -63,6 +63,7 @@ func TestWireEnumValues(t *testing.T) {
 		{"DestroyWrongKey", uint8(onion.DestroyWrongKey), 5}, {"DestroyLayer", uint8(onion.DestroyLayer), 4},
 		{"DestroyNotListed", uint8(onion.DestroyNotListed), 10},
 		{"EndDone", uint8(onion.EndDone), 1}, {"EndReset", uint8(onion.EndReset), 9},
+		{"EndResource", uint8(onion.EndResource), 10},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)

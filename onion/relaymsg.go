@@ -220,15 +220,16 @@ type EndReason uint8
 // End reasons. EndDone is the normal half-close; every other reason aborts
 // the stream in both directions.
 const (
-	EndDone        EndReason = 1 // no more data from this side
-	EndMisc        EndReason = 2 // other error
-	EndResolve     EndReason = 3 // the exit could not resolve the host
-	EndRefused     EndReason = 4 // the destination refused the connection
-	EndExitPolicy  EndReason = 5 // the exit's policy forbids this destination
-	EndTimeout     EndReason = 6 // connecting timed out
-	EndUnreachable EndReason = 7 // network or host unreachable
-	EndProtocol    EndReason = 8 // the peer broke the stream protocol
-	EndReset       EndReason = 9 // the other end closed abruptly
+	EndDone        EndReason = 1  // no more data from this side
+	EndMisc        EndReason = 2  // other error
+	EndResolve     EndReason = 3  // the exit could not resolve the host
+	EndRefused     EndReason = 4  // the destination refused the connection
+	EndExitPolicy  EndReason = 5  // the exit's policy forbids this destination
+	EndTimeout     EndReason = 6  // connecting timed out
+	EndUnreachable EndReason = 7  // network or host unreachable
+	EndProtocol    EndReason = 8  // the peer broke the stream protocol
+	EndReset       EndReason = 9  // the other end closed abruptly
+	EndResource    EndReason = 10 // the exit reached one of its resource limits
 )
 
 func (r EndReason) String() string {
@@ -251,6 +252,8 @@ func (r EndReason) String() string {
 		return "protocol violation"
 	case EndReset:
 		return "connection reset"
+	case EndResource:
+		return "exit resource limit"
 	}
 	return fmt.Sprintf("EndReason(%d)", uint8(r))
 }

@@ -36,11 +36,14 @@ type relayCirc struct {
 	extending bool
 	streams   map[uint16]*circuit.Stream
 	exits     map[*circuit.Stream]net.Conn // exit conns being spliced (exit.go)
+	held      map[*circuit.Stream]int64    // DATA bytes each exit stream holds for its destination (exitbuf.go)
+	heldSum   int64
 	dead      bool
 
 	// Meeting point state (meeting.go).
 	serviceKey string           // set on a service's circuit after ESTABLISH
 	joins      map[uint16]*join // on a service's circuit: joined clients by join id
+	joinShares share            // on a service's circuit: its joins by the client's peer
 	nextJoin   uint16
 	joined     *join // on a client's circuit: the service it is joined to
 }
@@ -53,6 +56,7 @@ func newRelayCirc(r *Relay, in *inLink, id uint32, keys onion.HopKeys) *relayCir
 		fwd:     onion.NewOpener(keys.Forward),
 		back:    onion.NewSealer(keys.Backward),
 		streams: make(map[uint16]*circuit.Stream),
+		held:    make(map[*circuit.Stream]int64),
 	}
 }
 
@@ -116,22 +120,7 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 		}
 		return err
 	case onion.RelayData, onion.RelayEnd, onion.RelaySendme:
-		if m.Stream == 0 {
-			return fmt.Errorf("%v on stream 0", m.Cmd)
-		}
-		c.mu.Lock()
-		s := c.streams[m.Stream]
-		c.mu.Unlock()
-		if s == nil {
-			return nil // closed here already; the client hears our END
-		}
-		if err := s.DeliverFrom(m, buf); err != nil {
-			return err
-		}
-		if m.Cmd == onion.RelayEnd && onion.EndReason(m.Body[0]) != onion.EndDone {
-			c.dropExit(s) // Deliver checked the body; the client aborted the stream
-		}
-		return nil
+		return c.streamMsg(m, buf)
 	}
 	return fmt.Errorf("unexpected relay message %v", m.Cmd)
 }
@@ -151,6 +140,7 @@ func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error)) error
 	if dead {
 		return circuit.ErrCircuitClosed
 	}
+	c.prev.cells.Add(1)
 	tok, err := seal(c.back)
 	if err != nil {
 		return err
@@ -177,7 +167,7 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from origin) {
 		return
 	}
 	c.dead = true
-	c.r.circuits.Add(-1)
+	c.r.circuits.give(c.prev.peer)
 	next, nextID := c.next, c.nextID
 	streams := c.streams
 	c.streams = map[uint16]*circuit.Stream{}
@@ -192,6 +182,7 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from origin) {
 	c.prev.mu.Unlock()
 	if next != nil {
 		next.remove(nextID)
+		next.shares.give(c.prev.peer) // taken in doExtend
 	}
 	payload := []byte{byte(reason)}
 	if from != fromPrev {

@@ -10,6 +10,10 @@
 // ends. `onion relay` and internal/testnet both start relays with it; New
 // and Serve are its parts, for tests that drive a relay without a directory.
 //
+// What peers can make it hold (links, preface exchanges, circuits, a next
+// link's circuits, exit connections and the bytes they wait on, meeting
+// joins) is bounded in all and per peer address: Config.Limits, limits.go.
+//
 // Of the directory it uses two things: it publishes its own descriptor,
 // and it extends circuits only to the relays of the verified relay list
 // (Config.Relays), at their listed address, so that nobody can make it

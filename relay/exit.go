@@ -34,12 +34,16 @@ func (c *relayCirc) begin(m onion.RelayMsg) error {
 		return fmt.Errorf("BEGIN on open stream %d", m.Stream)
 	case len(c.streams) >= circuit.MaxStreamsPerCircuit:
 		c.mu.Unlock()
-		c.refuse(m.Stream, onion.EndMisc)
+		c.r.refused("refused BEGIN", fmt.Errorf("%w: %d streams on one circuit", errLimit, circuit.MaxStreamsPerCircuit),
+			"circ", c.prevID, "stream", m.Stream)
+		c.refuse(m.Stream, onion.EndResource)
 		return nil
 	}
 	id := m.Stream
-	s := circuit.NewStream(id, c, func() { c.removeStream(id) }, nil, circuit.StreamAddr(target))
+	var s *circuit.Stream
+	s = circuit.NewStream(id, c, func() { c.removeStream(id, s) }, nil, circuit.StreamAddr(target))
 	c.streams[id] = s
+	c.holdStreamLocked(s)
 	c.mu.Unlock()
 
 	if !c.r.cfg.Exit {
@@ -47,9 +51,17 @@ func (c *relayCirc) begin(m onion.RelayMsg) error {
 		s.CloseWithReason(onion.EndExitPolicy)
 		return nil
 	}
+	// Counted from BEGIN until the connection closes, dialling included.
+	p := c.prev.peer
+	if err := c.r.exitConns.take(p, c.r.bounds.exitConns); err != nil {
+		c.r.refused("refused BEGIN", err, "circ", c.prevID, "stream", id)
+		s.CloseWithReason(onion.EndResource)
+		return nil
+	}
 	c.r.wg.Add(1)
 	go func() {
 		defer c.r.wg.Done()
+		defer c.r.exitConns.give(p)
 		c.connect(s, target)
 	}()
 	return nil
@@ -59,10 +71,46 @@ func (c *relayCirc) refuse(id uint16, r onion.EndReason) {
 	c.SendMsg(onion.RelayMsg{Cmd: onion.RelayEnd, Stream: id, Body: []byte{byte(r)}})
 }
 
-func (c *relayCirc) removeStream(id uint16) {
+// removeStream forgets s, once it is over both ways, and what it held.
+func (c *relayCirc) removeStream(id uint16, s *circuit.Stream) {
 	c.mu.Lock()
-	delete(c.streams, id)
+	if c.streams[id] == s { // the id may be in use by a new stream already
+		delete(c.streams, id)
+	}
+	c.releaseLocked(s, -1)
 	c.mu.Unlock()
+}
+
+// streamMsg passes DATA, END and SENDME to their exit stream. DATA is
+// counted against the exit's buffer budget first: past it, the stream ends
+// with END(resource) instead.
+func (c *relayCirc) streamMsg(m onion.RelayMsg, buf []byte) error {
+	if m.Stream == 0 {
+		return fmt.Errorf("%v on stream 0", m.Cmd)
+	}
+	c.mu.Lock()
+	s := c.streams[m.Stream]
+	var over error
+	if s != nil && m.Cmd == onion.RelayData {
+		over = c.holdLocked(s, len(m.Body))
+	}
+	c.mu.Unlock()
+	if s == nil {
+		return nil // closed here already; the client hears our END
+	}
+	if over != nil {
+		c.r.refused("ending exit stream", over, "circ", c.prevID, "stream", m.Stream)
+		s.CloseWithReason(onion.EndResource)
+		c.dropExit(s)
+		return nil
+	}
+	if err := s.DeliverFrom(m, buf); err != nil {
+		return err
+	}
+	if m.Cmd == onion.RelayEnd && onion.EndReason(m.Body[0]) != onion.EndDone {
+		c.dropExit(s) // Deliver checked the body; the client aborted the stream
+	}
+	return nil
 }
 
 // connect dials the destination and splices it to the stream.
@@ -89,7 +137,7 @@ func (c *relayCirc) connect(s *circuit.Stream, target string) {
 		return
 	}
 	log.Debug("exit stream open", "target", target)
-	splice(s, conn)
+	splice(s, conn, destReader{c, s})
 }
 
 // trackExit records conn as s's destination so that the stream's or the
@@ -127,8 +175,9 @@ func (c *relayCirc) dropExit(s *circuit.Stream) {
 }
 
 // splice copies both ways and half-closes each direction at its EOF. An
-// error in either direction ends both.
-func splice(s *circuit.Stream, conn net.Conn) {
+// error in either direction ends both. fromStream reads s (for the
+// destination).
+func splice(s *circuit.Stream, conn net.Conn, fromStream io.Reader) {
 	errc := make(chan error, 2)
 	go func() {
 		_, err := io.Copy(s, conn)
@@ -138,7 +187,7 @@ func splice(s *circuit.Stream, conn net.Conn) {
 		errc <- err
 	}()
 	go func() {
-		_, err := io.Copy(conn, s)
+		_, err := io.Copy(conn, fromStream)
 		if err == nil {
 			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 				err = cw.CloseWrite()

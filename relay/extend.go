@@ -24,6 +24,7 @@ type outLink struct {
 	circs   map[uint32]*relayCirc
 	pending map[uint32]chan []byte // CREATE sent, CREATED awaited
 	nextID  uint32
+	shares  share // circuits (pending ones too) by their previous hop's peer
 }
 
 // outEntry lets concurrent EXTENDs to one address share one dial.
@@ -65,7 +66,7 @@ func (c *relayCirc) extend(m onion.RelayMsg) error {
 // extendFailed logs why an EXTEND to the relay with identity key id at addr
 // failed (addr only at debug: a client chose it) and answers EXTEND_FAILED.
 func (c *relayCirc) extendFailed(err error, id []byte, addr string) {
-	reason := onion.DestroyConnectFail
+	reason := extendFailReason(err)
 	if errors.Is(err, errNotListed) {
 		reason = onion.DestroyNotListed
 	}
@@ -79,7 +80,7 @@ func (c *relayCirc) extendFailed(err error, id []byte, addr string) {
 
 // doExtend links to the next relay (CREATE's first bytes are its identity
 // key) at addr, if the relay list allows, and returns its CREATED.
-func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([]byte, error) {
+func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) (_ []byte, err error) {
 	if err := c.r.mayExtend(ctx, create[:onion.KeyLen], addr); err != nil {
 		return nil, err
 	}
@@ -87,6 +88,17 @@ func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) ([
 	if err != nil {
 		return nil, err
 	}
+	// One peer may hold only its share of the link: it carries every
+	// client's circuits between this relay and the next. destroy gives
+	// back what a circuit that got its next hop took.
+	if err := out.shares.take(c.prev.peer, c.r.bounds.next); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			out.shares.give(c.prev.peer)
+		}
+	}()
 	id, ch, err := out.register()
 	if err != nil {
 		return nil, err

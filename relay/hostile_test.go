@@ -349,7 +349,7 @@ func TestRelayCircuitCap(t *testing.T) {
 		p.Send(onion.Cell{CircID: 9, Cmd: onion.CmdCreate, Payload: create})
 		p.ExpectDestroy(9, onion.DestroyResource)
 	}
-	tr.logs.Await(t, "refused CREATE", map[string]string{"err": "too many circuits on this relay"})
+	tr.logs.Await(t, "refused CREATE", map[string]string{"err": "resource limit: 3 circuits (all peers)"})
 
 	a.Send(onion.Cell{CircID: 2, Cmd: onion.CmdDestroy, Payload: []byte{byte(onion.DestroyRequested)}})
 	// The relay frees the place as it handles the DESTROY; a CREATE behind

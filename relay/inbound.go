@@ -18,22 +18,28 @@ var linkSeq atomic.Uint64
 // inLink is a link someone opened to us. Its reader goroutine owns the
 // forward Opener of every circuit on it.
 type inLink struct {
-	link *circuit.Link
-	id   uint64 // for logs: links are not authenticated, so there is no fingerprint
+	link  *circuit.Link
+	id    uint64        // for logs: links are not authenticated, so there is no fingerprint
+	peer  peer          // the remote address's, for the per-peer shares
+	cells atomic.Uint64 // cells read from it or sent back on it, for watchSilence
 
 	mu    sync.Mutex
 	circs map[uint32]*relayCirc
 }
 
-func (r *Relay) serveInbound(conn net.Conn) {
-	link, err := circuit.Handshake(conn)
+// serveInbound runs one accepted connection: the preface, then the link's
+// cells until it closes. admit counted it against p's shares; they are
+// given back here.
+func (r *Relay) serveInbound(conn net.Conn, p peer) {
+	defer r.conns.give(p)
+	link, err := circuit.HandshakeWithin(conn, r.cfg.Limits.HandshakeTimeout)
+	r.handshakes.give(p)
 	if err != nil {
-		r.logger.Info("refused connection", "err", err)
-		r.logger.Debug("refused connection from", "peer", conn.RemoteAddr())
+		r.refused("refused connection", prefaceError(err), "peer", conn.RemoteAddr(), "detail", err)
 		conn.Close()
 		return
 	}
-	in := &inLink{link: link, id: linkSeq.Add(1), circs: make(map[uint32]*relayCirc)}
+	in := &inLink{link: link, id: linkSeq.Add(1), peer: p, circs: make(map[uint32]*relayCirc)}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -43,27 +49,10 @@ func (r *Relay) serveInbound(conn net.Conn) {
 	r.inbound[in] = struct{}{}
 	r.mu.Unlock()
 	r.logger.Debug("link opened", "link", in.id, "peer", conn.RemoteAddr())
+	stopWatch := r.watchSilence(in)
+	r.readInbound(in)
+	stopWatch()
 
-	for {
-		// A link that carries no circuits may stay silent only so long:
-		// otherwise a peer could hold links (and their buffers) for ever.
-		in.mu.Lock()
-		idle := len(in.circs) == 0
-		in.mu.Unlock()
-		if idle {
-			link.SetIdleTimeout(r.cfg.IdleLinkTimeout)
-		} else {
-			link.SetIdleTimeout(0)
-		}
-		cell, err := link.ReadCell()
-		if err != nil {
-			break
-		}
-		if err := r.handleInbound(in, cell); err != nil {
-			r.logger.Warn("closing link", "link", in.id, "err", err)
-			break
-		}
-	}
 	link.Close()
 	r.mu.Lock()
 	delete(r.inbound, in)
@@ -76,6 +65,32 @@ func (r *Relay) serveInbound(conn net.Conn) {
 		c.destroy(onion.DestroyLinkClosed, fromPrev)
 	}
 	r.logger.Debug("link closed", "link", in.id, "circuits", len(circs), "err", link.Err())
+}
+
+// readInbound handles in's cells until the link fails or a cell breaks it.
+func (r *Relay) readInbound(in *inLink) {
+	for {
+		// A link that carries no circuits may stay silent only so long:
+		// otherwise a peer could hold links (and their buffers) for ever.
+		// One with circuits is watched by watchSilence, on a longer bound.
+		in.mu.Lock()
+		idle := len(in.circs) == 0
+		in.mu.Unlock()
+		if idle {
+			in.link.SetIdleTimeout(r.cfg.IdleLinkTimeout)
+		} else {
+			in.link.SetIdleTimeout(0)
+		}
+		cell, err := in.link.ReadCell()
+		if err != nil {
+			return
+		}
+		in.cells.Add(1)
+		if err := r.handleInbound(in, cell); err != nil {
+			r.logger.Warn("closing link", "link", in.id, "err", err)
+			return
+		}
+	}
 }
 
 // handleInbound acts on one cell. An error closes the whole link; a problem
@@ -116,25 +131,28 @@ func (r *Relay) handleInbound(in *inLink, cell onion.Cell) error {
 // create answers CREATE: a fresh handshake gives this hop's keys.
 func (r *Relay) create(in *inLink, cell onion.Cell) {
 	reject := func(reason onion.DestroyReason, err error) {
-		r.logger.Info("refused CREATE", "link", in.id, "circ", cell.CircID, "err", err)
+		if errors.Is(err, errLimit) {
+			r.refused("refused CREATE", err, "link", in.id, "circ", cell.CircID)
+		} else {
+			r.logger.Info("refused CREATE", "link", in.id, "circ", cell.CircID, "err", err)
+		}
 		in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdDestroy, Payload: []byte{byte(reason)}})
 	}
 	in.mu.Lock()
 	full := len(in.circs) >= circuit.MaxCircuitsPerLink
 	in.mu.Unlock()
 	if full {
-		reject(onion.DestroyResource, errors.New("too many circuits on this link"))
+		reject(onion.DestroyResource, fmt.Errorf("%w: %d circuits on one link", errLimit, circuit.MaxCircuitsPerLink))
 		return
 	}
-	if r.circuits.Add(1) > int64(r.cfg.MaxCircuits) {
-		r.circuits.Add(-1)
-		reject(onion.DestroyResource, errors.New("too many circuits on this relay"))
+	if err := r.circuits.take(in.peer, r.bounds.circuits); err != nil {
+		reject(onion.DestroyResource, err)
 		return
 	}
 	counted := true // until the circuit exists: then destroy uncounts it
 	defer func() {
 		if counted {
-			r.circuits.Add(-1)
+			r.circuits.give(in.peer)
 		}
 	}()
 	created, keys, err := onion.ServerHandshake(r.cfg.Rand, r.keys, cell.Payload)

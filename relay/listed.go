@@ -100,14 +100,15 @@ func (l *listedRelays) refresh(ctx context.Context) {
 }
 
 // run fetches the list at once, again every listRefreshInterval, and when
-// refresh asks (but never within listRefreshGap of the last fetch), until
-// ctx ends. Until a list first verifies it retries sooner, 250 ms doubling
+// refresh asks (but never within listRefreshGap of the last fetch refresh
+// asked for: relays that start together each fetch at start-up, and the
+// first EXTENDs between them must not wait out a gap), until ctx ends. Until a list first verifies it retries sooner, 250 ms doubling
 // to 5 s.
 func (l *listedRelays) run(ctx context.Context) {
 	defer close(l.stopped)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	var last time.Time // when the latest fetch started
+	var asked time.Time // when the latest fetch that refresh asked for started
 	retry := publishFirstWait
 	for {
 		select {
@@ -115,11 +116,11 @@ func (l *listedRelays) run(ctx context.Context) {
 			return
 		case <-timer.C:
 		case <-l.wanted:
-			if !pause(ctx, time.Until(last.Add(listRefreshGap))) {
+			if !pause(ctx, time.Until(asked.Add(listRefreshGap))) {
 				return
 			}
+			asked = time.Now()
 		}
-		last = time.Now()
 		next := listRefreshInterval
 		if !l.fetch(ctx) && !l.verified() {
 			next, retry = retry, min(2*retry, publishMaxWait)

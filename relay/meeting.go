@@ -85,7 +85,11 @@ func (c *relayCirc) meet(m onion.RelayMsg) error {
 	}
 	j, err := svc.addJoin(c)
 	if err != nil {
-		c.r.logger.Info("MEET refused", "circ", c.prevID, "err", err)
+		if errors.Is(err, errLimit) {
+			c.r.refused("MEET refused", err, "circ", c.prevID)
+		} else {
+			c.r.logger.Info("MEET refused", "circ", c.prevID, "err", err)
+		}
 		return c.SendMsg(onion.RelayMsg{Cmd: onion.RelayMeetFailed, Body: []byte{byte(onion.MeetRefused)}})
 	}
 	c.mu.Lock()
@@ -105,8 +109,10 @@ func (svc *relayCirc) addJoin(client *relayCirc) (*join, error) {
 	if svc.dead || svc.joins == nil {
 		return nil, errors.New("service circuit gone")
 	}
-	if len(svc.joins) >= MaxJoinsPerService {
-		return nil, errors.New("too many clients joined to this service circuit")
+	// The service's peers are counted by their link to this relay: one
+	// client cannot take every join and so make the service unreachable.
+	if err := svc.joinShares.take(client.prev.peer, svc.r.bounds.joins); err != nil {
+		return nil, err
 	}
 	for svc.nextJoin == 0 || svc.joins[svc.nextJoin] != nil {
 		svc.nextJoin++
@@ -137,6 +143,7 @@ func (r *Relay) unjoin(j *join, reason onion.MeetReason) {
 		return // already done
 	}
 	delete(svc.joins, j.id)
+	svc.joinShares.give(client.prev.peer)
 	accepted := j.accepted
 	svc.mu.Unlock()
 	client.mu.Lock()

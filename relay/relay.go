@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"onion/onion"
@@ -19,13 +18,13 @@ import (
 
 // Defaults and bounds. The bounds a relay shares with the other end of a
 // link or circuit (circuits per link, streams per circuit) are the engine's:
-// circuit.MaxCircuitsPerLink and circuit.MaxStreamsPerCircuit.
+// circuit.MaxCircuitsPerLink and circuit.MaxStreamsPerCircuit; those on
+// what peers make it hold are in Limits (limits.go).
 const (
 	DefaultPublishInterval = 30 * time.Second
 	DefaultExtendTimeout   = 15 * time.Second
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultIdleLinkTimeout = 3 * time.Minute // an inbound link with no circuits closes after this silence
-	MaxInboundLinks        = 4096
 	// DefaultMaxCircuits bounds the circuits of a relay as a whole (~3 KiB
 	// each when idle): the per-link bound alone would allow 4096 links of 4096.
 	DefaultMaxCircuits = 65536
@@ -67,6 +66,7 @@ type Config struct {
 	ConnectTimeout  time.Duration // optional; DefaultConnectTimeout
 	IdleLinkTimeout time.Duration // optional; DefaultIdleLinkTimeout
 	MaxCircuits     int           // optional; DefaultMaxCircuits
+	Limits          Limits        // optional; each zero field its default
 
 	// DialLink opens links to other relays; optional, net.Dialer.
 	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -93,7 +93,15 @@ type Relay struct {
 	out      map[string]*outEntry  // by address
 	meetings map[string]*relayCirc // service key -> its established circuit
 	closed   bool
-	circuits atomic.Int64 // live circuits, for cfg.MaxCircuits
+
+	// What peers hold, for cfg.Limits and cfg.MaxCircuits.
+	bounds     bounds
+	conns      share // inbound connections from accept until they close
+	handshakes share // inbound connections before their preface
+	circuits   share // live circuits, by the peer of their inbound link
+	exitConns  share // exit connections, by the peer of their circuit's link
+	exitBuf    exitBudget
+	refusals   refusals
 
 	wg sync.WaitGroup
 }
@@ -128,6 +136,7 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.MaxCircuits <= 0 {
 		cfg.MaxCircuits = DefaultMaxCircuits
 	}
+	cfg.Limits.fill()
 	if cfg.DialLink == nil {
 		cfg.DialLink = (&net.Dialer{}).DialContext
 	}
@@ -148,6 +157,8 @@ func New(cfg Config) (*Relay, error) {
 		out:      make(map[string]*outEntry),
 		meetings: make(map[string]*relayCirc),
 	}
+	r.bounds = newBounds(&r.cfg)
+	r.exitBuf.max, r.exitBuf.perCircuit = cfg.Limits.MaxExitBuffered, cfg.Limits.MaxExitBufferedPerCircuit
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
 	if cfg.Relays != nil {
 		r.list = newListedRelays(cfg.Relays, cfg.Now, r.logger)
@@ -206,13 +217,14 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 		if err != nil {
 			break
 		}
-		if !r.admit(conn) {
+		p, ok := r.admit(conn)
+		if !ok {
 			continue
 		}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.serveInbound(conn)
+			r.serveInbound(conn, p)
 		}()
 	}
 	stopPublishing()
@@ -224,15 +236,25 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-func (r *Relay) admit(conn net.Conn) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed || len(r.inbound) >= MaxInboundLinks {
-		r.logger.Warn("refusing link: too many inbound links", "limit", MaxInboundLinks)
-		conn.Close()
-		return false
+// admit counts a new connection against the bounds on inbound links and
+// on those in the preface exchange, from accept on: a peer that opens
+// connections and says nothing holds as much as one that finished its
+// preface. A refused connection is closed at once. serveInbound gives the
+// counts back.
+func (r *Relay) admit(conn net.Conn) (peer, bool) {
+	p := peerOf(conn.RemoteAddr())
+	err := r.conns.take(p, r.bounds.links)
+	if err == nil {
+		if err = r.handshakes.take(p, r.bounds.handshakes); err != nil {
+			r.conns.give(p)
+		}
 	}
-	return true
+	if err != nil {
+		conn.Close()
+		r.refused("refusing link", err, "peer", conn.RemoteAddr())
+		return p, false
+	}
+	return p, true
 }
 
 func (r *Relay) publishLoop(ctx context.Context) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"onion/internal/keyfile"
 	"onion/relay"
 )
 
@@ -24,6 +23,7 @@ func relayCommand() *cli.Command {
 			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses) or accept-all", EnvVars: []string{"ONION_EXIT_POLICY"}},
 			&cli.StringFlag{Name: "nickname", Usage: "name shown in relay lists (letters, digits, - and _; default: derived from the fingerprint)", EnvVars: []string{"ONION_RELAY_NICKNAME"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "relay"), Usage: "where the relay's keys live", EnvVars: []string{"ONION_RELAY_DATA_DIR"}},
+			&cli.BoolFlag{Name: "no-peer-shares", Usage: "bound what peers make the relay hold only in all, not per peer address (a network on one machine, where every peer is 127.0.0.1)", EnvVars: []string{"ONION_NO_PEER_SHARES"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: relay.DefaultPublishInterval, Usage: "how often to re-publish the descriptor (keep it under the directory's --relay-ttl)", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 		),
 		Action: runRelay,
@@ -43,14 +43,9 @@ func runRelay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dataDir := c.String("data-dir")
-	identity, err := keyfile.Ed25519(filepath.Join(dataDir, "identity.key"))
+	identity, onionKey, err := relay.LoadKeys(c.String("data-dir"))
 	if err != nil {
-		return fmt.Errorf("identity key: %w", err)
-	}
-	onionKey, err := keyfile.X25519(filepath.Join(dataDir, "onion.key"))
-	if err != nil {
-		return fmt.Errorf("onion key: %w", err)
+		return err
 	}
 	return relay.Run(c.Context, relay.Config{
 		Identity:        identity,
@@ -63,6 +58,7 @@ func runRelay(c *cli.Context) error {
 		Directory:       dir,
 		Relays:          dir,
 		PublishInterval: c.Duration("publish-interval"),
+		Limits:          relay.Limits{NoPeerShares: c.Bool("no-peer-shares")},
 		Logger:          logger,
 		Ready: func(i relay.Info) {
 			fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s\n", i.Addr, i.Fingerprint, i.Nickname)

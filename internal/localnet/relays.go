@@ -39,7 +39,10 @@ func (n *network) relayChild(i int) *launch.Child {
 	name := relayName(i)
 	args := []string{"--listen", "127.0.0.1:0",
 		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey, "--nickname", name, "--data-dir", n.subdir(name),
-		"--exit-policy", "accept-all", "--publish-interval", n.cfg.PublishInterval.String()}
+		"--exit-policy", "accept-all", "--publish-interval", n.cfg.PublishInterval.String(),
+		// Every client and relay here is 127.0.0.1: per-peer shares would
+		// lump them all together (and cap `onion bench`'s idle circuits).
+		"--no-peer-shares"}
 	if i < n.cfg.Exits {
 		args = append(args, "--exit")
 	}

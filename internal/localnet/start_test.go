@@ -28,7 +28,7 @@ func TestChildArgs(t *testing.T) {
 	n.info.Directory, n.info.DirectoryKey = "http://127.0.0.1:7000", "KEY"
 	exit, middle := n.relayChild(1), n.relayChild(2)
 	want := "/bin/onion --log-level warn relay --listen 127.0.0.1:0 --directory http://127.0.0.1:7000 --directory-key KEY " +
-		"--nickname relay2 --data-dir /data/relay2 --exit-policy accept-all --publish-interval 10s --exit"
+		"--nickname relay2 --data-dir /data/relay2 --exit-policy accept-all --publish-interval 10s --no-peer-shares --exit"
 	if got := strings.Join(exit.Cmd.Args, " "); got != want {
 		t.Errorf("exit relay\n got %s\nwant %s", got, want)
 	}

@@ -59,16 +59,21 @@ type Link struct {
 // Both sides write the preface and read the peer's at the same time, so
 // neither waits on the other even over a conn with no buffer (net.Pipe,
 // where a write completes only when the peer reads). The exchange is bounded
-// by a deadline. On error the caller closes conn.
-func Handshake(conn net.Conn) (*Link, error) {
-	conn.SetDeadline(time.Now().Add(prefaceTimeout))
+// by a 10 s deadline. On error the caller closes conn.
+func Handshake(conn net.Conn) (*Link, error) { return HandshakeWithin(conn, prefaceTimeout) }
+
+// HandshakeWithin is Handshake with the exchange bounded by d instead: a
+// relay chooses how long a connection may stay before its preface.
+func HandshakeWithin(conn net.Conn, d time.Duration) (*Link, error) {
+	conn.SetDeadline(time.Now().Add(d))
 	werr := make(chan error, 1)
 	go func() {
 		_, err := io.WriteString(conn, onion.LinkPreface)
 		werr <- err
 	}()
-	r := bufio.NewReaderSize(conn, readBufferSize)
-	if err := onion.ReadPreface(r); err != nil {
+	// The preface is read from conn itself, exactly its 8 bytes: the link's
+	// 64 KiB read buffer is allocated only for a peer that sent it.
+	if err := onion.ReadPreface(conn); err != nil {
 		conn.SetWriteDeadline(time.Unix(1, 0)) // a peer that does not read must not hold the writer
 		<-werr
 		return nil, err
@@ -77,7 +82,7 @@ func Handshake(conn net.Conn) (*Link, error) {
 		return nil, fmt.Errorf("write preface: %w", err)
 	}
 	conn.SetDeadline(time.Time{})
-	return newLink(conn, r), nil
+	return newLink(conn, bufio.NewReaderSize(conn, readBufferSize)), nil
 }
 
 func newLink(conn net.Conn, r *bufio.Reader) *Link {

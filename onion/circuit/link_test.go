@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -142,6 +143,49 @@ func TestHandshakeSilentPeerTimesOut(t *testing.T) {
 			t.Fatalf("Handshake gave up after %v", d)
 		}
 		ours.Close()
+	})
+}
+
+// TestHandshakeWithinBound: a relay chooses how long a connection may
+// stay before its preface.
+func TestHandshakeWithinBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		defer theirs.Close()
+		go io.Copy(io.Discard, theirs)
+		start := time.Now()
+		if _, err := circuit.HandshakeWithin(ours, 3*time.Second); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("HandshakeWithin with a silent peer = %v, want os.ErrDeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Fatalf("HandshakeWithin gave up after %v, want 3s", d)
+		}
+		ours.Close()
+	})
+}
+
+// TestHandshakeHoldsNoBufferBeforePreface: a connection whose peer has not
+// sent the preface holds no read buffer yet: at 64 KiB each, connections
+// that never say anything would cost a relay as much as real links.
+func TestHandshakeHoldsNoBufferBeforePreface(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 32
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			ours, theirs := net.Pipe()
+			go io.Copy(io.Discard, theirs)
+			go theirs.Write([]byte("NOTONION"))
+			if _, err := circuit.Handshake(ours); !errors.Is(err, onion.ErrBadPreface) {
+				t.Fatalf("Handshake = %v, want ErrBadPreface", err)
+			}
+			ours.Close()
+			theirs.Close()
+		}
+		runtime.ReadMemStats(&after)
+		if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 16<<10 {
+			t.Fatalf("a refused preface allocated %d bytes", per)
+		}
 	})
 }
 
