@@ -16,25 +16,13 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"onion/internal/netscope"
 )
 
 // ErrLocalURL is returned by CheckURL for a URL whose host is the user's
 // machine or a private network.
 var ErrLocalURL = errors.New("onion: URL names a local or private host")
-
-// localPrefixes are the address ranges a URL reply may not name: this
-// network, private, shared (CGNAT), loopback, link-local, IETF protocol
-// assignments, benchmarking, multicast, reserved and broadcast for IPv4;
-// unspecified, loopback, IPv4-compatible, IPv4-translated, local-use NAT64,
-// unique-local, link-local, site-local and multicast for IPv6. None is
-// reachable as a public web site.
-var localPrefixes = mustPrefixes(
-	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-	"172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15",
-	"224.0.0.0/4", "240.0.0.0/4",
-	"::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fc00::/7", "fe80::/10",
-	"fec0::/10", "ff00::/8",
-)
 
 // localNames are names (and the suffixes of names) that public DNS never
 // answers: reserved for the local machine or for private networks, or in
@@ -42,14 +30,6 @@ var localPrefixes = mustPrefixes(
 // one label (no dot) is refused as well: a resolver completes it with the
 // local search domain.
 var localNames = []string{"localhost", "localdomain", "local", "internal", "home.arpa", "lan", "home", "corp", "intranet"}
-
-func mustPrefixes(ss ...string) []netip.Prefix {
-	ps := make([]netip.Prefix, len(ss))
-	for i, s := range ss {
-		ps[i] = netip.MustParsePrefix(s)
-	}
-	return ps
-}
 
 // checkURLHost judges the host of a parsed URL: host is u.Host without its
 // port (u.Hostname()), bracketed tells whether it was an IPv6 literal.
@@ -106,48 +86,11 @@ func checkAddr(a netip.Addr) error {
 	return nil
 }
 
-// localAddr reports whether a is in localPrefixes, also when it is an IPv4
-// address inside an IPv6 one (mapped, NAT64, 6to4, Teredo).
-func localAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range localPrefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	for _, v4 := range embeddedIPv4(a) {
-		if localAddr(v4) {
-			return true
-		}
-	}
-	return false
-}
-
-var (
-	nat64  = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4 = netip.MustParsePrefix("2002::/16")
-	teredo = netip.MustParsePrefix("2001::/32")
-)
-
-// embeddedIPv4 returns the IPv4 addresses an IPv6 address carries: the
-// NAT64 target, the 6to4 router, or the Teredo server and (inverted) client.
-func embeddedIPv4(a netip.Addr) []netip.Addr {
-	b := a.As16()
-	v4 := func(i int, mask byte) netip.Addr {
-		return netip.AddrFrom4([4]byte{b[i] ^ mask, b[i+1] ^ mask, b[i+2] ^ mask, b[i+3] ^ mask})
-	}
-	switch {
-	case !a.Is6():
-		return nil
-	case nat64.Contains(a):
-		return []netip.Addr{v4(12, 0)}
-	case sixTo4.Contains(a):
-		return []netip.Addr{v4(2, 0)}
-	case teredo.Contains(a):
-		return []netip.Addr{v4(4, 0), v4(12, 0xff)}
-	}
-	return nil
-}
+// localAddr reports whether a is not a public address: the IANA
+// special-purpose registries' ranges that are not globally reachable
+// (loopback, private, link-local, CGNAT, ...), also as IPv4 carried inside
+// IPv6 (internal/netscope, the exit policy's table).
+func localAddr(a netip.Addr) bool { return !netscope.GloballyReachable(a.Unmap()) }
 
 // webIPv4 reads host as the WHATWG URL standard's IPv4 parser does, so that
 // every spelling a browser takes for an address is judged as that address:

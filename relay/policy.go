@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"syscall"
+
+	"onion/internal/netscope"
 )
 
 // Policy decides which destinations an exit may connect to. It is applied
@@ -32,9 +34,9 @@ var AcceptAll Policy = policyFunc{"accept-all", func(netip.AddrPort) bool { retu
 // link-local, CGNAT, documentation, benchmarking, reserved...), multicast,
 // and IPv6 outside 2000::/3; addresses that carry an IPv4 address
 // (IPv4-mapped, NAT64, 6to4, Teredo) are judged by that address. The table
-// is in special.go.
+// is internal/netscope, which the proxy's URL check shares.
 var RejectPrivate Policy = policyFunc{"reject-private", func(a netip.AddrPort) bool {
-	return allowedAddr(a.Addr())
+	return netscope.GloballyReachable(a.Addr())
 }}
 
 // ParsePolicy reads a policy name as given on the command line.

@@ -1,6 +1,13 @@
-package relay
+// Package netscope says whether an IP address is globally reachable, by the
+// IANA special-purpose address registries: the one judgement behind the
+// exit's reject-private policy, the directory's refusal of relay addresses
+// that are not public, and the URL replies a proxy never opens (a local or
+// private host). IPv4 carried inside IPv6 (mapped, NAT64, 6to4, Teredo) is
+// judged as that IPv4. It resolves nothing and imports nothing of the
+// module.
+package netscope
 
-// The reject-private exit policy's address table (PROTOCOL.md §5.2): the
+// The address table (PROTOCOL.md §5.2): the
 // IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890, as
 // updated by RFC 8190 and later assignments), plus multicast, which those
 // registries leave to their own registries. An address is judged by the
@@ -114,9 +121,10 @@ var specialIPv6 = []special{
 // allowed. This refuses reserved space the registry does not list.
 var globalUnicast = netip.MustParsePrefix("2000::/3")
 
-// allowedAddr reports whether the reject-private policy lets an exit
-// connect to a.
-func allowedAddr(a netip.Addr) bool {
+// GloballyReachable reports whether a may be reached as a public address:
+// no entry of the table refuses it (nor, for IPv6, lies it outside global
+// unicast), and every IPv4 address it carries is globally reachable too.
+func GloballyReachable(a netip.Addr) bool {
 	a = a.WithZone("") // a zoned address would match no prefix
 	if a.Is4() {
 		s, ok := lookup(specialIPv4, a)
@@ -131,7 +139,7 @@ func allowedAddr(a netip.Addr) bool {
 		return globalUnicast.Contains(a)
 	case s.reach == viaIPv4:
 		for _, v4 := range s.ipv4(a.As16()) {
-			if !allowedAddr(v4) {
+			if !GloballyReachable(v4) {
 				return false
 			}
 		}

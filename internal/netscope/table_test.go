@@ -1,4 +1,4 @@
-package relay
+package netscope
 
 import (
 	"net/netip"
@@ -148,13 +148,13 @@ var rejectPrivateCases = []policyCase{
 	{addr: "2606:4700::1111", allowed: true},
 }
 
-// TestRejectPrivateTable: every address of the table above gets the
+// TestGloballyReachableTable: every address of the table above gets the
 // verdict it should, and each lies in (or just outside) the entry it names.
-func TestRejectPrivateTable(t *testing.T) {
+func TestGloballyReachableTable(t *testing.T) {
 	for _, c := range rejectPrivateCases {
 		t.Run(c.addr, func(t *testing.T) {
 			a := netip.MustParseAddr(c.addr)
-			if got := RejectPrivate.Allow(netip.AddrPortFrom(a, 443)); got != c.allowed {
+			if got := GloballyReachable(a); got != c.allowed {
 				t.Errorf("Allow(%s) = %v, want %v", c.addr, got, c.allowed)
 			}
 			bare := a.WithZone("")
@@ -168,15 +168,15 @@ func TestRejectPrivateTable(t *testing.T) {
 			}
 		})
 	}
-	if RejectPrivate.Allow(netip.AddrPort{}) {
+	if GloballyReachable(netip.Addr{}) {
 		t.Error("the zero address is allowed")
 	}
 }
 
-// TestRejectPrivateCoversTable: every entry of the code's table has a case
+// TestTableCovered: every entry of the code's table has a case
 // above with the entry's verdict; an entry that carries IPv4 has one case
 // allowed and one refused.
-func TestRejectPrivateCoversTable(t *testing.T) {
+func TestTableCovered(t *testing.T) {
 	for _, s := range append(append([]special(nil), specialIPv4...), specialIPv6...) {
 		var allowed, refused bool
 		for _, c := range rejectPrivateCases {
