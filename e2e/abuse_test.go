@@ -161,12 +161,12 @@ type abuseNet struct {
 func startAbuseNet(t *testing.T) *abuseNet {
 	t.Helper()
 	dir := t.TempDir()
-	d := startProc(t, "directory", "directory", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
-	n := &abuseNet{url: d.ready["url"], key: d.ready["key"]}
+	_, url, dirKey := startLabDirectory(t, filepath.Join(dir, "directory"))
+	n := &abuseNet{url: url, key: dirKey}
 	byName := map[string]string{}
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("relay%d", i)
-		r := startProc(t, name, "relay", "--listen", "127.0.0.1:0", "--directory", n.url, "--nickname", name,
+		r := startProc(t, name, "relay", "--listen", "127.0.0.1:0", "--directory", n.url, "--directory-key", n.key, "--nickname", name,
 			"--data-dir", filepath.Join(dir, name), "--exit", "--exit-policy", "accept-all")
 		if i == 1 {
 			n.target = r
