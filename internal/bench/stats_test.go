@@ -91,7 +91,9 @@ func TestLayerRates(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, v := range map[string]float64{"seal": seal, "open": open} {
-			if v < 5e6 || v > 100e9 {
+			// A rate, not a speed target: -race on a loaded machine has
+			// measured 4 MB/s. Speed lives in the benchmarks.
+			if v <= 0 || v > 100e9 {
 				t.Errorf("%s: %s rate %.0f MB/s", impl.name, name, v/1e6)
 			}
 		}
