@@ -24,21 +24,30 @@ type testRelay struct {
 	stop func()
 }
 
-// startRelay starts a relay called name; mod may change its config. It
-// stops, and Serve must return, when the test ends.
+// startRelay starts a relay called name on a loopback listener; mod may
+// change its config. It stops, and Serve must return, when the test ends.
 func startRelay(t *testing.T, name string, mod func(*relay.Config)) *testRelay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &testRelay{t: t, keys: oniontest.RelayKeys(name), addr: ln.Addr().String(), logs: oniontest.NewLogs(t)}
+	keys, logs, stop := serveRelay(t, name, ln, mod)
+	return &testRelay{t: t, keys: keys, addr: ln.Addr().String(), logs: logs, stop: stop}
+}
+
+// serveRelay runs a relay called name on ln, published at ln's address,
+// until stop is called or the test ends (stop checks that Serve returned
+// without error); mod may change its config.
+func serveRelay(t *testing.T, name string, ln net.Listener, mod func(*relay.Config)) (keys oniontest.Keys, logs *oniontest.Logs, stop func()) {
+	t.Helper()
+	keys, logs = oniontest.RelayKeys(name), oniontest.NewLogs(t)
 	cfg := relay.Config{
-		Identity: tr.keys.Identity,
-		OnionKey: tr.keys.Onion,
+		Identity: keys.Identity,
+		OnionKey: keys.Onion,
 		Nickname: name,
-		Address:  tr.addr,
-		Logger:   tr.logs.Logger(),
+		Address:  ln.Addr().String(),
+		Logger:   logs.Logger(),
 		Rand:     oniontest.Rand(2),
 	}
 	if mod != nil {
@@ -52,7 +61,7 @@ func startRelay(t *testing.T, name string, mod func(*relay.Config)) *testRelay {
 	done := make(chan error, 1)
 	go func() { done <- r.Serve(ctx, ln) }()
 	var once sync.Once
-	tr.stop = func() {
+	stop = func() {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
@@ -60,8 +69,8 @@ func startRelay(t *testing.T, name string, mod func(*relay.Config)) *testRelay {
 			}
 		})
 	}
-	t.Cleanup(tr.stop)
-	return tr
+	t.Cleanup(stop)
+	return keys, logs, stop
 }
 
 // link opens a link to the relay.

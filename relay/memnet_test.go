@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"context"
 	"testing"
 
 	"onion/onion/oniontest"
@@ -22,26 +21,11 @@ type pipeRelay struct {
 // (nil: no list), until the test ends.
 func startPipeRelay(t *testing.T, n *oniontest.MemNet, name, addr string, list *relayList) *pipeRelay {
 	t.Helper()
-	pr := &pipeRelay{keys: oniontest.RelayKeys(name), addr: addr, net: n, logs: oniontest.NewLogs(t)}
-	cfg := relay.Config{
-		Identity: pr.keys.Identity, OnionKey: pr.keys.Onion, Nickname: name, Address: addr,
-		DialLink: n.Dial, Logger: pr.logs.Logger(), Rand: oniontest.Rand(2),
-	}
-	if list != nil {
-		cfg.Relays = list
-	}
-	r, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := n.Listen(addr) // Serve closes it
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+	pr := &pipeRelay{addr: addr, net: n}
+	pr.keys, pr.logs, _ = serveRelay(t, name, n.Listen(addr), func(cfg *relay.Config) {
+		cfg.DialLink = n.Dial
+		if list != nil {
+			cfg.Relays = list
 		}
 	})
 	return pr

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -73,35 +72,12 @@ type memRelay struct {
 	logs *oniontest.Logs
 }
 
-// startMemRelay starts a relay called name; mod may change its config. It
-// stops, and Serve must return, when the test ends.
+// startMemRelay starts a relay called name on a memListener; mod may
+// change its config. It stops, and Serve must return, when the test ends.
 func startMemRelay(t *testing.T, name string, mod func(*relay.Config)) *memRelay {
 	t.Helper()
-	mr := &memRelay{t: t, keys: oniontest.RelayKeys(name), ln: newMemListener(), logs: oniontest.NewLogs(t)}
-	cfg := relay.Config{
-		Identity: mr.keys.Identity,
-		OnionKey: mr.keys.Onion,
-		Nickname: name,
-		Address:  mr.ln.Addr().String(),
-		Logger:   mr.logs.Logger(),
-		Rand:     oniontest.Rand(2),
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	r, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Serve(ctx, mr.ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	mr := &memRelay{t: t, ln: newMemListener()}
+	mr.keys, mr.logs, _ = serveRelay(t, name, mr.ln, mod)
 	return mr
 }
 
