@@ -3,13 +3,12 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"onion/onion"
-	"onion/onion/oniontest"
 )
 
 // countingDirectory serves lists[i] on its i-th fetch (the last one after
@@ -34,23 +33,16 @@ func (d *countingDirectory) count() int {
 	return d.fetches
 }
 
-func refreshDescriptors(n, exits int) []onion.RelayDescriptor {
-	var ds []onion.RelayDescriptor
-	for i := range n {
-		k := oniontest.RelayKeys(fmt.Sprintf("refresh%d", i))
-		ds = append(ds, onion.RelayDescriptor{Nickname: fmt.Sprint("r", i), Address: "127.0.0.1:1",
-			IdentityKey: k.ID(), OnionKey: k.OnionPub(), Exit: i < exits})
-	}
-	return ds
-}
-
 // TestRefreshEarlyWhenListCannotMakePath: a build that finds too few
 // relays fetches the list again before it gives up, at most once per
 // minEarlyRefresh, and uses the list it gets.
 func TestRefreshEarlyWhenListCannotMakePath(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	dir := &countingDirectory{lists: [][]onion.RelayDescriptor{refreshDescriptors(2, 1)}}
-	m := NewManager(Config{Directory: dir, Now: func() time.Time { return now }, BuildAttempts: 1})
+	dir := &countingDirectory{lists: [][]onion.RelayDescriptor{descriptors(2, 1)}}
+	noLinks := func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no links in this test")
+	}
+	m := NewManager(Config{Directory: dir, Now: func() time.Time { return now }, BuildAttempts: 1, DialLink: noLinks})
 	defer m.Close()
 	if err := m.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -67,9 +59,9 @@ func TestRefreshEarlyWhenListCannotMakePath(t *testing.T) {
 	}
 	now = now.Add(minEarlyRefresh)
 	dir.mu.Lock()
-	dir.lists = append(dir.lists, refreshDescriptors(4, 1))
+	dir.lists = append(dir.lists, descriptors(4, 1))
 	dir.mu.Unlock()
-	build() // the relays' addresses answer nothing: only the path matters here
+	build() // no link opens: only the path matters here
 	if dir.count() != 3 {
 		t.Fatalf("%d fetches after minEarlyRefresh, want 3", dir.count())
 	}
