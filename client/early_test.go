@@ -104,7 +104,7 @@ func TestEarlyReplyOnlyWhenReached(t *testing.T) {
 				if tt.reached {
 					dialEcho(t, m, echoAt(7)).Close()
 				}
-				held, release := tn.dests.holdNext(t)
+				held, release := tn.dests.gate.HoldNext(t)
 				ctx := stepContext(t)
 				if tt.noDeadline {
 					ctx = context.Background()
@@ -142,7 +142,7 @@ func TestEarlyStreamWritesBeforeConnected(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
 		tn, m := reachedEcho(t)
-		held, release := tn.dests.holdNext(t)
+		held, release := tn.dests.gate.HoldNext(t)
 		req := echoAt(7)
 		req.Early = []byte("early|")
 		c, err := m.DialStream(stepContext(t), req)
@@ -186,7 +186,7 @@ func TestEarlyReplyRefused(t *testing.T) {
 			t.Fatalf("read after the refusal = %v, want the exit's END(refused)", err)
 		}
 
-		held, release := tn.dests.holdNext(t)
+		held, release := tn.dests.gate.HoldNext(t)
 		res := dialAsync(stepContext(t), m, echoAt(7))
 		synctest.Wait()
 		if _, done := tryResult(res); done || !isClosed(held) {

@@ -79,8 +79,7 @@ func descriptors(n, exits int) []onion.RelayDescriptor {
 type destinations struct {
 	mu      sync.Mutex
 	refused map[string]bool
-	hold    chan struct{} // the next connect waits until it is closed
-	held    chan struct{} // closed once that connect waits
+	gate    oniontest.Gate // can hold the next connect
 	wg      sync.WaitGroup
 }
 
@@ -93,31 +92,9 @@ func (d *destinations) refuse(addr string) {
 	d.refused[addr] = true
 }
 
-// holdNext makes the next exit connect wait for release; held is closed
-// once it waits. Release runs at cleanup if the test did not call it.
-func (d *destinations) holdNext(t *testing.T) (held <-chan struct{}, release func()) {
-	hold, h := make(chan struct{}), make(chan struct{})
-	d.mu.Lock()
-	d.hold, d.held = hold, h
-	d.mu.Unlock()
-	var once sync.Once
-	release = func() { once.Do(func() { close(hold) }) }
-	t.Cleanup(release)
-	return h, release
-}
-
 func (d *destinations) dial(ctx context.Context, _, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	hold, held := d.hold, d.held
-	d.hold, d.held = nil, nil
-	d.mu.Unlock()
-	if hold != nil {
-		close(held)
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	if err := d.gate.Pass(ctx); err != nil {
+		return nil, err
 	}
 	d.mu.Lock()
 	refused := d.refused[addr]

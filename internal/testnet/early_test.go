@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,42 +28,16 @@ import (
 
 // exitGate is the exits' dialler: it can make the next exit connect wait
 // until the test releases it.
-type exitGate struct {
-	mu   sync.Mutex
-	hold chan struct{} // the next dial waits until it is closed
-	held chan struct{} // closed when that dial has begun to wait
-}
+type exitGate struct{ oniontest.Gate }
 
 func (g *exitGate) install(_ int, cfg *relay.Config) { cfg.DialExit = g.dial }
 
 func (g *exitGate) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	g.mu.Lock()
-	hold, held := g.hold, g.held
-	g.hold, g.held = nil, nil
-	g.mu.Unlock()
-	if hold != nil {
-		close(held)
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	if err := g.Pass(ctx); err != nil {
+		return nil, err
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
-}
-
-// holdNext makes the next exit connect wait. held is closed once it waits;
-// release lets it go (and runs at cleanup if the test did not call it).
-func (g *exitGate) holdNext(t *testing.T) (held <-chan struct{}, release func()) {
-	hold, h := make(chan struct{}), make(chan struct{})
-	g.mu.Lock()
-	g.hold, g.held = hold, h
-	g.mu.Unlock()
-	var once sync.Once
-	release = func() { once.Do(func() { close(hold) }) }
-	t.Cleanup(release)
-	return h, release
 }
 
 // heldEarly starts a network whose exits' dials the test controls, has its
@@ -77,7 +50,7 @@ func heldEarly(t *testing.T) (n *Net, conn net.Conn, held <-chan struct{}, relea
 	n = Start(t, Options{Relay: g.install})
 	echo := echoServer(t)
 	dialEcho(t, n, echoRequest(t, echo)).Close() // the circuit has reached it
-	held, release = g.holdNext(t)
+	held, release = g.HoldNext(t)
 	conn, err := n.Manager.DialStream(Deadline(t, 30*time.Second), echoRequest(t, echo))
 	if err != nil {
 		t.Fatalf("DialStream with the exit's connect held: %v", err)
@@ -305,7 +278,7 @@ func TestEarlyTimeoutReleasesExit(t *testing.T) {
 	c.Close()
 	waitFor(t, ended, "end of the first connection")
 
-	held, release := g.holdNext(t)
+	held, release := g.HoldNext(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	conn, err := n.Manager.DialStream(ctx, req)
