@@ -37,10 +37,8 @@ type Passwords struct {
 	User    string   // default user name (--user)
 	Stored  Logins   // passwords bound to their addresses (--password-file, ONION_PASSWORD)
 	NoCache bool     // --no-password-cache: forget verifiers after use
-	Prompt  Prompter // nil: no terminal
+	Prompt  Prompter // nil: no terminal; StdinPrompter's questions take turns with the URL opener's
 	AskUser bool     // ask the terminal for a user name when none is given
-
-	promptMu sync.Mutex // one question on the terminal at a time
 
 	mu    sync.Mutex
 	cache map[string]client.Login // loginKey -> the login that identity made at that address
@@ -161,8 +159,6 @@ func (p *Passwords) password(c client.Challenge, user string) (string, error) {
 }
 
 func (p *Passwords) ask(prompt string, secret bool) (string, error) {
-	p.promptMu.Lock()
-	defer p.promptMu.Unlock()
 	s, err := p.Prompt.Ask(prompt, secret)
 	return strings.TrimRight(s, "\r\n"), err
 }
