@@ -115,8 +115,8 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Nickname == "" {
 		cfg.Nickname = "relay" + onion.Fingerprint(id)[:8]
 	}
-	if _, _, err := onion.SplitHostPort(cfg.Address); err != nil {
-		return nil, fmt.Errorf("relay: address: %w", err)
+	if err := CheckAddress(cfg.Address); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = RejectPrivate

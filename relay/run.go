@@ -34,8 +34,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Address == "" {
-		cfg.Address = ln.Addr().String()
+	cfg.Address, err = publishedAddress(cfg.Address, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	r, err := New(cfg)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -187,3 +188,21 @@ type brokenListener struct {
 }
 
 func (l *brokenListener) Accept() (net.Conn, error) { return nil, l.err }
+
+// TestRunNeedsAddressOnEveryInterface: a relay listening on every
+// interface without an address to publish does not start, and says to
+// give --address; with one, it publishes that.
+func TestRunNeedsAddressOnEveryInterface(t *testing.T) {
+	keys := oniontest.RelayKeys("runner")
+	err := relay.Run(t.Context(), relay.Config{Identity: keys.Identity, OnionKey: keys.Onion, Listen: "0.0.0.0:0"})
+	if err == nil || !strings.Contains(err.Error(), "--address HOST:PORT") {
+		t.Fatalf("Run on 0.0.0.0 without an address = %v, want an error naming --address", err)
+	}
+	ready, stop := runRelay(t, relay.Config{Identity: keys.Identity, OnionKey: keys.Onion, Listen: "0.0.0.0:0", Address: "203.0.113.5:9001"})
+	if info := <-ready; info.Addr != "203.0.113.5:9001" {
+		t.Errorf("published %q, want the address given", info.Addr)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
