@@ -38,7 +38,15 @@ func TestRelayRefusesUnlistedExtend(t *testing.T) {
 
 	var probed atomic.Int64
 	probe := fmt.Sprintf("127.0.0.1:%d", startTCPServer(t, func(net.Conn) { probed.Add(1) }))
-	p := oniontest.Dial(t, guard.Address)
+	// The test's link comes from 127.0.0.2, so the probe on 127.0.0.1 is
+	// a third party's address: a link may have a relay connect back to its
+	// own IP only (PROTOCOL.md §3.3, the connect-back).
+	conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", guard.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := oniontest.NewPeer(t, conn)
+	p.Preface()
 	c := p.Create(1, guard.IdentityKey, guard.OnionKey)
 	madeUp := oniontest.RelayKeys("made-up")
 	for _, tc := range []struct {

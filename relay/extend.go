@@ -81,7 +81,7 @@ func (c *relayCirc) extendFailed(err error, id []byte, addr string) {
 // doExtend links to the next relay (CREATE's first bytes are its identity
 // key) at addr, if the relay list allows, and returns its CREATED.
 func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) (_ []byte, err error) {
-	if err := c.r.mayExtend(ctx, create[:onion.KeyLen], addr); err != nil {
+	if err := c.mayExtend(ctx, create[:onion.KeyLen], addr); err != nil {
 		return nil, err
 	}
 	out, err := c.r.outLink(ctx, addr)
@@ -142,12 +142,17 @@ func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) (_
 	}
 }
 
-// mayExtend allows an EXTEND to this relay itself or to a relay listed at
-// addr with identity key id. A relay not known may have been listed since
-// the last fetch: it waits for one more (shared, and spaced by
-// listRefreshGap) before refusing with errNotListed.
-func (r *Relay) mayExtend(ctx context.Context, id []byte, addr string) error {
+// mayExtend allows an EXTEND to this relay itself, to a relay listed at
+// addr with identity key id, or a connect-back (connectback.go). A relay
+// not known may have been listed since the last fetch: it waits for one
+// more (shared, and spaced by listRefreshGap) before refusing with
+// errNotListed.
+func (c *relayCirc) mayExtend(ctx context.Context, id []byte, addr string) error {
+	r := c.r
 	if bytes.Equal(id, r.keys.ID) && addr == r.cfg.Address {
+		return nil
+	}
+	if c.connectBack(addr) {
 		return nil
 	}
 	if r.list == nil {
@@ -229,10 +234,13 @@ func (o *outLink) register() (uint32, chan []byte, error) {
 	if len(o.circs)+len(o.pending) >= circuit.MaxCircuitsPerLink {
 		return 0, nil, errors.New("too many circuits on the link to the next relay")
 	}
-	for o.nextID == 0 || o.circs[o.nextID] != nil || o.pending[o.nextID] != nil {
+	// Every id has relayCircBit set: the next relay learns that the
+	// circuit has a previous relay (connectback.go).
+	id := o.nextID | relayCircBit
+	for id == relayCircBit || o.circs[id] != nil || o.pending[id] != nil {
 		o.nextID++
+		id = o.nextID | relayCircBit
 	}
-	id := o.nextID
 	o.nextID++
 	ch := make(chan []byte, 1)
 	o.pending[id] = ch
