@@ -58,6 +58,7 @@ type listedRelays struct {
 
 	mu      sync.Mutex
 	relays  map[string]listedRelay // by identity key
+	latest  []onion.RelayDescriptor // the latest verified list's; replaced, never changed
 	fetched chan struct{}          // closed when the fetch under way (or else the next) ends
 	got     bool                   // a list has verified
 }
@@ -158,6 +159,7 @@ func (l *listedRelays) fetch(ctx context.Context) bool {
 // since a list last named it.
 func (l *listedRelays) updateLocked(list onion.RelayList) {
 	now := l.now()
+	l.latest = list.Relays
 	for _, d := range list.Relays {
 		l.relays[string(d.IdentityKey)] = listedRelay{addr: d.Address, seen: now}
 	}
@@ -173,6 +175,14 @@ func (l *listedRelays) updateLocked(list onion.RelayList) {
 		return
 	}
 	l.logger.Debug("relay list verified", "relays", len(list.Relays))
+}
+
+// listed is the latest verified list's relays (nil before the first).
+// The caller must not change it.
+func (l *listedRelays) listed() []onion.RelayDescriptor {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.latest
 }
 
 func (l *listedRelays) verified() bool {

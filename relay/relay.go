@@ -87,6 +87,10 @@ type Relay struct {
 	fp     string
 
 	list *listedRelays // nil without cfg.Relays
+	// publishing is closed once the relay may re-publish its descriptor:
+	// at once for Serve alone; Run closes it after its first publication,
+	// which waits for the reachability self-test.
+	publishing chan struct{}
 
 	mu       sync.Mutex
 	inbound  map[*inLink]struct{}
@@ -156,7 +160,10 @@ func New(cfg Config) (*Relay, error) {
 		inbound:  make(map[*inLink]struct{}),
 		out:      make(map[string]*outEntry),
 		meetings: make(map[string]*relayCirc),
+
+		publishing: make(chan struct{}),
 	}
+	close(r.publishing)
 	r.bounds = newBounds(&r.cfg)
 	r.exitBuf.max, r.exitBuf.perCircuit = cfg.Limits.MaxExitBuffered, cfg.Limits.MaxExitBufferedPerCircuit
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
@@ -260,6 +267,11 @@ func (r *Relay) admit(conn net.Conn) (peer, bool) {
 func (r *Relay) publishLoop(ctx context.Context) {
 	if r.cfg.Directory == nil {
 		return // nothing to publish to (tests): no ticker to keep time moving
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-r.publishing:
 	}
 	t := time.NewTicker(r.cfg.PublishInterval)
 	defer t.Stop()

@@ -22,13 +22,18 @@ type Info struct {
 	Addr        string // the address published in the descriptor
 	Fingerprint string
 	Nickname    string
+	// Reachable: the reachability self-test passed before publishing; false
+	// when no other relay could test it yet (it runs later, reach.go).
+	Reachable bool
 }
 
 // Run runs the relay whole until ctx is done, then shuts it down in order
 // and returns nil; it returns an error only if it could not start or failed
-// on its own. It listens, serves links, publishes the descriptor until the
-// directory accepts it, waits for a verified relay list (if cfg.Relays is
-// set), and then calls cfg.Ready.
+// on its own. It listens, serves links, waits for a verified relay list
+// (if cfg.Relays is set), tests that it is reachable at its address
+// (reach.go: it waits, retrying, while it is not; it goes on untested
+// while no other relay can test it), publishes the descriptor until the
+// directory accepts it, and then calls cfg.Ready.
 func Run(ctx context.Context, cfg Config) error {
 	ln, err := cfg.listener()
 	if err != nil {
@@ -44,6 +49,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
+	r.publishing = make(chan struct{}) // not before the self-test
 	// A relay whose Serve ended on its own has nothing to announce.
 	pctx, stopPublishing := context.WithCancel(ctx)
 	defer stopPublishing()
@@ -53,8 +59,16 @@ func Run(ctx context.Context, cfg Config) error {
 		stopPublishing()
 		served <- err
 	}()
-	if r.publishUntilAccepted(pctx) && r.awaitList(pctx) {
-		r.announce()
+	tested, ok := false, r.awaitList(pctx)
+	if ok {
+		tested, ok = r.awaitReachable(pctx)
+	}
+	if ok && r.publishUntilAccepted(pctx) {
+		close(r.publishing)
+		r.announce(tested)
+		if !tested {
+			r.testLater(pctx)
+		}
 	}
 	return <-served
 }
@@ -113,10 +127,10 @@ func (r *Relay) awaitList(ctx context.Context) bool {
 }
 
 // announce logs that the relay runs and tells cfg.Ready.
-func (r *Relay) announce() {
+func (r *Relay) announce(tested bool) {
 	r.cfg.Logger.Info("relay running", "nickname", r.cfg.Nickname, "fingerprint", r.fp,
-		"address", r.cfg.Address, "exit", r.cfg.Exit, "exit_policy", r.cfg.Policy.String())
+		"address", r.cfg.Address, "reachable", reachWord(tested), "exit", r.cfg.Exit, "exit_policy", r.cfg.Policy.String())
 	if r.cfg.Ready != nil {
-		r.cfg.Ready(Info{Addr: r.cfg.Address, Fingerprint: r.fp, Nickname: r.cfg.Nickname})
+		r.cfg.Ready(Info{Addr: r.cfg.Address, Fingerprint: r.fp, Nickname: r.cfg.Nickname, Reachable: tested})
 	}
 }

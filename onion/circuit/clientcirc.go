@@ -31,6 +31,11 @@ type LayerError struct {
 func (e *LayerError) Error() string { return fmt.Sprintf("layer of hop %d: %v", e.Hop, e.Err) }
 func (e *LayerError) Unwrap() error { return e.Err }
 
+// ExtendError is the last hop's EXTEND_FAILED, with its reason.
+type ExtendError struct{ Reason onion.DestroyReason }
+
+func (e *ExtendError) Error() string { return fmt.Sprintf("relay could not extend: %v", e.Reason) }
+
 // Hop names a relay to build through: its address and public keys, as the
 // directory published them.
 type Hop struct {
@@ -168,7 +173,7 @@ func (c *Circuit) awaitCtrl(ctx context.Context, want onion.RelayCmd) ([]byte, e
 			if len(m.body) > 0 {
 				reason = onion.DestroyReason(m.body[0])
 			}
-			return nil, fmt.Errorf("relay could not extend: %v", reason)
+			return nil, &ExtendError{Reason: reason}
 		}
 		if m.cmd != want {
 			return nil, fmt.Errorf("%w: got %v while building", ErrProtocol, m.cmd)
