@@ -57,10 +57,10 @@ type listedRelays struct {
 	stopped chan struct{} // closed when run returns
 
 	mu      sync.Mutex
-	relays  map[string]listedRelay // by identity key
+	relays  map[string]listedRelay  // by identity key
 	latest  []onion.RelayDescriptor // the latest verified list's; replaced, never changed
-	fetched chan struct{}          // closed when the fetch under way (or else the next) ends
-	got     bool                   // a list has verified
+	fetched chan struct{}           // closed when the fetch under way (or else the next) ends
+	got     bool                    // a list has verified
 }
 
 func newListedRelays(src RelayLister, now func() time.Time, logger *slog.Logger) *listedRelays {
