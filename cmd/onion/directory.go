@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -16,7 +19,10 @@ func directoryCommand() *cli.Command {
 		Usage: "run the directory authority: relays publish to it, clients fetch its signed relay list",
 		Description: "Prints one line when ready:\n" +
 			"   directory ready url=http://HOST:PORT key=KEY\n" +
-			"Give KEY (also written to DATA_DIR/directory.pub) to the relays and proxies that use this directory.",
+			"and then the flags that relays, proxies and hidden servers give to use it:\n" +
+			"   --directory http://HOST:PORT --directory-key KEY\n" +
+			"(listening on 0.0.0.0 or [::], HOST is DIRECTORY_IP: put this machine's address there).\n" +
+			"KEY is also in DATA_DIR/directory.pub.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},
@@ -51,6 +57,20 @@ func runDirectory(c *cli.Context) error {
 		Logger:                log,
 		Ready: func(i directory.Info) {
 			fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
+			fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
 		},
 	})
+}
+
+// joinURL is the URL others use: a directory listening on every
+// interface has none of its own, so its host becomes a placeholder.
+func joinURL(listening string) string {
+	u, err := url.Parse(listening)
+	if err != nil {
+		return listening
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && ip.Unmap().IsUnspecified() {
+		u.Host = net.JoinHostPort("DIRECTORY_IP", u.Port())
+	}
+	return u.String()
 }

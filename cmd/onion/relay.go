@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,10 +18,14 @@ func relayCommand() *cli.Command {
 		Usage: "run a relay: carry circuits, peel one layer each, and (with --exit) connect to destinations",
 		Description: "A relay keeps an ed25519 identity key and an X25519 onion key in its data dir (mode 0600),\n" +
 			"publishes their public halves to the directory, and extends circuits only to relays in the\n" +
-			"list that --directory-key verifies. Then it prints `relay ready addr=HOST:PORT fingerprint=FP nickname=NAME`.",
+			"list that --directory-key verifies. Before it publishes, it checks that it is reachable at its\n" +
+			"address: a listed relay dials it back (it waits, warning, while not; the first relay of a network\n" +
+			"publishes untested and checks later). Then it prints\n" +
+			"   relay ready addr=HOST:PORT fingerprint=FP nickname=NAME reachable=yes|untested\n" +
+			"and the command that shows whether the directory lists it.",
 		Flags: append(directoryFlagDefs(true),
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9001", Usage: "address to accept links on (port 0 picks a free port)", EnvVars: []string{"ONION_RELAY_LISTEN"}},
-			&cli.StringFlag{Name: "address", Usage: "host:port to publish, if others must reach this relay at another address than --listen (e.g. behind NAT or when listening on 0.0.0.0); a public IP address, unless the directory runs with --allow-private-addresses", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9001", Usage: "address to accept links on (port 0 picks a free port; 0.0.0.0, [::] or :PORT need --address)", EnvVars: []string{"ONION_RELAY_LISTEN"}},
+			&cli.StringFlag{Name: "address", Usage: "`HOST:PORT` to publish: where other relays and clients reach this one, if not --listen (required with 0.0.0.0, [::] or :PORT; behind NAT, the forwarded public address); an IP address ([2001:db8::5]:9001 for IPv6) or a host name, and a public IP unless the directory runs with --allow-private-addresses", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
 			&cli.BoolFlag{Name: "exit", Usage: "let circuits end here and connect to destinations", EnvVars: []string{"ONION_RELAY_EXIT"}},
 			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses) or accept-all", EnvVars: []string{"ONION_EXIT_POLICY"}},
 			&cli.StringFlag{Name: "nickname", Usage: "name shown in relay lists (letters, digits, - and _; default: derived from the fingerprint)", EnvVars: []string{"ONION_RELAY_NICKNAME"}},
@@ -60,8 +67,18 @@ func runRelay(c *cli.Context) error {
 		PublishInterval: c.Duration("publish-interval"),
 		Limits:          relay.Limits{NoPeerShares: c.Bool("no-peer-shares")},
 		Logger:          logger,
-		Ready: func(i relay.Info) {
-			fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s\n", i.Addr, i.Fingerprint, i.Nickname)
-		},
+		Ready:           func(i relay.Info) { printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey)) },
 	})
+}
+
+// printRelayReady prints the ready line and how to check that the
+// directory lists the relay: its identity key as the list holds it.
+func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey) {
+	reachable := "untested"
+	if i.Reachable {
+		reachable = "yes"
+	}
+	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s reachable=%s\n", i.Addr, i.Fingerprint, i.Nickname, reachable)
+	fmt.Printf("relay listed? curl -s %s/v1/relays | grep -cF '%s'   (1: the directory lists this relay)\n",
+		strings.TrimSuffix(dirURL, "/"), base64.StdEncoding.EncodeToString(id))
 }
