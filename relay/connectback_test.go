@@ -80,7 +80,7 @@ func TestConnectBack(t *testing.T) {
 func TestConnectBackNotOnTwoHops(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	var probed atomic.Int64
-	probe := listenCounting(t, &probed)
+	probe := serveTCP(t, func(net.Conn) { probed.Add(1) })
 	second := startRelay(t, "second", func(cfg *relay.Config) { cfg.Relays = &relayList{} })
 	list := &relayList{}
 	list.add(second.keys.ID(), second.addr)
@@ -103,27 +103,4 @@ func TestConnectBackNotOnTwoHops(t *testing.T) {
 	if n := probed.Load(); n != 1 {
 		t.Errorf("one hop: the relay dialled %s %d times, want once", probe, n)
 	}
-}
-
-// listenCounting listens on 127.0.0.1, counts the connections in n and
-// closes each at once; it returns its address.
-func listenCounting(t *testing.T, n *atomic.Int64) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String()
 }

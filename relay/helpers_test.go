@@ -249,6 +249,12 @@ func echo(t *testing.T, p *oniontest.Peer, c *oniontest.ClientCirc, sid uint16, 
 
 // echoServer echoes on 127.0.0.1 until the test ends.
 func echoServer(t *testing.T) string {
+	return serveTCP(t, func(c net.Conn) { io.Copy(c, c) })
+}
+
+// serveTCP runs handle on every connection to a 127.0.0.1 listener, each
+// closed when handle returns, until the test ends; it returns the address.
+func serveTCP(t *testing.T, handle func(net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +272,7 @@ func echoServer(t *testing.T) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				io.Copy(c, c)
+				handle(c)
 			}()
 		}
 	}()
