@@ -48,12 +48,19 @@ const (
 	untested                // no tester could run the test
 )
 
-// errNoTester: no other relay is listed yet.
-var errNoTester = errors.New("no other relay is listed yet")
+// Why a round could not test: no other relay is listed yet; the address
+// is a host name, which no relay connects back to (§3.3).
+var (
+	errNoTester = errors.New("no other relay is listed yet")
+	errNameAddr = errors.New("the self-test needs an IP address in --address, not a host name")
+)
 
 // selfTest runs one round: it asks up to reachTesters listed relays, in
 // random order, until one gives a verdict.
 func (r *Relay) selfTest(ctx context.Context) (reachResult, string, error) {
+	if err := r.untestable(); err != nil {
+		return untested, "", err
+	}
 	testers := r.testers()
 	if len(testers) == 0 {
 		return untested, "", errNoTester

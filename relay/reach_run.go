@@ -7,6 +7,8 @@ package relay
 import (
 	"context"
 	"errors"
+	"net"
+	"net/netip"
 )
 
 // awaitReachable runs the self-test before the first publication and
@@ -47,8 +49,8 @@ func (r *Relay) awaitReachable(ctx context.Context) (tested, ok bool) {
 // forget a descriptor before it expires anyway, and clients avoid a relay
 // that fails their builds for a while.
 func (r *Relay) testLater(ctx context.Context) {
-	if r.list == nil {
-		return
+	if r.list == nil || errors.Is(r.untestable(), errNameAddr) {
+		return // awaitReachable said why, once
 	}
 	for wait := reachFirstWait; ; wait = min(2*wait, reachMaxWait) {
 		if !pause(ctx, wait) {
@@ -82,6 +84,9 @@ func (r *Relay) logReachable(via string) {
 // warning. Later rounds with no tester log at debug.
 func (r *Relay) logUntested(err error, first bool) {
 	switch {
+	case errors.Is(err, errNameAddr):
+		r.logger.Warn("publishing untested: the reachability self-test needs an IP address in --address (relays connect back to IP addresses only)",
+			"address", r.cfg.Address)
 	case !errors.Is(err, errNoTester) && first:
 		r.logger.Warn("could not run the reachability self-test: publishing untested, testing again later", "err", err)
 	case !errors.Is(err, errNoTester):
@@ -100,4 +105,13 @@ func reachWord(tested bool) string {
 		return "yes"
 	}
 	return "untested"
+}
+
+// untestable is why no self-test can ever run for this relay, or nil.
+func (r *Relay) untestable() error {
+	host, _, _ := net.SplitHostPort(r.cfg.Address)
+	if _, err := netip.ParseAddr(host); err != nil {
+		return errNameAddr
+	}
+	return nil
 }

@@ -195,3 +195,31 @@ func (n *ipNet) dialFrom(ip string) func(ctx context.Context, network, addr stri
 		return nil, errors.Join(syscall.ECONNREFUSED, ctx.Err())
 	}
 }
+
+// TestNameAddressUntested: no relay connects back to a host name, so a
+// relay published under one is not tested: it publishes at once, warns
+// once why, and never tries.
+func TestNameAddressUntested(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, list := newIPNet(), &relayList{}
+		startIPRelay(t, n, list, "tester", testerAddr)
+		dir, logs := &flakyDirectory{}, oniontest.NewLogs(t)
+		const name = "relay.example.org:9001"
+		ready, stop := runRelay(t, testedConfig(n, list, dir, logs, name, name))
+		if info := <-ready; info.Reachable {
+			t.Errorf("ready with %+v, want untested", info)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		const warning = "publishing untested: the reachability self-test needs an IP address in --address (relays connect back to IP addresses only)"
+		if got := len(logs.Find(warning, map[string]string{"address": name})); got != 1 {
+			t.Errorf("%d warnings about the host name in an hour, want 1", got)
+		}
+		if got := len(logs.Find("could not run the reachability self-test; testing again later", nil)); got != 0 {
+			t.Errorf("%d later attempts, want none", got)
+		}
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
