@@ -21,7 +21,8 @@
 // every other cell pass untouched.
 //
 // It takes the flags of `onion relay` that the tests use and prints the
-// same ready line.
+// same ready line. It behaves until its relay is listed (its ready line),
+// so that it passes its reachability self-test as a real attacker would.
 package main
 
 import (
@@ -95,6 +96,11 @@ func run(ctx context.Context, args []string) error {
 	cfg, err := relayConfig(o)
 	if err != nil {
 		return err
+	}
+	ready := cfg.Ready
+	cfg.Ready = func(i relay.Info) { // listed: from now on it misbehaves
+		r.arm()
+		ready(i)
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {

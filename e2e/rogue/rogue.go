@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"onion/onion"
 )
@@ -26,10 +27,15 @@ const every = 8
 var modes = []string{"tamper", "replay", "drop", "reorder", "forge"}
 
 // rogue is one misbehaviour, shared by every link of the process: the
-// count of RELAY cells runs across links, per direction.
+// count of RELAY cells runs across links, per direction. It behaves until
+// armed: a rogue that misbehaved from the start would fail its own
+// reachability self-test (its connect-back) and never be listed, so it
+// passes the test honestly, as a real attacker's relay would, and is
+// armed once the directory lists it.
 type rogue struct {
-	mode string
-	rand io.Reader // forge's bytes
+	mode  string
+	rand  io.Reader // forge's bytes
+	armed atomic.Bool
 
 	mu   sync.Mutex
 	seen [2]int // RELAY cells counted, per direction
@@ -43,6 +49,9 @@ func newRogue(mode string, rand io.Reader) (*rogue, error) {
 	}
 	return nil, fmt.Errorf("ONION_ROGUE=%q: want one of %v", mode, modes)
 }
+
+// arm starts the misbehaviour.
+func (r *rogue) arm() { r.armed.Store(true) }
 
 // eighth counts a RELAY cell going way d and says whether it is an 8th.
 func (r *rogue) eighth(d direction) bool {
@@ -63,6 +72,9 @@ type filter struct {
 // apply returns what goes on the wire for cell (header and payload, a
 // slice of its own that apply may change).
 func (f *filter) apply(cell []byte) [][]byte {
+	if !f.r.armed.Load() {
+		return [][]byte{cell}
+	}
 	switch onion.Command(cell[4]) {
 	case onion.CmdCreated:
 		if f.r.mode == "forge" {
