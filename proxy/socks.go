@@ -70,6 +70,12 @@ type SOCKSServer struct {
 	// Users, if set, are the accounts the port requires (RFC 1929); nil
 	// admits every client.
 	Users *SOCKSUsers
+	// GenericErrors answers onion-service failures with the generic RFC
+	// 1928 codes instead of Tor's extended ones (0xF0-0xF7).
+	GenericErrors bool
+	// HTTP, if set, serves the HTTP proxy clients that connect to this
+	// port; nil answers them 501.
+	HTTP *HTTPProxy
 
 	initOnce  sync.Once
 	log       *slog.Logger

@@ -62,7 +62,10 @@ func (c *socksConn) serve() {
 	case first[0] == socks5Version:
 		c.serveSOCKS5()
 	case first[0] == socks4Version:
-		c.rejectSOCKS4()
+		c.serveSOCKS4()
+	case looksLikeHTTP(c.br) && c.srv.HTTP != nil:
+		c.spliced = true // the HTTP server reads in blocks
+		c.srv.HTTP.ServeConn(c)
 	case looksLikeHTTP(c.br):
 		c.rejectHTTP()
 	default:
@@ -143,8 +146,19 @@ func (c *socksConn) Allow(ctx context.Context, r *socks5.Request) (context.Conte
 
 // dial is go-socks5's Dial, called once the CONNECT is read and allowed: it
 // opens the stream for c.req, ignoring go-socks5's ctx (which never ends)
-// and address.
+// and address. A failure is answered here (fail).
 func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
+	s, err := c.open()
+	if err != nil {
+		c.fail(err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// open opens the stream for c.req, once its request is read, and keeps it
+// for Close. What the client sent behind the request goes with BEGIN.
+func (c *socksConn) open() (net.Conn, error) {
 	c.SetDeadline(time.Time{}) // the handshake is over
 	c.spliced = true
 	req := c.req
@@ -159,10 +173,9 @@ func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
 		err = errors.New("proxy: DialStream returned no conn")
 	}
 	if err != nil {
-		c.fail(err)
 		return nil, err
 	}
-	// If Close ran meanwhile, go-socks5's reply fails and it closes the stream.
+	// If Close ran meanwhile, the reply fails and the stream is closed.
 	s := &socksStream{Conn: stream}
 	c.stream.Store(s)
 	return s, nil
