@@ -87,6 +87,7 @@ func (c *socksConn) serveSOCKS5() {
 		AuthMethods: []socks5.Authenticator{auth},
 		Resolver:    noResolver{},
 		Rules:       c,
+		Rewriter:    c, // RESOLVE and RESOLVE_PTR (socks_resolve.go)
 		Logger:      c.srv.libLog,
 		Dial:        c.dial,
 	})
@@ -133,14 +134,7 @@ func (c *socksConn) Allow(ctx context.Context, r *socks5.Request) (context.Conte
 	if r.Command != socks5.ConnectCommand {
 		return ctx, true
 	}
-	d := r.DestAddr
-	c.req = client.DialRequest{Host: d.FQDN, Port: uint16(d.Port), Username: c.user, Password: c.pass}
-	if c.account != "" {
-		c.req.Isolation = "socks account\x00" + c.account
-	}
-	if d.FQDN == "" && d.IP != nil {
-		c.req.Host = d.IP.String() // IPv6 without brackets
-	}
+	c.req = c.dialRequest(r.DestAddr)
 	return ctx, c.req.Host != "" && c.req.Port != 0
 }
 
