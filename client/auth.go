@@ -35,7 +35,7 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 		return nil, m.refuseLogin(err)
 	}
 	if m.cfg.Credentials == nil {
-		return nil, onionErr(onion.EndExitPolicy, ErrClientAuthMissing, errors.New("this proxy has no way to get a password"))
+		return nil, onionErr(onion.EndExitPolicy, ErrClientAuthMissing, errors.New("service requires a password and this proxy has no way to get one"))
 	}
 	login, err := m.cfg.Credentials.Verifier(ctx, Challenge{
 		Host: host, ServiceKey: pub, LogN: ch.LogN, Attempt: attempt,
