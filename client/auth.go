@@ -42,7 +42,13 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 		Request: req, Identity: isolationKey(req),
 	})
 	if err != nil {
-		return nil, m.refuseLogin(fmt.Errorf("%w: %w", ErrClientAuthMissing, err))
+		// No login to give: none at all, or none after the service refused
+		// the one given (a wrong password).
+		kind := ErrClientAuthMissing
+		if attempt > 1 {
+			kind = ErrClientAuthWrong
+		}
+		return nil, m.refuseLogin(fmt.Errorf("%w: %w", kind, err))
 	}
 	a := &authState{host: host, ch: ch, login: login}
 	a.proof = onion.AuthProof{User: login.User, Nonce: randomNonce()}
