@@ -19,6 +19,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +32,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onion/onion"
 )
 
 const (
@@ -278,6 +282,26 @@ func TestApps(t *testing.T) {
 		out, err := runTool(t, nil, "ping through ncat\n", "ncat", "--proxy", n.Socks, "--proxy-type", "socks5",
 			"--proxy-auth", login, n.OnionAddress, "7")
 		check(t, out, err, "ping through ncat")
+	})
+	t.Run("extended codes", func(t *testing.T) {
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typo := []byte(n.OnionAddress)
+		typo[5] ^= 'a' ^ 'b' // base32 letters stay letters; the checksum breaks
+		for _, c := range []struct {
+			host string
+			want byte
+		}{{onion.EncodeAddress(pub), socksOnionDescNotFound}, {string(typo), socksOnionBadAddress}} {
+			if _, rep := socksDialAuth(t, n.Socks, n.DemoUser, n.DemoPassword, c.host, 80); rep != c.want {
+				t.Errorf("%s: SOCKS reply 0x%02x, want 0x%02x", c.host, rep, c.want)
+			}
+		}
+		out, err := runTool(t, nil, "", "curl", "-sS", "-p", "-x", "http://"+n.HTTPTunnel, "http://"+onion.EncodeAddress(pub)+"/")
+		if err == nil || !strings.Contains(err.Error(), "502") {
+			t.Errorf("CONNECT to an unknown onion: %q, %v; want a 502", out, err)
+		}
 	})
 	t.Run("ncat http", func(t *testing.T) {
 		needTool(t, "ncat")

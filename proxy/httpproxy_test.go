@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -179,4 +180,53 @@ func TestHTTPForward(t *testing.T) {
 	if resp.StatusCode != 400 || len(d.requests()) != n {
 		t.Errorf("origin-form request: %s", resp.Status)
 	}
+}
+
+// TestHTTPOnSOCKSPortAccounts: the SOCKS port's HTTP clients need an
+// account too.
+func TestHTTPOnSOCKSPortAccounts(t *testing.T) {
+	users, err := LoadSOCKSUsers(writeSOCKSAccounts(t, "alice s3cret\n", 0o600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := socksEchoDialer(t)
+	hp := &HTTPProxy{Dialer: d, Users: users}
+	t.Cleanup(func() { hp.Close() })
+	ts := startSOCKS(t, &SOCKSServer{Dialer: d, Users: users, HTTP: hp})
+	if resp, _, _ := httpConnect(t, ts.addr, "example.test:443", ""); resp.StatusCode != 407 {
+		t.Errorf("no account: %s, want 407", resp.Status)
+	}
+	if len(d.requests()) != 0 {
+		t.Error("a request without an account reached DialStream")
+	}
+}
+
+// TestHTTPHeaderBound: headers past the bound are refused before any
+// stream is opened.
+func TestHTTPHeaderBound(t *testing.T) {
+	d := socksEchoDialer(t)
+	addr, _ := startHTTPProxy(t, &HTTPProxy{Dialer: d})
+	resp, _, _ := httpConnect(t, addr, "example.test:443", "X-Big: "+strings.Repeat("a", 2*httpMaxHeaderBytes)+"\r\n")
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %s, want 431", resp.Status)
+	}
+	if len(d.requests()) != 0 {
+		t.Error("an oversized request reached DialStream")
+	}
+}
+
+// TestHTTPCloseEndsTunnels: Close ends an open tunnel and returns.
+func TestHTTPCloseEndsTunnels(t *testing.T) {
+	d := socksEchoDialer(t)
+	hp := &HTTPProxy{Dialer: d}
+	addr, _ := startHTTPProxy(t, hp)
+	resp, c, br := httpConnect(t, addr, "example.test:443", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %s", resp.Status)
+	}
+	hp.Close()
+	if _, err := io.ReadAll(br); err != nil && !errors.Is(err, net.ErrClosed) {
+		t.Logf("tunnel ended with %v", err) // a reset is fine; hanging is not
+	}
+	c.Close()
 }

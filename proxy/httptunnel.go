@@ -71,11 +71,28 @@ func (c *tunnelConn) failed() bool {
 }
 
 func (c *tunnelConn) Close() error {
-	if tc, ok := c.Conn.(*net.TCPConn); ok && c.failed() {
+	if tc := tcpConn(c.Conn); tc != nil && c.failed() {
 		tc.SetLinger(0)
 	}
 	c.stream.Close()
 	return c.Conn.Close()
+}
+
+// tcpConn is the TCP conn under c: the listener's, or the SOCKS port's
+// that it handed over.
+func tcpConn(c net.Conn) *net.TCPConn {
+	for {
+		switch x := c.(type) {
+		case *net.TCPConn:
+			return x
+		case *handedConn:
+			c = x.Conn
+		case *socksConn:
+			c = x.Conn
+		default:
+			return nil
+		}
+	}
 }
 
 func (c *tunnelConn) CloseWrite() error {

@@ -64,7 +64,8 @@ func (c *socksConn) serve() {
 	case first[0] == socks4Version:
 		c.serveSOCKS4()
 	case looksLikeHTTP(c.br) && c.srv.HTTP != nil:
-		c.spliced = true // the HTTP server reads in blocks
+		c.spliced = true           // the HTTP server reads in blocks
+		c.SetDeadline(time.Time{}) // and sets its own (ReadHeaderTimeout)
 		c.srv.HTTP.ServeConn(c)
 	case looksLikeHTTP(c.br):
 		c.rejectHTTP()
