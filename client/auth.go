@@ -70,6 +70,9 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 // which one it was.
 func (m *Manager) refuseLogin(err error) error {
 	m.logger.Warn("hidden service asked for a login; no proof sent", "err", err)
+	if !errors.Is(err, ErrClientAuthWrong) && !errors.Is(err, ErrClientAuthMissing) {
+		err = fmt.Errorf("%w: %w", ErrClientAuthMissing, err) // none this proxy will give
+	}
 	return &OpenError{Reason: onion.EndExitPolicy, Err: err}
 }
 
