@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,7 +167,7 @@ func socksResolveRaw(t *testing.T, socks, name string) (byte, net.IP) {
 }
 
 // TestApps: budget 90 s (up's start, then about twenty tool runs of a
-// second or two each).
+// second or two each, and Chromium's few seconds).
 func TestApps(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
@@ -283,6 +284,14 @@ func TestApps(t *testing.T) {
 			"--proxy-auth", login, n.OnionAddress, "7")
 		check(t, out, err, "ping through ncat")
 	})
+	t.Run("chromium via the HTTP proxy", func(t *testing.T) {
+		chromium := chromiumPath()
+		if chromium == "" {
+			t.Skip("no chromium on PATH (.ci/run installs it where it can)")
+		}
+		out, err := runChromium(t, chromium, "--proxy-server=http://"+n.HTTPTunnel, origin)
+		check(t, out, err, strings.TrimSpace(appsBody))
+	})
 	t.Run("extended codes", func(t *testing.T) {
 		pub, _, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -309,4 +318,34 @@ func TestApps(t *testing.T) {
 		out, err := runTool(t, nil, req, "ncat", "--proxy", n.HTTPTunnel, "--proxy-type", "http", appsName, strconv.Itoa(httpPort))
 		check(t, out, err, appsBody)
 	})
+}
+
+// runChromium loads url in headless Chromium with proxyFlag and returns
+// the DOM. Chromium's helper processes share its process group, which is
+// killed on timeout and when the test ends.
+func runChromium(t *testing.T, chromium, proxyFlag, url string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), proxyFlag, "--dump-dom", url)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // helpers left behind
+	}
+	if err != nil {
+		return string(out), fmt.Errorf("chromium: %w: %s", err, lastLines(stderr.String(), 5))
+	}
+	return string(out), nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
