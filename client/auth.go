@@ -35,14 +35,20 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 		return nil, m.refuseLogin(err)
 	}
 	if m.cfg.Credentials == nil {
-		return nil, &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service requires a password and this proxy has no way to get one")}
+		return nil, onionErr(onion.EndExitPolicy, ErrClientAuthMissing, errors.New("service requires a password and this proxy has no way to get one"))
 	}
 	login, err := m.cfg.Credentials.Verifier(ctx, Challenge{
 		Host: host, ServiceKey: pub, LogN: ch.LogN, Attempt: attempt,
 		Request: req, Identity: isolationKey(req),
 	})
 	if err != nil {
-		return nil, m.refuseLogin(err)
+		// No login to give: none at all, or none after the service refused
+		// the one given (a wrong password).
+		kind := ErrClientAuthMissing
+		if attempt > 1 {
+			kind = ErrClientAuthWrong
+		}
+		return nil, m.refuseLogin(fmt.Errorf("%w: %w", kind, err))
 	}
 	a := &authState{host: host, ch: ch, login: login}
 	a.proof = onion.AuthProof{User: login.User, Nonce: randomNonce()}
@@ -64,6 +70,9 @@ func (m *Manager) answerChallenge(ctx context.Context, s *circuit.Stream, pub []
 // which one it was.
 func (m *Manager) refuseLogin(err error) error {
 	m.logger.Warn("hidden service asked for a login; no proof sent", "err", err)
+	if !errors.Is(err, ErrClientAuthWrong) && !errors.Is(err, ErrClientAuthMissing) {
+		err = fmt.Errorf("%w: %w", ErrClientAuthMissing, err) // none this proxy will give
+	}
 	return &OpenError{Reason: onion.EndExitPolicy, Err: err}
 }
 
@@ -85,7 +94,7 @@ func (m *Manager) authResult(a *authState, msg onion.RelayMsg) error {
 		// Only a holder of the verifier can make this proof: this is not the
 		// service the user set a password with.
 		m.cfg.Credentials.Forget(a.login.Key)
-		return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service could not prove it knows the password verifier")}
+		return onionErr(onion.EndExitPolicy, ErrClientAuthWrong, errors.New("service could not prove it knows the password verifier"))
 	}
 	a.verified = true
 	if err := m.pins.Pin(a.host, a.ch.LogN); err != nil {

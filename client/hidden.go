@@ -26,12 +26,15 @@ type ServiceDirectory interface {
 
 const maxAuthAttempts = 3
 
+// errOtherService: a lookup returned a descriptor for another key.
+var errOtherService = errors.New("the lookup returned another service's descriptor")
+
 func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, error) {
 	host := strings.ToLower(req.Host)
 	pub, err := onion.ParseAddress(host)
 	if err != nil {
 		m.logger.Info("refused onion address", "err", err)
-		return nil, &OpenError{Reason: onion.EndResolve, Err: err}
+		return nil, onionErr(onion.EndResolve, ErrBadOnionAddress, err)
 	}
 	key := "onion\x00" + host + "\x00" + isolationKey(req)
 	ce, err := m.circuitForWith(ctx, key, func() (*circEntry, error) { return m.meet(host, key) })
@@ -40,7 +43,7 @@ func (m *Manager) dialOnion(ctx context.Context, req DialRequest) (net.Conn, err
 		if errors.As(err, &oe) {
 			return nil, err
 		}
-		return nil, &OpenError{Reason: onion.EndUnreachable, Err: err}
+		return nil, meetErr(err)
 	}
 	target := net.JoinHostPort(host, strconv.Itoa(int(req.Port)))
 	// No KeepUntilConnected: a stream that logged in is never moved to
@@ -78,11 +81,11 @@ func (m *Manager) meet(host, key string) (*circEntry, error) {
 	if err == nil && onion.EncodeAddress(desc.ServiceKey) != host {
 		// A lookup must verify what it returns; checked again here, as
 		// it costs nothing and a wrong one would meet someone else.
-		err = errors.New("the lookup returned another service's descriptor")
+		err = errOtherService
 	}
 	if err != nil {
 		m.logger.Info("onion address lookup failed", "err", err)
-		return nil, &OpenError{Reason: onion.EndResolve, Err: err}
+		return nil, lookupErr(err)
 	}
 	var lastErr error
 	for _, i := range m.perm(len(desc.MeetingPoints)) {
@@ -103,7 +106,7 @@ func (m *Manager) meet(host, key string) (*circEntry, error) {
 	if lastErr == nil {
 		lastErr = errors.New("descriptor lists no meeting relay")
 	}
-	return nil, fmt.Errorf("no meeting relay of the service answered: %w", lastErr)
+	return nil, meetErr(fmt.Errorf("no meeting relay of the service answered: %w", lastErr))
 }
 
 // awaitService waits for CONNECTED, answering an auth challenge on the way.
@@ -123,20 +126,20 @@ func (m *Manager) awaitService(ctx context.Context, s *circuit.Stream, pub []byt
 				default:
 				}
 				if !a.verified {
-					return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("service connected without proving it knows the password verifier")}
+					return onionErr(onion.EndExitPolicy, ErrClientAuthWrong, errors.New("service connected without proving it knows the password verifier"))
 				}
 			}
 			return nil
 		case <-s.Done():
 			return m.streamEnded(s, a)
 		case <-ctx.Done():
-			return &OpenError{Reason: onion.EndTimeout, Err: ctx.Err()}
+			return onionErr(onion.EndTimeout, ErrIntroTimeout, ctx.Err())
 		case msg := <-s.Control():
 			switch msg.Cmd {
 			case onion.RelayAuthChallenge:
 				attempts++
 				if attempts > maxAuthAttempts {
-					return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("authentication failed")}
+					return onionErr(onion.EndExitPolicy, ErrClientAuthWrong, nil)
 				}
 				var err error
 				if a, err = m.answerChallenge(ctx, s, pub, host, req, msg.Body, attempts); err != nil {
@@ -159,7 +162,7 @@ func (m *Manager) streamEnded(s *circuit.Stream, a *authState) error {
 	var se *circuit.StreamError
 	if errors.As(err, &se) {
 		if a != nil && !a.verified && se.Reason == onion.EndExitPolicy {
-			return &OpenError{Reason: onion.EndExitPolicy, Err: errors.New("authentication failed")}
+			return onionErr(onion.EndExitPolicy, ErrClientAuthWrong, nil)
 		}
 		return &OpenError{Reason: se.Reason, Err: err}
 	}

@@ -31,7 +31,7 @@ const (
 // ErrUnknownService means the directory holds no live descriptor for the
 // onion address asked for: it was never published, or its service stopped
 // publishing. To a user, the host is unreachable.
-var ErrUnknownService = errors.New("directory: unknown onion address")
+var ErrUnknownService = fmt.Errorf("directory: unknown onion address: %w", onion.ErrNoDescriptor)
 
 // serviceMaxAge is the oldest service descriptor Client.Service accepts,
 // even from its own directory (which drops them much sooner): a bound on

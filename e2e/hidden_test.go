@@ -37,6 +37,11 @@ const (
 	socksUserPassVersion = 0x01
 	socksNotAllowed      = 0x02
 	socksHostUnreachable = 0x04
+	// Tor's extended codes (proposal 304), on by default.
+	socksOnionDescNotFound = 0xF0
+	socksOnionAuthMissing  = 0xF4
+	socksOnionAuthWrong    = 0xF5
+	socksOnionBadAddress   = 0xF6
 )
 
 // Bounds of the hidden-server tests' waits.
@@ -59,6 +64,7 @@ type upOptions struct {
 	env     []string // added to the test's own environment
 	dataDir string   // "" means a fresh one
 	args    []string // more flags
+	wrap    []string // a command (and its arguments) that runs onion up: it is given the binary and up's arguments
 }
 
 // startHiddenUp runs `onion up` like startUp, with o's environment and data
@@ -75,7 +81,12 @@ func startHiddenUp(t *testing.T, o upOptions) *hiddenNet {
 	args := append([]string{"up", "--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
 		"--info-file", infoPath, "--data-dir", o.dataDir}, o.args...)
 	// startProc, with an environment.
-	up := &proc{Child: launch.New("up", onionBinary(t), args...), out: &logWriter{t: t}}
+	exe := onionBinary(t)
+	if len(o.wrap) > 0 {
+		args = append(append(o.wrap[1:len(o.wrap):len(o.wrap)], exe), args...)
+		exe = o.wrap[0]
+	}
+	up := &proc{Child: launch.New("up", exe, args...), out: &logWriter{t: t}}
 	up.Output = up.out
 	up.Prefix = fmt.Sprintf("%-10s| ", "up")
 	up.ReadyTimeout = upReadyTimeout
@@ -318,16 +329,16 @@ func TestHiddenEchoPort7(t *testing.T) {
 	t.Logf("port 7 echo of %d bytes took %v", len(body), time.Since(start).Round(time.Millisecond))
 }
 
-// TestHiddenWrongPassword: a wrong password gets the SOCKS5 reply "not
-// allowed", curl fails, the service logs the denial, and the right
+// TestHiddenWrongPassword: a wrong password gets Tor's extended SOCKS5
+// reply "wrong client authorization" (0xF5), curl fails, the service logs the denial, and the right
 // password still works afterwards.
 func TestHiddenWrongPassword(t *testing.T) {
 	n := startHiddenUp(t, upOptions{})
 	wrong := n.DemoPassword + "x"
 
 	start := time.Now()
-	if _, rep := socksDialAuth(t, n.Socks, n.DemoUser, wrong, n.OnionAddress, 80); rep != socksNotAllowed {
-		t.Errorf("wrong password: SOCKS reply 0x%02x, want 0x%02x (not allowed)", rep, socksNotAllowed)
+	if _, rep := socksDialAuth(t, n.Socks, n.DemoUser, wrong, n.OnionAddress, 80); rep != socksOnionAuthWrong {
+		t.Errorf("wrong password: SOCKS reply 0x%02x, want 0x%02x (wrong client authorization)", rep, socksOnionAuthWrong)
 	}
 	t.Logf("raw SOCKS with a wrong password refused in %v", time.Since(start).Round(time.Millisecond))
 	waitFor(t, 10*time.Second, "the service to log the denial", func() bool {
@@ -336,8 +347,9 @@ func TestHiddenWrongPassword(t *testing.T) {
 
 	client := hiddenHTTP(t, n.Socks, n.DemoUser, wrong, false)
 	_, err := fetch(t, client, "GET", n.url("/echo?msg=hello"), nil, socksReplyTimeout)
-	if err == nil || !strings.Contains(err.Error(), "not allowed") {
-		t.Errorf("GET with a wrong password through x/net/proxy: %v, want an error saying \"not allowed\"", err)
+	// x/net/proxy knows no extended codes: it names the number.
+	if err == nil || !strings.Contains(err.Error(), "245") {
+		t.Errorf("GET with a wrong password through x/net/proxy: %v, want an error naming code 245 (0xF5)", err)
 	}
 
 	if _, lookErr := exec.LookPath("curl"); lookErr == nil {
@@ -372,8 +384,8 @@ func TestHiddenNoCredentials(t *testing.T) {
 		_, rep := socksDialAuth(t, n.Socks, c.user, c.pass, n.OnionAddress, 80)
 		took := time.Since(start)
 		t.Logf("%s: SOCKS reply 0x%02x after %v", c.name, rep, took.Round(time.Millisecond))
-		if rep != socksNotAllowed {
-			t.Errorf("%s: SOCKS reply 0x%02x, want 0x%02x (not allowed)", c.name, rep, socksNotAllowed)
+		if rep != socksOnionAuthMissing {
+			t.Errorf("%s: SOCKS reply 0x%02x, want 0x%02x (missing client authorization)", c.name, rep, socksOnionAuthMissing)
 		}
 		if took > refuseTimeout {
 			t.Errorf("%s: refused only after %v", c.name, took)
@@ -455,15 +467,18 @@ func TestHiddenUnknownAddress(t *testing.T) {
 	if _, err := onion.ParseAddress(string(typo)); err == nil {
 		t.Fatalf("%s parses: the test wants a checksum error", typo)
 	}
-	for _, c := range []struct{ name, host, log string }{
-		{"unpublished", unknown, "onion address lookup failed"},
-		{"bad checksum", string(typo), "checksum"},
+	for _, c := range []struct {
+		name, host, log string
+		want            byte
+	}{
+		{"unpublished", unknown, "onion address lookup failed", socksOnionDescNotFound},
+		{"bad checksum", string(typo), "checksum", socksOnionBadAddress},
 	} {
 		start := time.Now()
 		_, rep := socksDialAuth(t, n.Socks, n.DemoUser, n.DemoPassword, c.host, 80)
 		t.Logf("%s address %s: SOCKS reply 0x%02x after %v", c.name, c.host, rep, time.Since(start).Round(time.Millisecond))
-		if rep != socksHostUnreachable {
-			t.Errorf("%s address: SOCKS reply 0x%02x, want 0x%02x (host unreachable)", c.name, rep, socksHostUnreachable)
+		if rep != c.want {
+			t.Errorf("%s address: SOCKS reply 0x%02x, want 0x%02x (Tor's extended code)", c.name, rep, c.want)
 		}
 		waitFor(t, 10*time.Second, "the proxy to log the "+c.name+" address", func() bool {
 			return n.up.out.contains("proxy", c.log)

@@ -50,8 +50,8 @@ func TestPhishingServiceGetsNoProof(t *testing.T) {
 	_, rep := socksDial(t, socks, evilAddr, 80)
 	took := time.Since(start)
 	t.Logf("the embedded request to %s: SOCKS reply 0x%02x after %v", evilAddr, rep, took.Round(time.Millisecond))
-	if rep != socksNotAllowed {
-		t.Errorf("embedded request: SOCKS reply 0x%02x, want 0x%02x (not allowed)", rep, socksNotAllowed)
+	if rep != socksOnionAuthMissing {
+		t.Errorf("embedded request: SOCKS reply 0x%02x, want 0x%02x (missing client authorization)", rep, socksOnionAuthMissing)
 	}
 	if took > socksReplyTimeout {
 		t.Errorf("refused only after %v: a proxy without a terminal must not wait", took)

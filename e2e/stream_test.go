@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -45,8 +46,9 @@ func TestHalfClose(t *testing.T) {
 }
 
 // TestSOCKSErrors: a refused connection gets the SOCKS5 reply "connection
-// refused"; a SOCKS4 client, an HTTP request and a truncated greeting get a
-// prompt answer or close; and the proxy keeps working for everyone else.
+// refused"; a refused SOCKS4 client, an HTTP request that is not a proxy
+// request and a truncated greeting get a prompt answer or close; and the
+// proxy keeps working for everyone else.
 func TestSOCKSErrors(t *testing.T) {
 	_, info := startUp(t, "--relays", "3", "--exits", "1")
 
@@ -62,15 +64,15 @@ func TestSOCKSErrors(t *testing.T) {
 		name, send string
 		clear      func([]byte) bool // whether the answer tells the client what went wrong
 	}{
-		// SOCKS4 CONNECT to 127.0.0.1:80, user id "": want a SOCKS4 "request
-		// rejected" (0x5b), which SOCKS4 clients print.
-		{"socks4", "\x04\x01\x00\x50\x7f\x00\x00\x01\x00",
+		// SOCKS4 CONNECT to a closed port on 127.0.0.1, user id "": want a
+		// SOCKS4 "request rejected" (0x5b), which SOCKS4 clients print.
+		{"socks4", string(binary.BigEndian.AppendUint16([]byte{4, 1}, uint16(closedPort(t)))) + "\x7f\x00\x00\x01\x00",
 			func(b []byte) bool { return len(b) >= 2 && b[0] == 0 && b[1] == 0x5b }},
-		// An HTTP request: want an HTTP error saying this is a SOCKS5 proxy.
-		{"http", "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n",
+		// An HTTP request that is not a proxy request (origin form): want an
+		// HTTP error saying how to use the proxy.
+		{"http", "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
 			func(b []byte) bool {
-				return bytes.HasPrefix(b, []byte("HTTP/1.")) && !bytes.HasPrefix(b[min(len(b), 8):], []byte(" 2")) &&
-					bytes.Contains(b, []byte("SOCKS"))
+				return bytes.HasPrefix(b, []byte("HTTP/1.1 400")) && bytes.Contains(b, []byte("CONNECT"))
 			}},
 		// A greeting cut short: the proxy just closes.
 		{"truncated", "\x05\x02\x00", func([]byte) bool { return true }},

@@ -40,6 +40,11 @@ const (
 	RelayAuthProof     RelayCmd = 19 // client -> service: user name and proof
 	RelayAuthResult    RelayCmd = 20 // service -> client: accepted (with the service's proof) or refused
 	RelayURL           RelayCmd = 21 // service -> client: open this URL
+
+	// Name resolution at the exit, Tor's RESOLVE (11) and RESOLVED (12)
+	// under free numbers (PROTOCOL.md §5.5).
+	RelayResolve  RelayCmd = 22 // client -> exit: resolve NAME (stream id: a fresh one)
+	RelayResolved RelayCmd = 23 // exit -> client: the answers; the stream is over
 )
 
 // MeetReason says why a meeting relay could not join a client to a service.
@@ -95,6 +100,7 @@ var relayCmdNames = map[RelayCmd]string{
 	RelayMeetFailed: "MEET_FAILED", RelayE2E: "E2E", RelayE2EEnd: "E2E_END",
 	RelayAuthChallenge: "AUTH_CHALLENGE", RelayAuthProof: "AUTH_PROOF",
 	RelayAuthResult: "AUTH_RESULT", RelayURL: "URL",
+	RelayResolve: "RESOLVE", RelayResolved: "RESOLVED",
 }
 
 // Relay message sizes and bounds.

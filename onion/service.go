@@ -25,6 +25,8 @@ var (
 	// ErrDescriptorExpired means a correctly signed descriptor is too old,
 	// or published further ahead than MaxClockSkew: a replay, or a clock to fix.
 	ErrDescriptorExpired = errors.New("onion: service descriptor is not fresh")
+	// ErrNoDescriptor: no descriptor is published for the address.
+	ErrNoDescriptor = errors.New("onion: no descriptor for this onion address")
 )
 
 // MeetingPoint is a relay where a hidden service waits for clients. It holds

@@ -30,6 +30,14 @@ type Config struct {
 	// StatusListener, if set, is used instead.
 	Status         string
 	StatusListener net.Listener
+	// HTTPTunnel, if set, is the loopback address of the HTTP proxy
+	// (CONNECT and absolute-form requests; the SOCKS port answers those
+	// too); HTTPTunnelListener, if set, is used instead.
+	HTTPTunnel         string
+	HTTPTunnelListener net.Listener
+	// GenericErrors answers onion-service failures with the generic SOCKS5
+	// codes instead of Tor's extended ones.
+	GenericErrors bool
 	// SOCKSAuth, if set, is a file of `USER PASSWORD` lines (mode 0600):
 	// the SOCKS port then requires one of these accounts.
 	SOCKSAuth string
@@ -49,6 +57,7 @@ type Config struct {
 type Info struct {
 	SOCKS   string          // the SOCKS5 address clients connect to
 	Status  string          // the status endpoint's address, or "off"
+	HTTP    string          // the HTTP tunnel's address, or "off"
 	Manager *client.Manager // the running circuit manager, for in-process users (tests)
 }
 
@@ -69,6 +78,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	httpLn, err := cfg.listenHTTP()
+	if err != nil {
+		closeAll(socksLn, statusLn)
+		return err
+	}
 	if cfg.Client.Logger == nil {
 		cfg.Client.Logger = log
 	}
@@ -82,20 +96,27 @@ func Run(ctx context.Context, cfg Config) error {
 		<-managed // m.Run closes every circuit once ctx ends
 	}()
 	if err := m.WaitUsable(ctx); err != nil {
-		closeAll(socksLn, statusLn)
+		closeAll(socksLn, statusLn, httpLn)
 		return nil // ctx ended first
 	}
-	socks := &SOCKSServer{Dialer: m, Logger: log, Users: users, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout}
+	hp := &HTTPProxy{Dialer: m, Logger: log, Users: users, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout}
+	socks := &SOCKSServer{Dialer: m, Logger: log, Users: users, HandshakeTimeout: cfg.HandshakeTimeout, ConnectTimeout: cfg.ConnectTimeout,
+		GenericErrors: cfg.GenericErrors, HTTP: hp}
+	defer hp.Close() // after socks.Close: its HTTP clients are hp's
 	defer socks.Close()
-	context.AfterFunc(ctx, func() { socks.Close() })
-	info := Info{SOCKS: socksLn.Addr().String(), Status: "off", Manager: m}
+	context.AfterFunc(ctx, func() { socks.Close(); hp.Close() })
+	info := Info{SOCKS: socksLn.Addr().String(), Status: "off", HTTP: "off", Manager: m}
+	if httpLn != nil {
+		go hp.Serve(httpLn)
+		info.HTTP = httpLn.Addr().String()
+	}
 	if statusLn != nil {
 		srv := &http.Server{Handler: StatusHandler(m), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(statusLn)
 		defer srv.Close()
 		info.Status = statusLn.Addr().String()
 	}
-	log.Info("proxy running", "socks", info.SOCKS, "status", info.Status)
+	log.Info("proxy running", "socks", info.SOCKS, "status", info.Status, "http_tunnel", info.HTTP)
 	if cfg.Ready != nil {
 		cfg.Ready(info)
 	}
@@ -156,6 +177,19 @@ func (cfg *Config) listen() (socks, status net.Listener, err error) {
 		}
 	}
 	return socks, status, nil
+}
+
+// listenHTTP opens the HTTP tunnel's listener, if asked for: loopback
+// only, as it serves anyone who can connect.
+func (cfg *Config) listenHTTP() (net.Listener, error) {
+	if cfg.HTTPTunnelListener != nil || cfg.HTTPTunnel == "" {
+		return cfg.HTTPTunnelListener, nil
+	}
+	ln, err := listenLoopback(cfg.HTTPTunnel)
+	if err != nil {
+		return nil, fmt.Errorf("http tunnel listen: %w", err)
+	}
+	return ln, nil
 }
 
 // listenLoopback refuses anything but a loopback address: the status

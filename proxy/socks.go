@@ -28,12 +28,11 @@ package proxy
 //     pending dial, a recover per client, and go-socks5's logger (it prints
 //     destinations) at debug only.
 //
-// Not implemented yet: Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1), which
-// go-socks5 answers "command not supported", will be answered by socksConn
-// as go-socks5's AddressRewriter, which sees every request before go-socks5
-// picks a handler by command: it will write the reply itself and close the
-// conn, as fail does. Tor's extended reply codes (0xF0-0xF7, onion-service
-// failures) will come from replyFor.
+// Tor's RESOLVE and RESOLVE_PTR are answered by socksConn as go-socks5's
+// AddressRewriter (socks_resolve.go); SOCKS4(a) and HTTP proxy clients are
+// told apart by their first bytes (socks_sniff.go) and served by socks4.go
+// and SOCKSServer.HTTP. Tor's extended reply codes (0xF0-0xF7) come from
+// replyCode (replycodes.go).
 
 import (
 	"cmp"
@@ -70,6 +69,12 @@ type SOCKSServer struct {
 	// Users, if set, are the accounts the port requires (RFC 1929); nil
 	// admits every client.
 	Users *SOCKSUsers
+	// GenericErrors answers onion-service failures with the generic RFC
+	// 1928 codes instead of Tor's extended ones (0xF0-0xF7).
+	GenericErrors bool
+	// HTTP, if set, serves the HTTP proxy clients that connect to this
+	// port; nil answers them 501.
+	HTTP *HTTPProxy
 
 	initOnce  sync.Once
 	log       *slog.Logger

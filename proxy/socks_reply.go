@@ -38,6 +38,11 @@ func (r socksReply) String() string {
 	if int(r) < len(socksReplyNames) {
 		return socksReplyNames[r]
 	}
+	for _, o := range onionReplies {
+		if o.code == r {
+			return o.name
+		}
+	}
 	return fmt.Sprintf("socksReply(0x%02x)", uint8(r))
 }
 
@@ -46,7 +51,7 @@ func (r socksReply) String() string {
 // own reply then fails on it). Logged first: once the client has its
 // reply it may close the server, and the line must not depend on who wins.
 func (c *socksConn) fail(err error) {
-	code := replyFor(err)
+	code := replyCode(err, c.srv.GenericErrors)
 	c.srv.log.Debug("SOCKS request failed", "reply", code, "err", err)
 	if c.srv.ctx.Err() == nil { // shutting down: not worth an info line per client
 		attrs := []any{"reply", code}

@@ -62,7 +62,11 @@ func (c *socksConn) serve() {
 	case first[0] == socks5Version:
 		c.serveSOCKS5()
 	case first[0] == socks4Version:
-		c.rejectSOCKS4()
+		c.serveSOCKS4()
+	case looksLikeHTTP(c.br) && c.srv.HTTP != nil:
+		c.spliced = true           // the HTTP server reads in blocks
+		c.SetDeadline(time.Time{}) // and sets its own (ReadHeaderTimeout)
+		c.srv.HTTP.ServeConn(c)
 	case looksLikeHTTP(c.br):
 		c.rejectHTTP()
 	default:
@@ -84,6 +88,7 @@ func (c *socksConn) serveSOCKS5() {
 		AuthMethods: []socks5.Authenticator{auth},
 		Resolver:    noResolver{},
 		Rules:       c,
+		Rewriter:    c, // RESOLVE and RESOLVE_PTR (socks_resolve.go)
 		Logger:      c.srv.libLog,
 		Dial:        c.dial,
 	})
@@ -130,21 +135,25 @@ func (c *socksConn) Allow(ctx context.Context, r *socks5.Request) (context.Conte
 	if r.Command != socks5.ConnectCommand {
 		return ctx, true
 	}
-	d := r.DestAddr
-	c.req = client.DialRequest{Host: d.FQDN, Port: uint16(d.Port), Username: c.user, Password: c.pass}
-	if c.account != "" {
-		c.req.Isolation = "socks account\x00" + c.account
-	}
-	if d.FQDN == "" && d.IP != nil {
-		c.req.Host = d.IP.String() // IPv6 without brackets
-	}
+	c.req = c.dialRequest(r.DestAddr)
 	return ctx, c.req.Host != "" && c.req.Port != 0
 }
 
 // dial is go-socks5's Dial, called once the CONNECT is read and allowed: it
 // opens the stream for c.req, ignoring go-socks5's ctx (which never ends)
-// and address.
+// and address. A failure is answered here (fail).
 func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
+	s, err := c.open()
+	if err != nil {
+		c.fail(err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// open opens the stream for c.req, once its request is read, and keeps it
+// for Close. What the client sent behind the request goes with BEGIN.
+func (c *socksConn) open() (net.Conn, error) {
 	c.SetDeadline(time.Time{}) // the handshake is over
 	c.spliced = true
 	req := c.req
@@ -159,10 +168,9 @@ func (c *socksConn) dial(context.Context, string, string) (net.Conn, error) {
 		err = errors.New("proxy: DialStream returned no conn")
 	}
 	if err != nil {
-		c.fail(err)
 		return nil, err
 	}
-	// If Close ran meanwhile, go-socks5's reply fails and it closes the stream.
+	// If Close ran meanwhile, the reply fails and the stream is closed.
 	s := &socksStream{Conn: stream}
 	c.stream.Store(s)
 	return s, nil

@@ -1,8 +1,8 @@
 package proxy
 
-// Answers for clients that are not SOCKS5: a SOCKS4 client gets a SOCKS4
-// rejection, an HTTP client a 501 that says how to use the proxy. Both are
-// logged at info, since they mean a misconfigured application.
+// Telling SOCKS5, SOCKS4 and HTTP clients apart by their first bytes. An
+// HTTP client goes to SOCKSServer.HTTP; without one it gets a 501 that says
+// how to use the proxy, logged at info (a misconfigured application).
 
 import (
 	"bufio"
@@ -21,10 +21,6 @@ const (
 
 	maxMethodLen = len("OPTIONS")
 )
-
-// socks4Reject is a SOCKS4 reply: VN 0, CD 0x5B "request rejected or
-// failed", DSTPORT and DSTIP zero.
-var socks4Reject = [8]byte{0x00, 0x5b}
 
 var httpMethods = map[string]bool{
 	"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
@@ -47,11 +43,6 @@ func looksLikeHTTP(br *bufio.Reader) bool {
 		}
 	}
 	return false
-}
-
-func (c *socksConn) rejectSOCKS4() {
-	c.srv.log.Info("SOCKS4 is not supported; use socks5h://")
-	c.answerAndClose(socks4Reject[:])
 }
 
 func (c *socksConn) rejectHTTP() {

@@ -2,34 +2,12 @@ package proxy
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 )
-
-func TestSOCKS4Rejected(t *testing.T) {
-	d := socksEchoDialer(t)
-	ts := startSOCKS(t, &SOCKSServer{Dialer: d})
-	c := socksDialRaw(t, ts.addr)
-	// SOCKS4a CONNECT example.test:80, user "u".
-	socksWrite(t, c, []byte("\x04\x01\x00\x50\x00\x00\x00\x01u\x00example.test\x00"))
-	got, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []byte{0, 0x5b, 0, 0, 0, 0, 0, 0}; !bytes.Equal(got, want) {
-		t.Errorf("answer %x, want %x", got, want)
-	}
-	if !strings.Contains(ts.logs.String(), "SOCKS4 is not supported; use socks5h://") {
-		t.Errorf("no info log for SOCKS4:\n%s", ts.logs)
-	}
-	if len(d.requests()) != 0 {
-		t.Error("SOCKS4 request reached DialStream")
-	}
-}
 
 func TestSOCKSHTTPGets501(t *testing.T) {
 	ts := startSOCKS(t, &SOCKSServer{Dialer: socksEchoDialer(t)})

@@ -99,6 +99,8 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 		return c.extend(m)
 	case onion.RelayBegin:
 		return c.begin(m)
+	case onion.RelayResolve:
+		return c.resolve(m)
 	case onion.RelayEstablish:
 		return c.establish(m)
 	case onion.RelayMeet:

@@ -73,6 +73,9 @@ type Config struct {
 	// DialExit opens exit connections; optional, a net.Dialer that applies
 	// Policy to every resolved address. A custom one must apply the policy itself.
 	DialExit func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolver answers RESOLVE (the policy is applied to its answers);
+	// optional, net.DefaultResolver.
+	Resolver ExitResolver
 
 	Logger *slog.Logger // optional; discard
 	Rand   io.Reader    // optional; crypto/rand
@@ -146,6 +149,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.DialExit == nil {
 		cfg.DialExit = policyDialer(cfg.Policy).DialContext
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -20,10 +20,14 @@ func proxyCommand() *cli.Command {
 		Description: "Point applications at --socks with remote name resolution (curl --socks5-hostname,\n" +
 			"socks5h://): hostnames are resolved by the exit, never on this machine.\n" +
 			"SOCKS username/password, if given, isolate streams onto separate circuits.\n" +
-			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT` once it holds a verified relay list.",
+			"The SOCKS port also speaks SOCKS4a and HTTP proxy (CONNECT host:port, absolute http:// URLs);\n" +
+			"--http-tunnel adds a port that speaks only HTTP proxy, for HTTPS_PROXY and the like.\n" +
+			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT http_tunnel=HOST:PORT|off` once it holds a verified relay list.",
 		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)", EnvVars: []string{"ONION_SOCKS"}},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status endpoint listen address, loopback only (GET /circuits); empty to disable", EnvVars: []string{"ONION_STATUS"}},
+			&cli.StringFlag{Name: "http-tunnel", Usage: "also serve an HTTP proxy (CONNECT, absolute http:// URLs) on this loopback address, e.g. 127.0.0.1:8118; empty for none", EnvVars: []string{"ONION_HTTP_TUNNEL"}},
+			&cli.BoolFlag{Name: "socks-generic-errors", Usage: "answer failed .onion connections with the generic SOCKS5 codes instead of Tor's extended ones (0xF0-0xF7), for clients that reject unknown codes", EnvVars: []string{"ONION_SOCKS_GENERIC_ERRORS"}},
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: client.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
 			&cli.DurationFlag{Name: "build-timeout", Value: client.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
 			&cli.DurationFlag{Name: "refresh-interval", Value: client.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},
@@ -68,13 +72,15 @@ func runProxy(c *cli.Context) error {
 			// Streams all closed after a burst: give their memory back now.
 			OnIdle: debug.FreeOSMemory,
 		},
-		SOCKS:     c.String("socks"),
-		Status:    c.String("status"),
-		SOCKSAuth: c.String("socks-auth"),
-		DataDir:   c.String("data-dir"),
-		Logger:    logger,
+		SOCKS:         c.String("socks"),
+		Status:        c.String("status"),
+		HTTPTunnel:    c.String("http-tunnel"),
+		GenericErrors: c.Bool("socks-generic-errors"),
+		SOCKSAuth:     c.String("socks-auth"),
+		DataDir:       c.String("data-dir"),
+		Logger:        logger,
 		Ready: func(i proxy.Info) {
-			fmt.Printf("proxy ready socks=%s status=%s\n", i.SOCKS, i.Status)
+			fmt.Printf("proxy ready socks=%s status=%s http_tunnel=%s\n", i.SOCKS, i.Status, i.HTTP)
 		},
 	})
 }

@@ -23,6 +23,7 @@ func upCommand() *cli.Command {
 			&cli.IntFlag{Name: "exits", Value: 2, Usage: "how many of the relays are exits (1 to --relays)"},
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status HTTP listen address (GET /circuits)"},
+			&cli.StringFlag{Name: "http-tunnel", Value: "127.0.0.1:0", Usage: "passed to the proxy: its HTTP proxy port (CONNECT, absolute http:// URLs), loopback; empty for none"},
 			&cli.StringFlag{Name: "data-dir", Usage: "keep keys and state here, one directory per part, never removed (default: a temporary directory removed on exit)"},
 			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
 			&cli.StringFlag{Name: "open-urls", Value: "never", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (the proxy runs without a terminal under up, so ask means never)"},
@@ -45,7 +46,7 @@ func runUp(c *cli.Context) error {
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
 		Relays:     c.Int("relays"), Exits: c.Int("exits"),
-		Socks: c.String("socks"), Status: c.String("status"),
+		Socks: c.String("socks"), Status: c.String("status"), HTTPTunnel: c.String("http-tunnel"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),

@@ -158,7 +158,10 @@ func refusedTime(ctx context.Context, d proxy.ContextDialer, addr string) (float
 		c.Close()
 		return 0, errNotRefused
 	}
-	if msg := err.Error(); !strings.Contains(msg, "not allowed") && !strings.Contains(msg, "connection refused") {
+	// "code: 244": Tor's extended reply 0xF4 (missing client
+	// authorization), which x/net/proxy names by its number.
+	if msg := err.Error(); !strings.Contains(msg, "not allowed") && !strings.Contains(msg, "connection refused") &&
+		!strings.Contains(msg, "code: 244") {
 		return 0, err
 	}
 	return elapsed, nil

@@ -1,6 +1,7 @@
 package localnet
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -17,8 +18,8 @@ func (n *network) announce() {
 
 // readyLine is the `up ready` line, with its newline.
 func readyLine(i *upinfo.Info) string {
-	return fmt.Sprintf("up ready socks=%s status=%s directory=%s key=%s relays=%d onion=%s\n",
-		i.Socks, i.Status, i.Directory, i.DirectoryKey, len(i.Relays), i.OnionAddress)
+	return fmt.Sprintf("up ready socks=%s status=%s directory=%s key=%s relays=%d onion=%s http_tunnel=%s\n",
+		i.Socks, i.Status, i.Directory, i.DirectoryKey, len(i.Relays), i.OnionAddress, cmp.Or(i.HTTPTunnel, "off"))
 }
 
 // banner says what runs where and gives commands to try.
@@ -35,10 +36,12 @@ func banner(i *upinfo.Info) string {
 		dataDir += " (temporary: removed when up exits; keep one with --data-dir)"
 	}
 	creds := i.DemoUser + ":" + i.DemoPassword
+	tunnel := cmp.Or(i.HTTPTunnel, "off")
 	return fmt.Sprintf(`
 onion network is up: a directory, %d relays, a hidden server and the SOCKS5 proxy, each its own process.
 
-  SOCKS5 proxy   %s
+  SOCKS5 proxy   %s  (also SOCKS4a and HTTP proxy)
+  HTTP proxy     %s  (HTTPS_PROXY=http://%s)
   circuits       %s
   directory      %s
   directory key  %s
@@ -53,12 +56,14 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
   curl -x socks5h://%s@%s http://%s/echo -d hello
   curl -x socks5h://%s@%s http://%s/
   curl -x socks5h://%s@%s http://%s/open/tor     (the proxy opens URLs per --open-urls)
+  curl -x http://%s https://example.com/
 
 Ctrl-C stops the network.
-`, len(i.Relays), i.Socks, i.CircuitsURL, i.Directory, i.DirectoryKey,
+`, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Directory, i.DirectoryKey,
 		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,
 		creds, i.Socks, i.OnionAddress,
-		creds, i.Socks, i.OnionAddress)
+		creds, i.Socks, i.OnionAddress,
+		tunnel)
 }

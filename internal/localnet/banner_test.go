@@ -24,12 +24,12 @@ func TestAnnounce(t *testing.T) {
 	n := &network{cfg: Config{Stdout: &out}, info: *bannerInfo()}
 	n.announce()
 	first, rest, _ := strings.Cut(out.String(), "\n")
-	if want := "up ready socks=127.0.0.1:1080 status=127.0.0.1:9000 directory=http://127.0.0.1:7000 key=KEY relays=3 onion=abc.onion"; first != want {
+	if want := "up ready socks=127.0.0.1:1080 status=127.0.0.1:9000 directory=http://127.0.0.1:7000 key=KEY relays=3 onion=abc.onion http_tunnel=off"; first != want {
 		t.Errorf("first line\n got %q\nwant %q", first, want)
 	}
 	for _, want := range []string{
 		"a directory, 3 relays, a hidden server and the SOCKS5 proxy",
-		"  SOCKS5 proxy   127.0.0.1:1080\n",
+		"  SOCKS5 proxy   127.0.0.1:1080  (also SOCKS4a and HTTP proxy)\n",
 		"  circuits       http://127.0.0.1:9000/circuits\n",
 		"  relays         relay1 relay2 relay3 (exits: relay1 relay2)\n",
 		"  hidden server  http://abc.onion/\n",

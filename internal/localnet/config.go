@@ -33,6 +33,8 @@ type Config struct {
 	// Socks and Status are the proxy's listen addresses; port 0 picks a
 	// free one. Both must be free when Run starts.
 	Socks, Status string
+	// HTTPTunnel is the proxy's HTTP proxy port (loopback); "" for none.
+	HTTPTunnel string
 	// DataDir keeps keys and state, one directory per part, and is never
 	// removed; "" means a temporary directory removed when Run returns.
 	DataDir string

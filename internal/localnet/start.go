@@ -1,6 +1,7 @@
 package localnet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -78,6 +79,9 @@ func (n *network) startProxy(ctx context.Context) error {
 	if n.cfg.WaitConnected {
 		args = append(args, "--wait-connected")
 	}
+	if n.cfg.HTTPTunnel != "" {
+		args = append(args, "--http-tunnel", n.cfg.HTTPTunnel)
+	}
 	n.proxy = n.child("proxy", "proxy", args...)
 	ready, err := n.proxy.Start(ctx)
 	if err != nil {
@@ -85,6 +89,7 @@ func (n *network) startProxy(ctx context.Context) error {
 	}
 	n.info.Socks, n.info.Status, n.info.ProxyPID = ready["socks"], ready["status"], n.proxy.Pid()
 	n.info.CircuitsURL = "http://" + n.info.Status + "/circuits"
+	n.info.HTTPTunnel = cmp.Or(ready["http_tunnel"], "off")
 	return need(ready, "proxy", "socks", "status")
 }
 

@@ -121,14 +121,14 @@ func TestUnknownOnionAddress(t *testing.T) {
 	other := onion.EncodeAddress(ed25519.NewKeyFromSeed(seed("nobody", 1)).Public().(ed25519.PublicKey))
 	_, err := n.Manager.DialStream(ctx, client.DialRequest{Host: other, Port: 80})
 	var oe *client.OpenError
-	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
-		t.Fatalf("unknown address: %v, want EndResolve", err)
+	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve || !errors.Is(err, client.ErrDescriptorNotFound) {
+		t.Fatalf("unknown address: %v, want EndResolve, ErrDescriptorNotFound", err)
 	}
 	typo := []byte(n.Service.Address())
 	typo[3] ^= 1
 	_, err = n.Manager.DialStream(ctx, client.DialRequest{Host: string(typo), Port: 80})
-	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve {
-		t.Fatalf("typo address: %v, want EndResolve", err)
+	if !errors.As(err, &oe) || oe.Reason != onion.EndResolve || !errors.Is(err, client.ErrBadOnionAddress) {
+		t.Fatalf("typo address: %v, want EndResolve, ErrBadOnionAddress", err)
 	}
 }
 

@@ -33,6 +33,7 @@ type Info struct {
 	HiddenPID    int     `json:"hiddenserver_pid"`
 	DemoUser     string  `json:"demo_user"`
 	DemoPassword string  `json:"demo_password"`
+	HTTPTunnel   string  `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
 }
 
 // Relay is one relay that up started.

@@ -22,6 +22,7 @@ func sample() *Info {
 			{Nickname: "relay2", Fingerprint: "fp2", Address: "127.0.0.1:7002", PID: 22},
 		},
 		OnionAddress: "abc.onion", DemoUser: "demo", DemoPassword: "pw",
+		HTTPTunnel: "127.0.0.1:8118",
 	}
 }
 
@@ -37,7 +38,7 @@ func TestFieldNames(t *testing.T) {
 		`"pid":10,"directory_pid":11,"proxy_pid":12,"relays":[` +
 		`{"nickname":"relay1","fingerprint":"fp1","address":"127.0.0.1:7001","exit":true,"pid":21},` +
 		`{"nickname":"relay2","fingerprint":"fp2","address":"127.0.0.1:7002","exit":false,"pid":22}],` +
-		`"onion_address":"abc.onion","hiddenserver_pid":13,"demo_user":"demo","demo_password":"pw"}`
+		`"onion_address":"abc.onion","hiddenserver_pid":13,"demo_user":"demo","demo_password":"pw","http_tunnel":"127.0.0.1:8118"}`
 	if string(b) != want {
 		t.Errorf("JSON\n got %s\nwant %s", b, want)
 	}

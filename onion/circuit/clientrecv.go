@@ -77,7 +77,7 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg, buf []byte) error {
 		}
 		c.deliverCtrl(ctrlMsg{cmd: m.Cmd, body: m.Body})
 		return nil
-	case onion.RelayConnected, onion.RelayData, onion.RelayEnd, onion.RelaySendme:
+	case onion.RelayConnected, onion.RelayData, onion.RelayEnd, onion.RelaySendme, onion.RelayResolved:
 		if hop != last || m.Stream == 0 || c.e2e.Load() != nil {
 			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
 		}

@@ -242,6 +242,17 @@ func (s *Stream) DeliverFrom(m onion.RelayMsg, buf []byte) error {
 				s.answerLocked(s.err)
 			}
 		}
+	case onion.RelayResolved:
+		if s.open == nil || s.open.cmd != onion.RelayResolve || s.remoteEOF || s.err != nil {
+			return fmt.Errorf("%w: RESOLVED on stream %d, which asked for none", ErrProtocol, s.id)
+		}
+		// The answer is the whole stream: the exit has forgotten it.
+		select {
+		case s.ctrl <- onion.RelayMsg{Cmd: m.Cmd, Stream: m.Stream, Body: append([]byte(nil), m.Body...)}:
+		default:
+			return fmt.Errorf("%w: stream %d control queue full", ErrProtocol, s.id)
+		}
+		s.remoteEOF, s.sentEnd = true, true
 	case onion.RelayAuthChallenge, onion.RelayAuthProof, onion.RelayAuthResult, onion.RelayURL:
 		// Control messages for the application above the stream. The queue
 		// is small: these come one at a time, each answered before the next.

@@ -38,6 +38,8 @@ const (
 // opening is what a client stream holds until CONNECTED.
 type opening struct {
 	target string
+	cmd    onion.RelayCmd // BEGIN, or RESOLVE for a resolve stream
+	body   []byte         // cmd's body
 	state  beginState
 	keep   bool   // keep what is written before CONNECTED; be lost, not failed, with the circuit
 	kept   []byte // written before CONNECTED, at most KeepLimit bytes
@@ -63,7 +65,21 @@ func NewClientStream(target string) (*Stream, error) {
 		return nil, err
 	}
 	s := NewStream(0, nil, nil, anonAddr, StreamAddr(target))
-	s.open = &opening{target: target, lost: errUnattached}
+	s.open = &opening{target: target, cmd: onion.RelayBegin, body: []byte(target), lost: errUnattached}
+	return s, nil
+}
+
+// NewResolveStream makes a client stream that asks the exit to resolve
+// name (PROTOCOL.md §5.5): RESOLVE goes out on its first use (Begin), and
+// the exit's RESOLVED arrives on Control, after which the stream is over.
+// An END instead is the stream's error. Nothing is written or read on it.
+func NewResolveStream(name string) (*Stream, error) {
+	body, err := onion.ResolveBody(name)
+	if err != nil {
+		return nil, err
+	}
+	s := NewStream(0, nil, nil, anonAddr, StreamAddr(name))
+	s.open = &opening{target: name, cmd: onion.RelayResolve, body: body, lost: errUnattached}
 	return s, nil
 }
 
@@ -123,7 +139,7 @@ func (s *Stream) beginLocked() {
 	o.state = beginSending
 	out, id := s.out, s.id
 	s.mu.Unlock()
-	err := out.SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: id, Body: []byte(o.target)})
+	err := out.SendMsg(onion.RelayMsg{Cmd: o.cmd, Stream: id, Body: o.body})
 	s.mu.Lock()
 	o.state = beginSent
 	if err != nil {
@@ -241,7 +257,7 @@ func (s *Stream) moveTo(id uint16, out MsgSender, onClose func()) error {
 	o.state = beginSending
 	kept := o.kept
 	s.mu.Unlock()
-	err := out.SendMsg(onion.RelayMsg{Cmd: onion.RelayBegin, Stream: id, Body: []byte(o.target)})
+	err := out.SendMsg(onion.RelayMsg{Cmd: o.cmd, Stream: id, Body: o.body})
 	for b := kept; err == nil && len(b) > 0; {
 		n := min(len(b), onion.MaxData)
 		err = out.SendMsg(onion.RelayMsg{Cmd: onion.RelayData, Stream: id, Body: b[:n]})
