@@ -34,6 +34,10 @@ func (s *Server) accept(st *circuit.Stream, target string) {
 		}
 		s.logger.Info("client authenticated", "user", user, "port", port)
 	}
+	if f, ok := s.forwards[port]; ok {
+		s.forward(st, f)
+		return
+	}
 	var serve func(*circuit.Stream)
 	switch port {
 	case PortEcho:

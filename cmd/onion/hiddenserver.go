@@ -30,6 +30,9 @@ func hiddenserverCommand() *cli.Command {
 			dataDir,
 			users,
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
+			&cli.StringSliceFlag{Name: "forward", Usage: "relay virtual port VPORT to a local app: `VPORT=HOST:PORT` (IP literal or localhost) or VPORT=unix:/PATH; repeatable; takes the port from the built-in echo (7) or pages (80)", EnvVars: []string{"ONION_FORWARD"}},
+			&cli.StringSliceFlag{Name: "forward-allow", Usage: "let forwards reach this non-loopback `PREFIX` (IP or CIDR; repeatable); loopback is always allowed", EnvVars: []string{"ONION_FORWARD_ALLOW"}},
+			&cli.IntFlag{Name: "max-streams", Value: hiddenserver.DefaultMaxStreams, Usage: "concurrent forwarded streams per service; more are refused", EnvVars: []string{"ONION_MAX_STREAMS"}},
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 		),
@@ -75,6 +78,7 @@ func runHiddenServer(c *cli.Context) error {
 		PublishVia:      dir.publisher,
 		MeetingPoints:   c.Int("meeting-points"),
 		PublishInterval: c.Duration("publish-interval"),
+		MaxStreams:      c.Int("max-streams"),
 		Logger:          logger,
 		Ready:           func(i hiddenserver.Info) { fmt.Printf("hiddenserver ready address=%s\n", i.Address) },
 	}
@@ -98,9 +102,29 @@ func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
 		}
 	}
 	if p := c.String("links"); p != "" {
-		cfg.Links, err = hiddenserver.LoadLinks(p)
+		if cfg.Links, err = hiddenserver.LoadLinks(p); err != nil {
+			return err
+		}
 	}
+	cfg.Forwards, err = forwardFlags(c)
 	return err
+}
+
+// forwardFlags reads --forward, judged against --forward-allow.
+func forwardFlags(c *cli.Context) ([]hiddenserver.Forward, error) {
+	allow, err := hiddenserver.ParsePrefixes(c.StringSlice("forward-allow"))
+	if err != nil {
+		return nil, err
+	}
+	var fs []hiddenserver.Forward
+	for _, v := range c.StringSlice("forward") {
+		f, err := hiddenserver.ParseForward(v, allow)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, hiddenserver.CheckForwards(fs)
 }
 
 func runAddUser(c *cli.Context) error {
