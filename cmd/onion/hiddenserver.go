@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"onion/client"
 
@@ -30,6 +31,7 @@ func hiddenserverCommand() *cli.Command {
 			dataDir,
 			users,
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
+			&cli.StringFlag{Name: "services", Usage: "run one service per sub-directory of `DIR` (keys, hostname, and optional ports, users, links, clients files; see README); replaces --data-dir, --users, --links, --forward", EnvVars: []string{"ONION_SERVICES"}},
 			&cli.StringSliceFlag{Name: "forward", Usage: "relay virtual port VPORT to a local app: `VPORT=HOST:PORT` (IP literal or localhost) or VPORT=unix:/PATH; repeatable; takes the port from the built-in echo (7) or pages (80)", EnvVars: []string{"ONION_FORWARD"}},
 			&cli.StringSliceFlag{Name: "forward-allow", Usage: "let forwards reach this non-loopback `PREFIX` (IP or CIDR; repeatable); loopback is always allowed", EnvVars: []string{"ONION_FORWARD_ALLOW"}},
 			&cli.IntFlag{Name: "max-streams", Value: hiddenserver.DefaultMaxStreams, Usage: "concurrent forwarded streams per service; more are refused", EnvVars: []string{"ONION_MAX_STREAMS"}},
@@ -82,19 +84,55 @@ func runHiddenServer(c *cli.Context) error {
 		Logger:          logger,
 		Ready:           func(i hiddenserver.Info) { fmt.Printf("hiddenserver ready address=%s\n", i.Address) },
 	}
+	if c.String("services") != "" {
+		return runServices(c, cfg)
+	}
 	if err := serviceFiles(c, &cfg); err != nil {
 		return err
 	}
 	return hiddenserver.Run(c.Context, cfg)
 }
 
-// serviceFiles loads the keys, users and links files into cfg.
-func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
-	if cfg.Key, err = serviceKeys(c.String("data-dir")); err != nil {
+// runServices runs every service of --services DIR, each configured by
+// the files in its own sub-directory; base holds what they share.
+func runServices(c *cli.Context, base hiddenserver.Config) error {
+	for _, f := range []string{"users", "links", "forward"} {
+		if c.IsSet(f) {
+			return cli.Exit("--"+f+" does not go with --services: put it in each service's directory", 2)
+		}
+	}
+	allow, err := hiddenserver.ParsePrefixes(c.StringSlice("forward-allow"))
+	if err != nil {
 		return err
 	}
-	if cfg.E2EKey, err = keyfile.X25519(filepath.Join(c.String("data-dir"), "e2e.key")); err != nil {
-		return fmt.Errorf("e2e key: %w", err)
+	dirs, err := hiddenserver.ServiceDirs(c.String("services"))
+	if err != nil {
+		return err
+	}
+	cfgs := make([]hiddenserver.Config, len(dirs))
+	for i, d := range dirs {
+		cfg := base
+		cfg.Logger = hiddenserver.ServiceLogger(base.Logger, d)
+		name := filepath.Base(d)
+		cfg.Ready = func(i hiddenserver.Info) { fmt.Printf("hiddenserver service %s address=%s\n", name, i.Address) }
+		if err := hiddenserver.LoadServiceDir(d, allow, &cfg); err != nil {
+			return fmt.Errorf("service %s: %w", name, err)
+		}
+		cfgs[i] = cfg
+	}
+	return hiddenserver.RunAll(c.Context, cfgs, func(infos []hiddenserver.Info) {
+		list := make([]string, len(infos))
+		for i, in := range infos {
+			list[i] = filepath.Base(dirs[i]) + "=" + in.Address
+		}
+		fmt.Printf("hiddenserver ready address=%s services=%s\n", infos[0].Address, strings.Join(list, ","))
+	})
+}
+
+// serviceFiles loads the keys, users and links files into cfg.
+func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
+	if err := hiddenserver.LoadKeys(c.String("data-dir"), cfg); err != nil {
+		return err
 	}
 	if p := c.String("users"); p != "" {
 		if cfg.Users, err = hiddenserver.LoadUsers(p); err != nil {
