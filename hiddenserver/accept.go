@@ -26,7 +26,9 @@ func (s *Server) accept(st *circuit.Stream, target string) {
 	}
 	// Authenticate first: a client without credentials learns nothing,
 	// not even which ports exist.
-	if s.cfg.Users != nil {
+	if name := st.Client(); name != "" {
+		s.logger.Info("client admitted by its key", "client", name, "port", port)
+	} else if s.cfg.Users != nil {
 		user, ok := s.authenticate(st)
 		if !ok {
 			st.CloseWithReason(onion.EndExitPolicy)

@@ -51,7 +51,10 @@ type Config struct {
 	MeetingPoints   int           // optional: DefaultMeetingPoints
 	PublishInterval time.Duration // optional: DefaultPublishInterval
 	Users           *Users        // optional: nil serves everyone without auth
-	Links           map[string]string
+	// Clients, when set, are the only clients admitted, by their keys and
+	// without a password (clientauth.go).
+	Clients []AuthorizedClient
+	Links   map[string]string
 	// Forwards relay virtual ports to local apps (forward.go); a forward
 	// takes its port from the built-in echo (7) and web pages (80).
 	Forwards    []Forward
@@ -151,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 		E2EKey: onion.RelayKeys{ID: s.pub, OnionKey: cfg.E2EKey},
 		Accept: s.accept,
 		Logger: cfg.Logger,
+	}
+	if len(cfg.Clients) > 0 {
+		s.svc.Authorize = newClientKeys(cfg, s.pub).authorize
 	}
 	return s, nil
 }

@@ -30,6 +30,7 @@ func hiddenserverCommand() *cli.Command {
 		Flags: append(directoryFlagDefs(false),
 			dataDir,
 			users,
+			&cli.StringFlag{Name: "clients", Usage: "clients `FILE` (from onion hiddenserver client-key): only these clients' keys reach the service, without a password", EnvVars: []string{"ONION_CLIENTS"}},
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
 			&cli.StringFlag{Name: "services", Usage: "run one service per sub-directory of `DIR` (keys, hostname, and optional ports, users, links, clients files; see README); replaces --data-dir, --users, --links, --forward", EnvVars: []string{"ONION_SERVICES"}},
 			&cli.StringSliceFlag{Name: "forward", Usage: "relay virtual port VPORT to a local app: `VPORT=HOST:PORT` (IP literal or localhost) or VPORT=unix:/PATH; repeatable; takes the port from the built-in echo (7) or pages (80)", EnvVars: []string{"ONION_FORWARD"}},
@@ -51,7 +52,7 @@ func hiddenserverCommand() *cli.Command {
 				&cli.StringFlag{Name: "password-file", Usage: "read the password from the first line of this file (mode 0600)"},
 			},
 			Action: runAddUser,
-		}},
+		}, clientKeyCommand()},
 	}
 }
 
@@ -96,7 +97,7 @@ func runHiddenServer(c *cli.Context) error {
 // runServices runs every service of --services DIR, each configured by
 // the files in its own sub-directory; base holds what they share.
 func runServices(c *cli.Context, base hiddenserver.Config) error {
-	for _, f := range []string{"users", "links", "forward"} {
+	for _, f := range []string{"users", "links", "forward", "clients"} {
 		if c.IsSet(f) {
 			return cli.Exit("--"+f+" does not go with --services: put it in each service's directory", 2)
 		}
@@ -141,6 +142,11 @@ func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
 	}
 	if p := c.String("links"); p != "" {
 		if cfg.Links, err = hiddenserver.LoadLinks(p); err != nil {
+			return err
+		}
+	}
+	if p := c.String("clients"); p != "" {
+		if cfg.Clients, err = hiddenserver.LoadClients(p); err != nil {
 			return err
 		}
 	}
