@@ -33,6 +33,8 @@ type Info struct {
 	HiddenPID    int     `json:"hiddenserver_pid"`
 	DemoUser     string  `json:"demo_user"`
 	DemoPassword string  `json:"demo_password"`
+	// Forwards are the hidden server's --forward VPORT=TARGET values.
+	Forwards []string `json:"forwards,omitempty"`
 }
 
 // Relay is one relay that up started.
