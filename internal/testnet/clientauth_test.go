@@ -34,9 +34,11 @@ func TestClientAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var base *ecdh.PrivateKey
 	n := Start(t, Options{HiddenServer: true,
 		Service: func(c *hiddenserver.Config) {
 			c.Users = users
+			base = c.E2EKey
 			c.Clients = []hiddenserver.AuthorizedClient{{Name: "alice", Key: alice.PublicKey().Bytes()}}
 		},
 		Proxy: func(c *client.Config) {
@@ -55,6 +57,7 @@ func TestClientAuth(t *testing.T) {
 		t.Fatalf("echo with the key: %q %v", one, err)
 	}
 	conn.Close()
+	meetWithBaseKey(t, ctx, n, alice, base)
 	for name, tc := range map[string]struct {
 		key  *ecdh.PrivateKey
 		want error
@@ -64,6 +67,30 @@ func TestClientAuth(t *testing.T) {
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v; want %v", name, err, tc.want)
 		}
+	}
+}
+
+// TestClientAuth's service, met with its base e2e key (as a client that
+// saw a revision-1 descriptor would), does not answer at all.
+func meetWithBaseKey(t *testing.T, ctx context.Context, n *Net, alice, base *ecdh.PrivateKey) {
+	d := n.Service.Descriptor()
+	open, err := d.OpenForClient(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := open.MeetingPoints[0]
+	last := onion.RelayDescriptor{Nickname: mp.Nickname, Address: mp.Address, IdentityKey: mp.IdentityKey, OnionKey: mp.OnionKey}
+	c, _, err := n.Manager.BuildCircuit(ctx, &last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The meeting relay gives up after 10 s; an answer, if the service
+	// gave one, would come within milliseconds.
+	mctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := c.Meet(mctx, d.ServiceKey, base.PublicKey().Bytes()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("MEET with the base e2e key: %v; want no answer", err)
 	}
 }
 

@@ -103,3 +103,30 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return a
 }
+
+// TestForwardStreamLimit: with MaxStreams 1, a second stream to a forward
+// while the first is open gets END resource; the first still works.
+func TestForwardStreamLimit(t *testing.T) {
+	app := startReverser(t)
+	n := Start(t, Options{HiddenServer: true, Service: func(c *hiddenserver.Config) {
+		c.Forwards = []hiddenserver.Forward{{Port: 2222, Network: "tcp", Addr: app}}
+		c.MaxStreams = 1
+	}})
+	ctx := Deadline(t, 60*time.Second)
+	addr := n.Service.Address()
+	first, err := n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: 2222})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = n.Manager.DialStream(ctx, client.DialRequest{Host: addr, Port: 2222})
+	var oe *client.OpenError
+	if !errors.As(err, &oe) || oe.Reason != onion.EndResource {
+		t.Fatalf("second stream: %v; want END resource", err)
+	}
+	first.Write([]byte("abc"))
+	first.(interface{ CloseWrite() error }).CloseWrite()
+	if got, err := io.ReadAll(first); err != nil || string(got) != "cba" {
+		t.Fatalf("first stream after the refusal: %q, %v", got, err)
+	}
+}
