@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"onion/onion"
@@ -88,4 +89,29 @@ func TestClientAuthTamper(t *testing.T) {
 			t.Errorf("%s: tampered descriptor passes Check", name)
 		}
 	}
+}
+
+// TestClientAuthFitsTheDirectory: the largest revision-2 descriptor (64
+// clients, 8 meeting points with the longest nicknames and host names) stays under the directory's
+// 16 KiB bound.
+func TestClientAuthFitsTheDirectory(t *testing.T) {
+	sk := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	d := onion.ServiceDescriptor{E2EKey: x25519(2).PublicKey().Bytes(), Published: 1700000000}
+	for i := range onion.MaxMeetingPoints {
+		d.MeetingPoints = append(d.MeetingPoints, onion.MeetingPoint{Nickname: strings.Repeat("n", 31) + string(rune('a'+i)),
+			Address: strings.Repeat("abcdefgh.", 27) + "example:65535", IdentityKey: bytes.Repeat([]byte{byte(10 + i)}, 32), OnionKey: bytes.Repeat([]byte{byte(20 + i)}, 32)})
+	}
+	var pubs [][]byte
+	for i := range onion.MaxAuthClients {
+		pubs = append(pubs, x25519(byte(100+i)).PublicKey().Bytes())
+	}
+	if err := d.SealForClients(nil, x25519(2), sk.Public().(ed25519.PublicKey), pubs); err != nil {
+		t.Fatal(err)
+	}
+	d.Sign(sk)
+	raw, _ := json.Marshal(d)
+	if d.Check() != nil || len(raw) > 16<<10 {
+		t.Fatalf("largest descriptor: %d bytes, Check %v", len(raw), d.Check())
+	}
+	t.Logf("largest revision-2 descriptor: %d bytes of JSON", len(raw))
 }
