@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -57,12 +59,7 @@ func TestForward(t *testing.T) {
 	addr := serviceAddrs(t, hs.ready["services"], svcs)
 
 	t.Run("web", func(t *testing.T) {
-		out := filepath.Join(t.TempDir(), "blob")
-		if _, err := runCurl(t, "--proxy", "socks5h://alice:pw-a@"+n.Socks, "-o", out, "http://"+addr["web"]+"/blob"); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := os.ReadFile(out)
-		sameBytes(t, "blob through the forward", got, blob)
+		sameBytes(t, "blob through the forward", curlBlob(t, "socks5h://alice:pw-a@"+n.Socks, "http://"+addr["web"]+"/blob"), blob)
 		before := conns.Load()
 		if _, rep := socksDial(t, n.Socks, addr["web"], 80); rep == socksSucceeded {
 			t.Error("no login: the stream was admitted")
@@ -110,6 +107,33 @@ func TestForward(t *testing.T) {
 			t.Fatalf("with the client key: %d bytes, %v", len(got), err)
 		}
 	})
+}
+
+// curlBlob downloads url with curl through proxy, as a user would; without
+// curl (outside CI) with the Go client.
+func curlBlob(t *testing.T, proxyURL, url string) []byte {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no curl on PATH in CI (.ci/run installs it)")
+		}
+		t.Log("no curl on PATH: downloading with the Go client")
+		u, _ := neturl.Parse(proxyURL)
+		pw, _ := u.User.Password()
+		got, err := fetch(t, hiddenHTTP(t, u.Host, u.User.Username(), pw, false), "GET", url, nil, echoTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	out := filepath.Join(t.TempDir(), "blob")
+	if _, err := runCurl(t, "--proxy", proxyURL, "-o", out, url); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 // blobSize is 64 MiB as the acceptance asks, 8 MiB in -short.
