@@ -189,6 +189,9 @@ func (d *ServiceDescriptor) openEntry(c AuthClient, key []byte) (ServiceDescript
 	if err != nil {
 		return ServiceDescriptor{}, err
 	}
+	if len(inner) != cookieLen+KeyLen { // Check bounds it; OpenForClient must not rely on that
+		return ServiceDescriptor{}, ErrClientAuthDenied
+	}
 	plain, err := gcmOpen(inner[:cookieLen], d.ClientAuth.Sealed)
 	if err != nil {
 		return ServiceDescriptor{}, err

@@ -17,7 +17,7 @@ func x25519(b byte) *ecdh.PrivateKey {
 	return k
 }
 
-func authDescriptor(t *testing.T, clients ...*ecdh.PrivateKey) (onion.ServiceDescriptor, ed25519.PrivateKey, *ecdh.PrivateKey) {
+func authDescriptor(t testing.TB, clients ...*ecdh.PrivateKey) (onion.ServiceDescriptor, ed25519.PrivateKey, *ecdh.PrivateKey) {
 	t.Helper()
 	sk := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
 	e2e := x25519(2)
@@ -114,4 +114,25 @@ func TestClientAuthFitsTheDirectory(t *testing.T) {
 		t.Fatalf("largest descriptor: %d bytes, Check %v", len(raw), d.Check())
 	}
 	t.Logf("largest revision-2 descriptor: %d bytes of JSON", len(raw))
+}
+
+// FuzzOpenForClient: any JSON a directory could serve, checked or not,
+// opens or fails without a panic, and what opens passes the meeting-point
+// rules.
+func FuzzOpenForClient(f *testing.F) {
+	d, _, _ := authDescriptor(f, x25519(3))
+	raw, _ := json.Marshal(d)
+	f.Add(raw)
+	f.Add([]byte(`{"client_auth":{"ephemeral":"","clients":[{"id":"","sealed":""}],"sealed":""}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d onion.ServiceDescriptor
+		if json.Unmarshal(b, &d) != nil {
+			return
+		}
+		d.Check()
+		open, err := d.OpenForClient(x25519(3))
+		if err == nil && d.ClientAuth != nil && (len(open.E2EKey) != 32 || len(open.MeetingPoints) == 0) {
+			t.Fatalf("opened to %+v", open)
+		}
+	})
 }
