@@ -22,10 +22,13 @@ func hiddenserverCommand() *cli.Command {
 	users := &cli.StringFlag{Name: "users", Usage: "users file (from `onion hiddenserver adduser`); with it, every stream must log in", EnvVars: []string{"ONION_USERS"}}
 	return &cli.Command{
 		Name:  "hiddenserver",
-		Usage: "run the hidden server: echo (port 7) and HTTP (port 80), reachable only by its onion address",
+		Usage: "run the hidden server: echo (port 7), HTTP (port 80) and your own apps (--forward), reachable only by its onion address",
 		Description: "The service builds its own circuits to meeting relays and publishes a descriptor signed\n" +
 			"by its key; it never listens on a socket. Prints\n" +
-			"`hiddenserver ready address=ADDRESS.onion` once reachable.",
+			"`hiddenserver ready address=ADDRESS.onion` once reachable (the address is also in DATA-DIR/hostname).\n" +
+			"With --services DIR: one service per sub-directory, each with its keys, hostname and optional\n" +
+			"ports (`VPORT TARGET` lines), users, clients and links files; it prints\n" +
+			"`hiddenserver service NAME address=…` for each, then `hiddenserver ready address=FIRST services=NAME=ADDR,…`.",
 		// Not Required: urfave/cli would then demand them of `adduser` too.
 		Flags: append(directoryFlagDefs(false),
 			dataDir,
