@@ -87,6 +87,9 @@ func (m *Manager) meet(host, key string) (*circEntry, error) {
 		m.logger.Info("onion address lookup failed", "err", err)
 		return nil, lookupErr(err)
 	}
+	if desc, err = m.openDescriptor(desc, host); err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for _, i := range m.perm(len(desc.MeetingPoints)) {
 		mp := desc.MeetingPoints[i]

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/ecdh"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,10 @@ type Config struct {
 	// own (TunnelHTTP): the directory then cannot tie this machine to the
 	// addresses it asks for. Nil looks them up with Directory if it can.
 	Services func(hc *http.Client) ServiceDirectory
+	// ClientKeys are the client-authorization keys (PROTOCOL.md §11.9) by
+	// onion address (ADDRESS.onion, lower case): a service that admits
+	// authorized clients only is reachable with its key alone.
+	ClientKeys map[string]*ecdh.PrivateKey
 }
 
 // Manager owns the proxy's circuits. It implements StreamDialer.

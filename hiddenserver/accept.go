@@ -26,13 +26,19 @@ func (s *Server) accept(st *circuit.Stream, target string) {
 	}
 	// Authenticate first: a client without credentials learns nothing,
 	// not even which ports exist.
-	if s.cfg.Users != nil {
+	if name := st.Client(); name != "" {
+		s.logger.Info("client admitted by its key", "client", name, "port", port)
+	} else if s.cfg.Users != nil {
 		user, ok := s.authenticate(st)
 		if !ok {
 			st.CloseWithReason(onion.EndExitPolicy)
 			return
 		}
 		s.logger.Info("client authenticated", "user", user, "port", port)
+	}
+	if f, ok := s.forwards[port]; ok {
+		s.forward(st, f)
+		return
 	}
 	var serve func(*circuit.Stream)
 	switch port {

@@ -93,6 +93,18 @@ func (s *Server) Descriptor() onion.ServiceDescriptor {
 		})
 	}
 	s.mu.Unlock()
+	if len(s.cfg.Clients) > 0 {
+		keys := make([][]byte, len(s.cfg.Clients))
+		for i, c := range s.cfg.Clients {
+			keys[i] = c.Key
+		}
+		// Only fails for a bad key, which LoadClients refuses, or no entropy.
+		if err := d.SealForClients(nil, s.cfg.E2EKey, s.pub, keys); err != nil {
+			// Never in clear: without meeting points no directory takes it.
+			s.logger.Error("sealing the descriptor for the authorized clients failed", "err", err)
+			d.MeetingPoints, d.E2EKey = nil, nil
+		}
+	}
 	d.Sign(s.cfg.Key)
 	return d
 }

@@ -59,7 +59,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Users != nil {
 		auth = fmt.Sprintf("%d users", cfg.Users.Len())
 	}
-	srv.logger.Info("hidden server reachable", "auth", auth)
+	if len(cfg.Clients) > 0 {
+		auth = fmt.Sprintf("%d client keys", len(cfg.Clients))
+	}
+	srv.logger.Info("hidden server reachable", "auth", auth, "forwards", len(cfg.Forwards))
 	srv.logger.Debug("hidden server address", "address", srv.Address())
 	if cfg.Ready != nil {
 		cfg.Ready(Info{Address: srv.Address(), Server: srv})

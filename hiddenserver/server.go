@@ -5,7 +5,9 @@ import (
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -49,9 +51,17 @@ type Config struct {
 	MeetingPoints   int           // optional: DefaultMeetingPoints
 	PublishInterval time.Duration // optional: DefaultPublishInterval
 	Users           *Users        // optional: nil serves everyone without auth
-	Links           map[string]string
-	Logger          *slog.Logger
-	Now             func() time.Time // the clock of the login budget and descriptors; nil = time.Now
+	// Clients, when set, are the only clients admitted, by their keys and
+	// without a password (clientauth.go).
+	Clients []AuthorizedClient
+	Links   map[string]string
+	// Forwards relay virtual ports to local apps (forward.go); a forward
+	// takes its port from the built-in echo (7) and web pages (80).
+	Forwards    []Forward
+	MaxStreams  int                                                               // concurrent forwarded streams: DefaultMaxStreams
+	DialForward func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
+	Logger      *slog.Logger
+	Now         func() time.Time // the clock of the login budget and descriptors; nil = time.Now
 	// Ready, if set, is called by Run once the service is reachable.
 	Ready func(Info)
 
@@ -70,6 +80,11 @@ type Server struct {
 	addr   string
 	web    *web
 	budget *throttle
+
+	forwards map[uint16]Forward
+	streams  chan struct{} // one token per forwarded stream: MaxStreams
+	runCtx   context.Context
+	stopRun  context.CancelFunc // ends forwarded streams when Run returns
 
 	mu      sync.Mutex
 	meeting map[string]*meetingCirc // by relay fingerprint
@@ -104,6 +119,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Links == nil {
 		cfg.Links = DefaultLinks()
 	}
+	if err := CheckForwards(cfg.Forwards); err != nil {
+		return nil, fmt.Errorf("hiddenserver: %w", err)
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.DialForward == nil {
+		cfg.DialForward = dialForward
+	}
 	cfg.UserGuesses = cfg.UserGuesses.orDefault(DefaultUserBurst, DefaultUserRefill)
 	cfg.ServiceGuesses = cfg.ServiceGuesses.orDefault(DefaultServiceBurst, DefaultServiceRefill)
 	if cfg.MaxLockout <= 0 {
@@ -117,6 +141,12 @@ func New(cfg Config) (*Server, error) {
 		ready:   make(chan struct{}),
 	}
 	s.addr = onion.EncodeAddress(s.pub)
+	s.forwards = make(map[uint16]Forward, len(cfg.Forwards))
+	for _, f := range cfg.Forwards {
+		s.forwards[f.Port] = f
+	}
+	s.streams = make(chan struct{}, cfg.MaxStreams)
+	s.runCtx, s.stopRun = context.WithCancel(context.Background())
 	s.web = newWeb(s)
 	s.budget = newThrottle(cfg.UserGuesses, cfg.ServiceGuesses, cfg.MaxLockout, cfg.Now)
 	s.svc = &circuit.Service{
@@ -124,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 		E2EKey: onion.RelayKeys{ID: s.pub, OnionKey: cfg.E2EKey},
 		Accept: s.accept,
 		Logger: cfg.Logger,
+	}
+	if len(cfg.Clients) > 0 {
+		s.svc.Authorize = newClientKeys(cfg, s.pub).authorize
 	}
 	return s, nil
 }
@@ -141,6 +174,7 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 func (s *Server) Run(ctx context.Context) error {
 	defer s.web.close()
 	defer s.closeAll()
+	defer s.stopRun()
 	tick := time.NewTicker(s.cfg.PublishInterval)
 	defer tick.Stop()
 	stale := false // the directory holds an older set than ours

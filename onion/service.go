@@ -15,7 +15,10 @@ import (
 // MaxMeetingPoints bounds the meeting points in one service descriptor.
 const MaxMeetingPoints = 8
 
-const serviceDescriptorTag = "onion-service-descriptor-v1"
+const (
+	serviceDescriptorTag   = "onion-service-descriptor-v1"
+	serviceDescriptorTagV2 = "onion-service-descriptor-v2" // with client authorization (clientauth.go)
+)
 
 // Errors from checking a service descriptor against the address asked for.
 var (
@@ -44,8 +47,12 @@ type ServiceDescriptor struct {
 	ServiceKey    []byte         `json:"service_key"`    // ed25519 public key; the address derives from it
 	E2EKey        []byte         `json:"e2e_key"`        // X25519 public key: clients run the circuit handshake against it for the end-to-end layer
 	MeetingPoints []MeetingPoint `json:"meeting_points"` // 1..MaxMeetingPoints
-	Published     int64          `json:"published"`      // Unix seconds
-	Signature     []byte         `json:"signature"`      // ed25519 by ServiceKey over SignedBytes
+	// ClientAuth, in a revision-2 descriptor, holds the meeting points and
+	// the e2e key sealed for the authorized clients; E2EKey and
+	// MeetingPoints are then empty (PROTOCOL.md §11.9).
+	ClientAuth *ClientAuth `json:"client_auth,omitempty"`
+	Published  int64       `json:"published"` // Unix seconds
+	Signature  []byte      `json:"signature"` // ed25519 by ServiceKey over SignedBytes
 }
 
 // Address is the onion address of the service, or "" if ServiceKey is not
@@ -62,7 +69,11 @@ func (d *ServiceDescriptor) Address() string {
 // meeting point's four fields length-prefixed, then published (8 bytes).
 // Check bounds every length first, so that no prefix wraps.
 func (d *ServiceDescriptor) SignedBytes() []byte {
-	b := []byte(serviceDescriptorTag)
+	tag := serviceDescriptorTag
+	if d.ClientAuth != nil {
+		tag = serviceDescriptorTagV2
+	}
+	b := []byte(tag)
 	b = appendField(b, d.ServiceKey)
 	b = appendField(b, d.E2EKey)
 	b = append(b, uint8(len(d.MeetingPoints)))
@@ -71,7 +82,11 @@ func (d *ServiceDescriptor) SignedBytes() []byte {
 			b = appendField(b, f)
 		}
 	}
-	return binary.BigEndian.AppendUint64(b, uint64(d.Published))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Published))
+	if d.ClientAuth != nil {
+		b = d.ClientAuth.appendSigned(b)
+	}
+	return b
 }
 
 func appendField(b, f []byte) []byte {
@@ -88,28 +103,47 @@ func (d *ServiceDescriptor) Sign(key ed25519.PrivateKey) {
 // Check validates the fields and the signature. It judges neither
 // freshness nor which address the descriptor is for: see CheckFor.
 func (d *ServiceDescriptor) Check() error {
-	if len(d.ServiceKey) != ed25519.PublicKeySize || len(d.E2EKey) != KeyLen {
+	if len(d.ServiceKey) != ed25519.PublicKeySize {
 		return errors.New("onion: service descriptor keys must be 32 bytes")
 	}
 	if smallOrder(d.ServiceKey) {
 		return errors.New("onion: service key is a small-order point")
 	}
-	if n := len(d.MeetingPoints); n < 1 || n > MaxMeetingPoints {
-		return fmt.Errorf("onion: service descriptor has %d meeting points, want 1-%d", n, MaxMeetingPoints)
-	}
-	for i := range d.MeetingPoints {
-		if err := d.MeetingPoints[i].check(); err != nil {
-			return fmt.Errorf("meeting point %d: %w", i, err)
+	if d.ClientAuth != nil {
+		if len(d.E2EKey) != 0 || len(d.MeetingPoints) != 0 {
+			return errors.New("onion: a descriptor with client authorization shows no e2e key or meeting point")
 		}
-		for j := range i {
-			if bytes.Equal(d.MeetingPoints[i].IdentityKey, d.MeetingPoints[j].IdentityKey) {
-				return fmt.Errorf("onion: meeting points %d and %d are the same relay", j, i)
-			}
+		if err := d.ClientAuth.check(); err != nil {
+			return err
+		}
+	} else {
+		if len(d.E2EKey) != KeyLen {
+			return errors.New("onion: service descriptor keys must be 32 bytes")
+		}
+		if err := checkMeetingPoints(d.MeetingPoints); err != nil {
+			return err
 		}
 	}
 	if len(d.Signature) != ed25519.SignatureSize ||
 		!ed25519.Verify(d.ServiceKey, d.SignedBytes(), d.Signature) {
 		return ErrSignature
+	}
+	return nil
+}
+
+func checkMeetingPoints(mps []MeetingPoint) error {
+	if n := len(mps); n < 1 || n > MaxMeetingPoints {
+		return fmt.Errorf("onion: service descriptor has %d meeting points, want 1-%d", n, MaxMeetingPoints)
+	}
+	for i := range mps {
+		if err := mps[i].check(); err != nil {
+			return fmt.Errorf("meeting point %d: %w", i, err)
+		}
+		for j := range i {
+			if bytes.Equal(mps[i].IdentityKey, mps[j].IdentityKey) {
+				return fmt.Errorf("onion: meeting points %d and %d are the same relay", j, i)
+			}
+		}
 	}
 	return nil
 }

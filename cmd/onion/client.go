@@ -26,6 +26,7 @@ func clientCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Usage: "log in as this user from the start", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for logins at ADDRESS, first line of this file (mode 0600); ONION_PASSWORD works too"},
 			&cli.StringFlag{Name: "open-urls", Usage: "ask, always or never open URL replies (default: ask)", EnvVars: []string{"ONION_OPEN_URLS"}},
+			clientKeyFlag(),
 		),
 		Action: runClient,
 	}
@@ -66,14 +67,15 @@ func chatManager(c *cli.Context, logger *slog.Logger, chat *proxy.Chat) error {
 		return err
 	}
 	passwords, opener, err := hiddenServiceClient(c, logger, chat.Address) // the address the user typed
-	if err != nil {
+	keys, kerr := clientKeys(c)
+	if err = errors.Join(err, kerr); err != nil {
 		return err
 	}
 	passwords.AskUser = false // the chat logs in with /login NAME
 	urls := make(chan string, 4)
 	chat.URLs, chat.Opener = urls, opener
 	chat.Manager = client.NewManager(client.Config{
-		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords,
+		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords, ClientKeys: keys,
 		OpenURL: func(u string) {
 			select {
 			case urls <- u:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,6 +40,7 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Usage: "keep state across restarts here (mode 0700): the scrypt cost each service was logged into with; default: memory only", EnvVars: []string{"ONION_PROXY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
 			&cli.StringFlag{Name: "link-source", Hidden: true, Usage: "local IP address to open links to relays from (tests playing several users)"},
+			clientKeyFlag(),
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
 		Action: runProxy,
@@ -55,7 +57,8 @@ func runProxy(c *cli.Context) error {
 		return err
 	}
 	passwords, opener, err := hiddenServiceClient(c, logger, c.String("password-for"))
-	if err != nil {
+	keys, kerr := clientKeys(c)
+	if err = errors.Join(err, kerr); err != nil {
 		return err
 	}
 	return proxy.Run(c.Context, proxy.Config{
@@ -69,6 +72,7 @@ func runProxy(c *cli.Context) error {
 			Credentials:     passwords,
 			OpenURL:         opener.Handle,
 			WaitConnected:   c.Bool("wait-connected"),
+			ClientKeys:      keys,
 			// Streams all closed after a burst: give their memory back now.
 			OnIdle: debug.FreeOSMemory,
 		},

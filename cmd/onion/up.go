@@ -28,6 +28,7 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
 			&cli.StringFlag{Name: "open-urls", Value: "never", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (the proxy runs without a terminal under up, so ask means never)"},
 			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
+			&cli.StringSliceFlag{Name: "forward", Usage: "passed to the hidden server: relay its virtual port to a local app, `VPORT=HOST:PORT` or VPORT=unix:/PATH (repeatable)"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
 		},
 		Action: runUp,
@@ -50,7 +51,8 @@ func runUp(c *cli.Context) error {
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
-		Stdout: os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
+		Forwards: c.StringSlice("forward"),
+		Stdout:   os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
 	})
 }
 

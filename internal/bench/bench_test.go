@@ -39,7 +39,8 @@ func TestRunQuick(t *testing.T) {
 		"idle_rss", "idle_per_circuit",
 		"download_1", "cpu_download_1", "download_8", "cpu_download_8", "cpu_download_small",
 		"crypto_bound_onion", "crypto_bound_stdlib", "crypto_bound_fernet-go", "download_1_of_bound_onion",
-		"hidden_first_contact", "hidden_new_circuit", "hidden_ttfb_warm", "hidden_echo_1", "hidden_echo_8"} {
+		"hidden_first_contact", "hidden_new_circuit", "hidden_ttfb_warm", "hidden_echo_1", "hidden_echo_8",
+		"hidden_forward_download", "hidden_forward_of_exit", "hidden_echo_of_exit"} {
 		f := got.Figures[k]
 		if f == nil || f.Value == nil || *f.Value <= 0 || f.Error != "" {
 			t.Errorf("figure %s = %+v", k, f)

@@ -79,6 +79,7 @@ func (r *runner) hidden(ctx context.Context) {
 	r.set(f, xs, err, getBase, true)
 
 	r.hiddenEchoes(ctx)
+	r.hiddenForward(ctx)
 }
 
 // baselineOf is the baseline already measured for figure key, as its

@@ -37,16 +37,17 @@ type network struct {
 // startNetwork runs `exe up` on free loopback ports with a temporary data
 // directory and waits until it is ready. Its output is kept, not shown: it
 // is printed only if the run fails.
-func startNetwork(ctx context.Context, exe string) (*network, error) {
+func startNetwork(ctx context.Context, exe string, extra ...string) (*network, error) {
 	dir, err := os.MkdirTemp("", "onion-bench-")
 	if err != nil {
 		return nil, err
 	}
 	n := &network{dir: dir, log: newNetLog(netLogLines)}
 	infoPath := filepath.Join(dir, "info.json")
-	n.up = launch.New("up", exe, "--log-level", "warn", "up",
+	args := append([]string{"--log-level", "warn", "up",
 		"--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
-		"--info-file", infoPath, "--data-dir", filepath.Join(dir, "data"))
+		"--info-file", infoPath, "--data-dir", filepath.Join(dir, "data")}, extra...)
+	n.up = launch.New("up", exe, args...)
 	n.up.Cmd.Env = withoutOnionEnv(os.Environ())
 	n.up.Output = n.log
 	n.up.Prefix = "up | "

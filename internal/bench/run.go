@@ -124,7 +124,7 @@ func (r *runner) startNetwork(ctx context.Context) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startNetwork(ctx, exe)
+	return startNetwork(ctx, exe, "--forward", r.forwardArg())
 }
 
 // exe is the onion executable that bench starts its processes from.

@@ -104,3 +104,12 @@ func load(path string) ([]byte, error) {
 	}
 	return seed, nil
 }
+
+// LoadX25519 loads the X25519 key in path; unlike X25519 it never creates one.
+func LoadX25519(path string) (*ecdh.PrivateKey, error) {
+	seed, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	return ecdh.X25519().NewPrivateKey(seed)
+}

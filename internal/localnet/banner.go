@@ -58,12 +58,20 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
   curl -x socks5h://%s@%s http://%s/open/tor     (the proxy opens URLs per --open-urls)
   curl -x http://%s https://example.com/
 
-Ctrl-C stops the network.
+%sCtrl-C stops the network.
 `, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Directory, i.DirectoryKey,
 		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,
 		creds, i.Socks, i.OnionAddress,
 		creds, i.Socks, i.OnionAddress,
-		tunnel)
+		tunnel, forwardsLine(i))
+}
+
+// forwardsLine lists the hidden server's forwarded ports, if any.
+func forwardsLine(i *upinfo.Info) string {
+	if len(i.Forwards) == 0 {
+		return ""
+	}
+	return "Forwarded to your apps (" + i.OnionAddress + "): " + strings.Join(i.Forwards, " ") + "\n\n"
 }

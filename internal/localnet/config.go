@@ -44,6 +44,9 @@ type Config struct {
 	// LogLevel is passed to every child as --log-level; "" means info.
 	LogLevel string
 
+	// Forwards are passed to the hidden server as --forward VPORT=TARGET.
+	Forwards []string
+
 	// Passed to the proxy: --open-urls, --user, --wait-connected.
 	OpenURLs      string
 	User          string

@@ -55,10 +55,14 @@ func (n *network) startHidden(ctx context.Context) error {
 		return fmt.Errorf("demo user: %w", err)
 	}
 	n.info.DemoUser, n.info.DemoPassword = user, pw
-	n.hidden = n.child("hiddenserver", "hiddenserver",
-		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
+	args := []string{"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
 		"--data-dir", dir, "--users", filepath.Join(dir, usersFile),
-		"--publish-interval", n.cfg.PublishInterval.String())
+		"--publish-interval", n.cfg.PublishInterval.String()}
+	for _, f := range n.cfg.Forwards {
+		args = append(args, "--forward", f)
+	}
+	n.info.Forwards = n.cfg.Forwards
+	n.hidden = n.child("hiddenserver", "hiddenserver", args...)
 	ready, err := n.hidden.Start(ctx)
 	if err != nil {
 		return err

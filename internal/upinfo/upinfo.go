@@ -34,6 +34,8 @@ type Info struct {
 	DemoUser     string  `json:"demo_user"`
 	DemoPassword string  `json:"demo_password"`
 	HTTPTunnel   string  `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
+	// Forwards are the hidden server's --forward VPORT=TARGET values.
+	Forwards []string `json:"forwards,omitempty"`
 }
 
 // Relay is one relay that up started.

@@ -6,6 +6,7 @@ package circuit
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -27,7 +28,12 @@ type Service struct {
 	// Accept is called in a new goroutine for every BEGIN. It owns the
 	// stream: it must Accept (send CONNECTED) or Close it.
 	Accept func(s *Stream, target string)
-	Logger *slog.Logger
+	// Authorize, when set, admits only authorized clients (PROTOCOL.md
+	// §11.9): given the e2e key an INTRODUCE's CREATE names, it returns
+	// that client's own e2e key and name. An introduction it does not
+	// know goes unanswered, and E2EKey's own key is not used at all.
+	Authorize func(e2ePub []byte) (key *ecdh.PrivateKey, client string, ok bool)
+	Logger    *slog.Logger
 }
 
 // serviceSide is a service circuit's per-client state.
@@ -41,6 +47,7 @@ type serviceSide struct {
 // session is one client joined through the meeting relay.
 type session struct {
 	join    uint16
+	client  string        // the authorized client's name (Service.Authorize), or ""
 	fwd     *onion.Sealer // service -> client, guarded by Circuit.sendMu
 	back    *onion.Opener // client -> service, owned by the link's reader
 	streams map[uint16]*Stream
@@ -120,11 +127,23 @@ func (side *serviceSide) introduce(c *Circuit, m onion.RelayMsg) error {
 	if n >= MaxSessionsPerCircuit {
 		return refuse(errors.New("too many sessions"))
 	}
-	created, keys, err := onion.ServerHandshake(side.svc.Rand, side.svc.E2EKey, m.Body)
+	e2e, client := side.svc.E2EKey, ""
+	if side.svc.Authorize != nil {
+		key, name, ok := side.svc.authorize(m.Body)
+		if !ok {
+			// Unanswered: the meeting relay gives up after its timeout,
+			// and the client learns nothing about the service.
+			side.svc.log().Debug("introduction from a client not authorized; not answered", "circ", c.id)
+			return nil
+		}
+		e2e.OnionKey, client = key, name
+	}
+	created, keys, err := onion.ServerHandshake(side.svc.Rand, e2e, m.Body)
 	if err != nil {
 		return refuse(err)
 	}
 	s := &session{
+		client:  client,
 		join:    m.Stream,
 		fwd:     onion.NewSealer(keys.Backward),
 		back:    onion.NewOpener(keys.Forward),
@@ -175,11 +194,23 @@ func (side *serviceSide) begin(c *Circuit, s *session, m onion.RelayMsg) error {
 		delete(s.streams, id)
 		s.mu.Unlock()
 	}, StreamAddr(target), StreamAddr(fmt.Sprintf("session %d/%d", c.id, s.join)))
+	st.client = s.client
 	s.streams[id] = st
 	s.mu.Unlock()
 	go side.svc.Accept(st, target)
 	return nil
 }
+
+func (svc *Service) authorize(create []byte) (*ecdh.PrivateKey, string, bool) {
+	if len(create) != onion.CreateLen {
+		return nil, "", false
+	}
+	return svc.Authorize(create[onion.KeyLen : 2*onion.KeyLen])
+}
+
+// Client is the name of the authorized client whose session carries this
+// stream (Service.Authorize), or "".
+func (s *Stream) Client() string { return s.client }
 
 // end forgets a session and aborts its streams.
 func (side *serviceSide) end(join uint16, err error) {

@@ -46,6 +46,7 @@ var ErrProtocol = errors.New("circuit: protocol violation")
 type Stream struct {
 	local  net.Addr
 	remote net.Addr
+	client string // set before the stream is handed out; never changes
 
 	ctrl   chan onion.RelayMsg // control messages (auth, URL) for the application
 	connCh chan struct{}       // closed on CONNECTED
