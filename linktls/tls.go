@@ -99,11 +99,12 @@ func checkPeer(certs []*x509.Certificate, want ed25519.PublicKey) error {
 // with identity key want, bounded by ctx. It returns the protected conn,
 // or closes conn and returns an error that wraps ErrWrongPeer when the
 // peer holds another key. Nothing but the handshake has been written then.
+// The error names no address: the caller says which link it was.
 func Client(ctx context.Context, conn net.Conn, want ed25519.PublicKey) (net.Conn, error) {
 	tc := tls.Client(conn, ClientConfig(want))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("link to %s: %w", conn.RemoteAddr(), err)
+		return nil, err
 	}
 	return tc, nil
 }

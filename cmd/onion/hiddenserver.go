@@ -32,6 +32,7 @@ func hiddenserverCommand() *cli.Command {
 			&cli.StringFlag{Name: "links", Usage: "links file: one `NAME URL` per line (http/https only) for /open/NAME; default: a small built-in set", EnvVars: []string{"ONION_LINKS"}},
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
+			plainLinksFlag(),
 		),
 		Action: runHiddenServer,
 		Subcommands: []*cli.Command{{
@@ -71,7 +72,7 @@ func runHiddenServer(c *cli.Context) error {
 		return err
 	}
 	cfg := hiddenserver.Config{
-		Client:          client.Config{Directory: dir, Logger: logger},
+		Client:          client.Config{Directory: dir, Logger: logger, PlainLinks: c.Bool("insecure-plain-links")},
 		PublishVia:      dir.publisher,
 		MeetingPoints:   c.Int("meeting-points"),
 		PublishInterval: c.Duration("publish-interval"),

@@ -28,6 +28,7 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "open-urls", Value: "never", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (the proxy runs without a terminal under up, so ask means never)"},
 			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
+			plainLinksFlag(), // passed to the relays, the hidden server and the proxy
 		},
 		Action: runUp,
 	}
@@ -49,7 +50,8 @@ func runUp(c *cli.Context) error {
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
-		Stdout: os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
+		PlainLinks: c.Bool("insecure-plain-links"),
+		Stdout:     os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
 	})
 }
 

@@ -4,8 +4,8 @@
 // trace of it.
 //
 // It runs a real relay through relay.Run and misbehaves from outside,
-// wrapping the connections of its links: Config.Listener wraps each link it
-// accepts, Config.DialLink each link it dials. On every link it follows the
+// wrapping the plaintext side of its links (Config.WrapLink, above TLS: the
+// cells, not the records, are what it tampers with). On every link it follows the
 // cells the relay writes and, as the environment variable ONION_ROGUE says,
 //
 //	tamper   flips one bit of every 8th RELAY cell (either direction)
@@ -100,8 +100,8 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("relay listen: %w", err)
 	}
-	cfg.Listener = listener{Listener: ln, r: r}
-	cfg.DialLink = r.dial
+	cfg.Listener = ln
+	cfg.WrapLink = r.wrapLink
 	return relay.Run(ctx, cfg)
 }
 
