@@ -15,6 +15,8 @@
 //	         RELAY cell on its link
 //	forge    replaces the payload of every CREATED with random bytes
 //
+// It behaves until its relay is ready (its reachability self-test passed
+// and the directory has its descriptor), then misbehaves on every link.
 // RELAY cells are counted per direction across all links: forward is what
 // the relay writes on links it dialed (toward the exit), backward what it
 // writes on links it accepted (toward the client). The link preface and
@@ -102,6 +104,12 @@ func run(ctx context.Context, args []string) error {
 	}
 	cfg.Listener = ln
 	cfg.WrapLink = r.wrapLink
+	r.quiet.Store(true)
+	ready := cfg.Ready
+	cfg.Ready = func(i relay.Info) {
+		r.quiet.Store(false) // listed: from now on it misbehaves
+		ready(i)
+	}
 	return relay.Run(ctx, cfg)
 }
 

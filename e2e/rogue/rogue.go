@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"onion/onion"
 )
@@ -30,6 +31,10 @@ var modes = []string{"tamper", "replay", "drop", "reorder", "forge"}
 type rogue struct {
 	mode string
 	rand io.Reader // forge's bytes
+	// quiet passes every cell untouched: main sets it until the relay is
+	// ready, so that its reachability self-test (a circuit of its own,
+	// extended back to its listener) passes and the relay is listed.
+	quiet atomic.Bool
 
 	mu   sync.Mutex
 	seen [2]int // RELAY cells counted, per direction
@@ -63,6 +68,9 @@ type filter struct {
 // apply returns what goes on the wire for cell (header and payload, a
 // slice of its own that apply may change).
 func (f *filter) apply(cell []byte) [][]byte {
+	if f.r.quiet.Load() {
+		return [][]byte{cell}
+	}
 	switch onion.Command(cell[4]) {
 	case onion.CmdCreated:
 		if f.r.mode == "forge" {
