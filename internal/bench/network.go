@@ -34,10 +34,10 @@ type network struct {
 	log   *netLog
 }
 
-// startNetwork runs `exe up` on free loopback ports with a temporary data
-// directory and waits until it is ready. Its output is kept, not shown: it
+// startNetwork runs `exe up` (with extra flags of up's) on free loopback
+// ports with a temporary data directory and waits until it is ready. Its output is kept, not shown: it
 // is printed only if the run fails.
-func startNetwork(ctx context.Context, exe string) (*network, error) {
+func startNetwork(ctx context.Context, exe string, extra ...string) (*network, error) {
 	dir, err := os.MkdirTemp("", "onion-bench-")
 	if err != nil {
 		return nil, err
@@ -47,6 +47,7 @@ func startNetwork(ctx context.Context, exe string) (*network, error) {
 	n.up = launch.New("up", exe, "--log-level", "warn", "up",
 		"--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
 		"--info-file", infoPath, "--data-dir", filepath.Join(dir, "data"))
+	n.up.Cmd.Args = append(n.up.Cmd.Args, extra...)
 	n.up.Cmd.Env = withoutOnionEnv(os.Environ())
 	n.up.Output = n.log
 	n.up.Prefix = "up | "
