@@ -96,14 +96,15 @@ var droppedRe = regexp.MustCompile(`(\d+) packets? dropped by kernel`)
 func (c *capture) stop(t *testing.T) string {
 	t.Helper()
 	c.cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
+	// Its stderr is read to the end (its summary comes last) before Wait,
+	// which closes the pipe.
+	var out string
 	select {
-	case <-done:
+	case out = <-c.stderr:
 	case <-time.After(15 * time.Second):
 		t.Fatal("tcpdump did not stop within 15s of SIGINT")
 	}
-	out := <-c.stderr
+	c.cmd.Wait()
 	m := droppedRe.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("tcpdump's summary says nothing of dropped packets: %s", out)

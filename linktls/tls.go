@@ -55,6 +55,8 @@ func ServerConfig(id ed25519.PrivateKey, now func() time.Time) (*tls.Config, err
 		MaxVersion:     tls.VersionTLS13,
 		GetCertificate: s.get,
 		ClientAuth:     tls.NoClientCert,
+		// Links carry bulk cells: full records from the first byte.
+		DynamicRecordSizingDisabled: true,
 		// Dialers keep no sessions (a resumed link would be one that a
 		// relay could tie to the earlier one): no tickets to send.
 		SessionTicketsDisabled: true,
@@ -73,7 +75,8 @@ func ClientConfig(want ed25519.PublicKey) *tls.Config {
 		MaxVersion: tls.VersionTLS13,
 		// The chain is not checked against roots: VerifyConnection pins
 		// the key instead, and runs before the handshake completes.
-		InsecureSkipVerify: true,
+		InsecureSkipVerify:          true,
+		DynamicRecordSizingDisabled: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			return checkPeer(cs.PeerCertificates, want)
 		},
@@ -100,22 +103,24 @@ func checkPeer(certs []*x509.Certificate, want ed25519.PublicKey) error {
 // or closes conn and returns an error that wraps ErrWrongPeer when the
 // peer holds another key. Nothing but the handshake has been written then.
 // The error names no address: the caller says which link it was.
-func Client(ctx context.Context, conn net.Conn, want ed25519.PublicKey) (net.Conn, error) {
-	tc := tls.Client(conn, ClientConfig(want))
+func Client(ctx context.Context, conn net.Conn, want ed25519.PublicKey) (*Conn, error) {
+	under := &batchConn{Conn: conn}
+	tc := tls.Client(under, ClientConfig(want))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return tc, nil
+	return &Conn{Conn: tc, under: under}, nil
 }
 
 // Server runs the TLS handshake on an accepted conn with cfg (from
 // ServerConfig), bounded by ctx. On error it closes conn.
-func Server(ctx context.Context, conn net.Conn, cfg *tls.Config) (net.Conn, error) {
-	tc := tls.Server(conn, cfg)
+func Server(ctx context.Context, conn net.Conn, cfg *tls.Config) (*Conn, error) {
+	under := &batchConn{Conn: conn}
+	tc := tls.Server(under, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("tls: %w", err)
 	}
-	return tc, nil
+	return &Conn{Conn: tc, under: under}, nil
 }

@@ -63,7 +63,7 @@ func TestRightKeyAccepted(t *testing.T) {
 	if _, err := cc.Write(msg); err != nil {
 		t.Fatal(err)
 	}
-	cs := cc.(*tls.Conn).ConnectionState()
+	cs := cc.(*Conn).ConnectionState()
 	if cs.Version != tls.VersionTLS13 {
 		t.Errorf("version %x, want TLS 1.3", cs.Version)
 	}
@@ -76,7 +76,7 @@ func TestRightKeyAccepted(t *testing.T) {
 		t.Errorf("relay read %q, want %q", r.got, msg)
 	}
 	// No client certificate: a dialer stays anonymous.
-	if n := len(r.conn.(*tls.Conn).ConnectionState().PeerCertificates); n != 0 {
+	if n := len(r.conn.(*Conn).ConnectionState().PeerCertificates); n != 0 {
 		t.Errorf("client presented %d certificates, want none", n)
 	}
 }
