@@ -27,8 +27,10 @@ const (
 type LinkSide struct {
 	Rates     []float64 `json:"rates_bytes_per_second"` // one-stream download, per round
 	TTFBs     []float64 `json:"ttfb_seconds"`           // median warm tiny GET, per round
+	CPUs      []float64 `json:"cpu_seconds_per_100mb"`  // proxy + relays during the download, per round
 	Rate      float64   `json:"rate_bytes_per_second"`  // median of Rates
 	TTFB      float64   `json:"ttfb_median_seconds"`    // median of TTFBs
+	CPU       float64   `json:"cpu_median_seconds_per_100mb"`
 	TTFBsSeen int       `json:"ttfb_samples_per_round"` // tiny GETs behind each round's median
 }
 
@@ -96,25 +98,27 @@ func (r *runner) compareLinks(ctx context.Context, tlsNet, plainNet *network) (*
 	for round := range linkRounds {
 		for k := range 2 {
 			i := (round + k) % 2 // who goes first alternates
-			rate, ttfb, err := r.linkRound(ctx, route{socks: nets[i].socks})
+			rate, ttfb, cpu, err := r.linkRound(ctx, nets[i])
 			if err != nil {
 				return nil, fmt.Errorf("round %d, %s links: %w", round+1, [2]string{"TLS", "plain"}[i], err)
 			}
-			sides[i].Rates, sides[i].TTFBs = append(sides[i].Rates, rate), append(sides[i].TTFBs, ttfb)
+			s := sides[i]
+			s.Rates, s.TTFBs, s.CPUs = append(s.Rates, rate), append(s.TTFBs, ttfb), append(s.CPUs, cpu)
 		}
 	}
 	for _, s := range sides {
-		s.Rate, s.TTFB, s.TTFBsSeen = median(s.Rates), median(s.TTFBs), r.plan.ttfbs
+		s.Rate, s.TTFB, s.CPU, s.TTFBsSeen = median(s.Rates), median(s.TTFBs), median(s.CPUs), r.plan.ttfbs
 	}
 	lc.RateRatio, lc.TTFBDelta = lc.TLS.Rate/lc.Plain.Rate, lc.TLS.TTFB-lc.Plain.TTFB
 	lc.WithinTarget = lc.RateRatio >= linkRateTarget && lc.TTFBDelta <= linkTTFBTargetDelta
 	return lc, nil
 }
 
-// linkRound is one round on one network: the median of plan.ttfbs warm
-// tiny GETs, and one download of plan.size.
-func (r *runner) linkRound(ctx context.Context, rt route) (rate, ttfbMedian float64, err error) {
-	c := rt.client("", "")
+// linkRound is one round on network n: the median of plan.ttfbs warm
+// tiny GETs, and one download of plan.size with the CPU seconds that the
+// proxy and the relays spent on it, per 100 MB.
+func (r *runner) linkRound(ctx context.Context, n *network) (rate, ttfbMedian, cpu float64, err error) {
+	c := route{socks: n.socks}.client("", "")
 	var xs []float64
 	r.prog.begin("tiny GETs", int64(r.plan.ttfbs), false)
 	for range r.plan.ttfbs {
@@ -122,19 +126,30 @@ func (r *runner) linkRound(ctx context.Context, rt route) (rate, ttfbMedian floa
 			return ttfb(ctx, c, r.dest.tinyURL())
 		})
 		if err != nil {
-			return 0, 0, fmt.Errorf("tiny GET: %w", err)
+			return 0, 0, 0, fmt.Errorf("tiny GET: %w", err)
 		}
 		xs = append(xs, x)
 		r.prog.add(1)
 	}
 	r.prog.begin("download "+mb(r.plan.size), r.plan.size, true)
+	procs := n.processes()
+	before, err := takeCPU(procs)
+	if err != nil {
+		return 0, 0, 0, err
+	}
 	secs, err := withTimeout(ctx, r.plan.transferLimit, func(ctx context.Context) (float64, error) {
 		return download(ctx, c, r.dest.blobURL(r.plan.size), r.plan.size, r.prog.add)
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("download: %w", err)
+		return 0, 0, 0, fmt.Errorf("download: %w", err)
 	}
-	return float64(r.plan.size) / secs, median(xs), nil
+	after, err := takeCPU(procs)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	by := cpuByRole(procs, before, after)
+	cpu = (by[roleProxy] + by[roleRelays]) * 100e6 / float64(r.plan.size)
+	return float64(r.plan.size) / secs, median(xs), cpu, nil
 }
 
 func (lc *LinkCost) write(cfg Config) error {
@@ -161,13 +176,17 @@ func (lc *LinkCost) writeTable(w io.Writer) error {
 	}
 	p("links: TLS 1.3 against plain (onion up --insecure-plain-links), %d alternating rounds, %s downloads, %d warm tiny GETs a round\n",
 		lc.Rounds, mb(lc.DownloadBytes), lc.TLS.TTFBsSeen)
-	p("%-7s %14s %14s %8s %14s %14s %10s\n", "round", "TLS rate", "plain rate", "ratio", "TLS TTFB", "plain TTFB", "TTFB diff")
-	for i := range lc.TLS.Rates {
-		p("%-7d %14s %14s %8.3f %14s %14s %10s\n", i+1, mbs(lc.TLS.Rates[i]), mbs(lc.Plain.Rates[i]),
-			lc.TLS.Rates[i]/lc.Plain.Rates[i], ms(lc.TLS.TTFBs[i]), ms(lc.Plain.TTFBs[i]), ms(lc.TLS.TTFBs[i]-lc.Plain.TTFBs[i]))
+	p("%-7s %12s %12s %6s %11s %11s %10s %9s %9s\n", "round", "TLS rate", "plain rate", "ratio",
+		"TLS TTFB", "plain TTFB", "TTFB diff", "TLS CPU", "plain CPU")
+	row := func(label string, t, pl float64, ratio, tt, pt, tc, pc float64) {
+		p("%-7s %12s %12s %6.3f %11s %11s %10s %8.2fs %8.2fs\n", label, mbs(t), mbs(pl), ratio, ms(tt), ms(pt), ms(tt-pt), tc, pc)
 	}
-	p("%-7s %14s %14s %8.3f %14s %14s %10s\n", "median", mbs(lc.TLS.Rate), mbs(lc.Plain.Rate), lc.RateRatio,
-		ms(lc.TLS.TTFB), ms(lc.Plain.TTFB), ms(lc.TTFBDelta))
+	for i := range lc.TLS.Rates {
+		row(fmt.Sprint(i+1), lc.TLS.Rates[i], lc.Plain.Rates[i], lc.TLS.Rates[i]/lc.Plain.Rates[i],
+			lc.TLS.TTFBs[i], lc.Plain.TTFBs[i], lc.TLS.CPUs[i], lc.Plain.CPUs[i])
+	}
+	row("median", lc.TLS.Rate, lc.Plain.Rate, lc.RateRatio, lc.TLS.TTFB, lc.Plain.TTFB, lc.TLS.CPU, lc.Plain.CPU)
+	p("CPU: seconds of the proxy and the relays per 100 MB downloaded\n")
 	verdict := "within"
 	if !lc.WithinTarget {
 		verdict = "NOT within"
