@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // batchConn sits under the TLS conn. While batching, what TLS writes is
@@ -63,17 +64,32 @@ func (b *batchConn) flush() error {
 // the connection under it, however many records it takes.
 type Conn struct {
 	*tls.Conn
-	under *batchConn
-	wmu   sync.Mutex // one batch at a time
+	under   *batchConn
+	wmu     sync.Mutex  // one batch at a time
+	writing atomic.Bool // a Write is under way (held by wmu's holder)
 }
 
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.writing.Store(true)
+	defer c.writing.Store(false)
 	c.under.begin()
 	n, err := c.Conn.Write(p)
 	if ferr := c.under.flush(); err == nil && ferr != nil {
 		return 0, ferr // the peer got none of it
 	}
 	return n, err
+}
+
+// Close closes the link. During a Write (a peer that reads nothing holds
+// it for up to the link's write timeout) it closes the connection under
+// TLS first, as crypto/tls does for a Close during its own Write: the
+// close_notify alert would wait behind the write, and Close must break
+// it, not wait for it.
+func (c *Conn) Close() error {
+	if c.writing.Load() {
+		c.under.Conn.Close()
+	}
+	return c.Conn.Close()
 }

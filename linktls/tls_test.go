@@ -211,3 +211,44 @@ func TestServerConfigNeedsKey(t *testing.T) {
 		t.Error("ServerConfig without a key")
 	}
 }
+
+// TestCloseBreaksBlockedWrite: a Write that a peer holds by reading
+// nothing is broken by Close at once, as on a plain connection.
+func TestCloseBreaksBlockedWrite(t *testing.T) {
+	id := newKey(t, 6)
+	cfg, err := ServerConfig(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer b.Close()
+	go Server(context.Background(), b, cfg) // then reads nothing more
+	cc, err := Client(context.Background(), a, id.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	werr := make(chan error, 1)
+	go func() {
+		_, err := cc.Write(make([]byte, 64<<10))
+		werr <- err
+	}()
+	for !cc.writing.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	// Let the Write get past TLS to the write of its batch, where the
+	// peer holds it (a Close during TLS's own Write is crypto/tls's case).
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() {
+		cc.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close waited for a Write that the peer holds")
+	}
+	if err := <-werr; err == nil {
+		t.Error("the held Write succeeded")
+	}
+}
