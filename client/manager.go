@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onion/linktls"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -41,11 +42,15 @@ type Config struct {
 	BuildTimeout    time.Duration // optional: one build attempt, three hops
 	BuildAttempts   int           // optional: paths tried before giving up
 	RefreshInterval time.Duration // optional: how often the relay list is fetched
-	// DialLink opens links to first hops; optional, net.Dialer.
+	// DialLink opens the connections of links to first hops (TLS goes on
+	// top, pinned to the hop's identity key); optional, net.Dialer.
 	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
-	Logger   *slog.Logger // optional
-	Rand     io.Reader    // optional: crypto/rand; drives path choice and handshakes
-	Now      func() time.Time
+	// PlainLinks turns TLS off on links, for benchmarks that measure what
+	// TLS costs and nothing else: the relays must have plain links too.
+	PlainLinks bool
+	Logger     *slog.Logger // optional
+	Rand       io.Reader    // optional: crypto/rand; drives path choice and handshakes
+	Now        func() time.Time
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
@@ -83,7 +88,7 @@ type Manager struct {
 	relays   []onion.RelayDescriptor
 	down     map[string]time.Time // fingerprint -> avoid until (failed a build)
 	suspect  map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
-	links    map[string]*linkEntry
+	links    map[linkKey]*linkEntry
 	current  map[string]*circEntry // isolation key -> circuit new streams use
 	building map[string]*buildCall
 	all      map[*circEntry]struct{}
@@ -157,7 +162,7 @@ func NewManager(cfg Config) *Manager {
 		logger:   cfg.Logger,
 		down:     make(map[string]time.Time),
 		suspect:  make(map[string]time.Time),
-		links:    make(map[string]*linkEntry),
+		links:    make(map[linkKey]*linkEntry),
 		current:  make(map[string]*circEntry),
 		building: make(map[string]*buildCall),
 		all:      make(map[*circEntry]struct{}),
@@ -420,10 +425,18 @@ func (m *Manager) Close() {
 	m.wg.Wait()
 }
 
-// link returns an open link to the relay at addr, dialing if needed.
-func (m *Manager) link(ctx context.Context, addr string) (*circuit.ClientLink, error) {
+// linkKey names a link: a different identity at the same address is
+// another relay, and never gets the link of the first.
+type linkKey struct {
+	addr string
+	id   string // identity key
+}
+
+// link returns an open link to the relay d, dialing if needed.
+func (m *Manager) link(ctx context.Context, d onion.RelayDescriptor) (*circuit.ClientLink, error) {
+	k := linkKey{addr: d.Address, id: string(d.IdentityKey)}
 	m.mu.Lock()
-	e := m.links[addr]
+	e := m.links[k]
 	if e != nil {
 		select {
 		case <-e.ready:
@@ -435,13 +448,13 @@ func (m *Manager) link(ctx context.Context, addr string) (*circuit.ClientLink, e
 	}
 	if e == nil {
 		e = &linkEntry{ready: make(chan struct{})}
-		m.links[addr] = e
+		m.links[k] = e
 		m.mu.Unlock()
-		e.cl, e.err = m.dialLink(ctx, addr)
+		e.cl, e.err = m.dialLink(ctx, d)
 		if e.err != nil {
 			m.mu.Lock()
-			if m.links[addr] == e {
-				delete(m.links, addr)
+			if m.links[k] == e {
+				delete(m.links, k)
 			}
 			m.mu.Unlock()
 		}
@@ -457,10 +470,17 @@ func (m *Manager) link(ctx context.Context, addr string) (*circuit.ClientLink, e
 	}
 }
 
-func (m *Manager) dialLink(ctx context.Context, addr string) (*circuit.ClientLink, error) {
-	conn, err := m.cfg.DialLink(ctx, "tcp", addr)
+// dialLink opens a link to d: TLS that accepts only d's identity key
+// (PROTOCOL.md §2.1), then the preface.
+func (m *Manager) dialLink(ctx context.Context, d onion.RelayDescriptor) (*circuit.ClientLink, error) {
+	conn, err := m.cfg.DialLink(ctx, "tcp", d.Address)
 	if err != nil {
 		return nil, err
+	}
+	if !m.cfg.PlainLinks {
+		if conn, err = linktls.Client(ctx, conn, d.IdentityKey); err != nil {
+			return nil, fmt.Errorf("link to %s: %w", d.Address, err)
+		}
 	}
 	// The preface exchange inside NewClientLink has its own 10 s bound.
 	cl, err := circuit.NewClientLink(conn, m.logger, m.cfg.Rand)

@@ -118,7 +118,7 @@ func (m *Manager) Relays() []onion.RelayDescriptor {
 
 // buildPath builds through path; on failure it reports which hop failed.
 func (m *Manager) buildPath(ctx context.Context, path []onion.RelayDescriptor) (*circuit.Circuit, int, error) {
-	cl, err := m.link(ctx, path[0].Address)
+	cl, err := m.link(ctx, path[0])
 	if err != nil {
 		return nil, 0, fmt.Errorf("connect to first hop: %w", err)
 	}

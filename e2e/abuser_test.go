@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onion/linktls"
 	"onion/onion"
 	ocirc "onion/onion/circuit"
 )
@@ -74,7 +75,12 @@ func (a *abuser) floodLinks(ctx context.Context) {
 			a.linksRefused.Add(1)
 			return
 		}
-		cl, err := ocirc.NewClientLink(conn, nil, nil)
+		tc, err := linktls.Client(ctx, conn, a.target.IdentityKey)
+		if err != nil {
+			a.linksRefused.Add(1)
+			return
+		}
+		cl, err := ocirc.NewClientLink(tc, nil, nil)
 		if err != nil {
 			a.linksRefused.Add(1)
 			return
@@ -85,12 +91,18 @@ func (a *abuser) floodLinks(ctx context.Context) {
 	})
 }
 
-// floodSilent opens abuseSilent connections that never send the preface,
-// and tells apart those the relay closes at once (it sends nothing) from
-// those it takes into the preface exchange (it sends its preface first).
+// floodSilent opens abuseSilent connections that finish TLS and never
+// send the preface, and tells apart those the relay closes at once (TLS
+// fails) from those it takes into the preface exchange (it sends its
+// preface first).
 func (a *abuser) floodSilent(ctx context.Context) {
 	parallel(ctx, abuseSilent, func(int) {
-		conn, err := a.dialer.DialContext(ctx, "tcp", a.target.Address)
+		raw, err := a.dialer.DialContext(ctx, "tcp", a.target.Address)
+		if err != nil {
+			a.silentRefused.Add(1)
+			return
+		}
+		conn, err := linktls.Client(ctx, raw, a.target.IdentityKey)
 		if err != nil {
 			a.silentRefused.Add(1)
 			return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onion/directory"
+	"onion/linktls"
 	"onion/onion"
 	"onion/onion/oniontest"
 )
@@ -45,7 +46,7 @@ func TestRelayRefusesUnlistedExtend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := oniontest.NewPeer(t, conn)
+	p := oniontest.NewPeer(t, tlsTo(t, conn, guard.IdentityKey))
 	p.Preface()
 	c := p.Create(1, guard.IdentityKey, guard.OnionKey)
 	madeUp := oniontest.RelayKeys("made-up")
@@ -121,7 +122,12 @@ func introduceRelays(t *testing.T, url, key string) {
 	t.Helper()
 	listed := listedRelays(t, url, key)
 	for _, from := range listed {
-		p := oniontest.Dial(t, from.Address)
+		conn, err := net.Dial("tcp", from.Address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := oniontest.NewPeer(t, tlsTo(t, conn, from.IdentityKey))
+		p.Preface()
 		id := uint32(1)
 		for _, to := range listed {
 			if to.Address == from.Address {
@@ -152,4 +158,15 @@ func listedRelays(t *testing.T, url, key string) map[string]onion.RelayDescripto
 		out[d.Fingerprint()] = d
 	}
 	return out
+}
+
+// tlsTo runs TLS on conn as a client of the relay with identity key id
+// does (PROTOCOL.md §2.1).
+func tlsTo(t *testing.T, conn net.Conn, id []byte) net.Conn {
+	t.Helper()
+	tc, err := linktls.Client(t.Context(), conn, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
 }

@@ -24,7 +24,7 @@ func BenchmarkForwardCell(b *testing.B) {
 	list := &relayList{}
 	hop := listenTestHop(b, list, oniontest.RelayKeys("next"))
 	r, err := relay.New(relay.Config{Identity: keys.Identity, OnionKey: keys.Onion, Nickname: "middle",
-		Address: ln.Addr().String(), Relays: list})
+		Address: ln.Addr().String(), Relays: list, PlainLinks: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,7 +18,7 @@ import (
 // outLink is a link this relay opened to another relay.
 type outLink struct {
 	r    *Relay
-	addr string
+	key  outKey
 	link *circuit.Link
 
 	mu      sync.Mutex
@@ -27,7 +28,7 @@ type outLink struct {
 	shares  share // circuits (pending ones too) by their previous hop's peer
 }
 
-// outEntry lets concurrent EXTENDs to one address share one dial.
+// outEntry lets concurrent EXTENDs to one relay share one dial.
 type outEntry struct {
 	ready chan struct{}
 	link  *outLink
@@ -79,12 +80,16 @@ func (c *relayCirc) extendFailed(err error, id []byte, addr string) {
 }
 
 // doExtend links to the next relay (CREATE's first bytes are its identity
-// key) at addr, if the relay list allows, and returns its CREATED.
+// key) at addr, if the relay list allows, and returns its CREATED. The
+// link's TLS pins that identity key (PROTOCOL.md §3.3): for a listed
+// relay it is the key listed at addr; for a connect-back it is the key
+// the requester named, so only the requester's own listener passes.
 func (c *relayCirc) doExtend(ctx context.Context, addr string, create []byte) (_ []byte, err error) {
-	if err := c.mayExtend(ctx, create[:onion.KeyLen], addr); err != nil {
+	next := create[:onion.KeyLen]
+	if err := c.mayExtend(ctx, next, addr); err != nil {
 		return nil, err
 	}
-	out, err := c.r.outLink(ctx, addr)
+	out, err := c.r.outLink(ctx, outKey{addr: addr, id: string(next)})
 	if err != nil {
 		return nil, err
 	}
@@ -168,14 +173,14 @@ func (c *relayCirc) mayExtend(ctx context.Context, id []byte, addr string) error
 	return errNotListed
 }
 
-// outLink returns the link to addr, dialing it if there is none.
-func (r *Relay) outLink(ctx context.Context, addr string) (*outLink, error) {
+// outLink returns the link to the relay k names, dialing it if there is none.
+func (r *Relay) outLink(ctx context.Context, k outKey) (*outLink, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return nil, errors.New("relay shutting down")
 	}
-	e := r.out[addr]
+	e := r.out[k]
 	if e != nil {
 		r.mu.Unlock()
 		select {
@@ -186,17 +191,17 @@ func (r *Relay) outLink(ctx context.Context, addr string) (*outLink, error) {
 		}
 	}
 	e = &outEntry{ready: make(chan struct{})}
-	r.out[addr] = e
+	r.out[k] = e
 	r.mu.Unlock()
 
-	link, err := r.dialOut(ctx, addr)
+	link, err := r.dialOut(ctx, k)
 	r.mu.Lock()
 	if err == nil && r.closed {
 		link.link.Close()
 		link, err = nil, errors.New("relay shutting down")
 	}
 	if err != nil {
-		delete(r.out, addr)
+		delete(r.out, k)
 	}
 	e.link, e.err = link, err
 	r.mu.Unlock()
@@ -204,10 +209,10 @@ func (r *Relay) outLink(ctx context.Context, addr string) (*outLink, error) {
 	return link, err
 }
 
-func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {
-	conn, err := r.cfg.DialLink(ctx, "tcp", addr)
+func (r *Relay) dialOut(ctx context.Context, k outKey) (*outLink, error) {
+	conn, err := r.dialLink(ctx, k.addr, ed25519.PublicKey(k.id))
 	if err != nil {
-		return nil, fmt.Errorf("dial next relay: %w", err)
+		return nil, fmt.Errorf("link to next relay: %w", err)
 	}
 	link, err := circuit.Handshake(conn)
 	if err != nil {
@@ -215,7 +220,7 @@ func (r *Relay) dialOut(ctx context.Context, addr string) (*outLink, error) {
 		return nil, fmt.Errorf("link to next relay: %w", err)
 	}
 	out := &outLink{
-		r: r, addr: addr, link: link,
+		r: r, key: k, link: link,
 		circs:   make(map[uint32]*relayCirc),
 		pending: make(map[uint32]chan []byte),
 		nextID:  1,
@@ -273,8 +278,8 @@ func (o *outLink) reader() {
 	}
 	o.link.Close()
 	o.r.mu.Lock()
-	if e := o.r.out[o.addr]; e != nil && e.link == o {
-		delete(o.r.out, o.addr)
+	if e := o.r.out[o.key]; e != nil && e.link == o {
+		delete(o.r.out, o.key)
 	}
 	o.r.mu.Unlock()
 	o.mu.Lock()

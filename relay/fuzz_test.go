@@ -36,6 +36,7 @@ func FuzzInboundLink(f *testing.F) {
 	r, err := relay.New(relay.Config{
 		Identity: keys.Identity, OnionKey: keys.Onion, Nickname: "fuzz",
 		Address: ln.Addr().String(), Exit: true, Policy: relay.RejectPrivate,
+		PlainLinks: true, // the fuzzer writes a link's plaintext
 	})
 	if err != nil {
 		f.Fatal(err)

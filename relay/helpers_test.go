@@ -38,7 +38,8 @@ func startRelay(t *testing.T, name string, mod func(*relay.Config)) *testRelay {
 
 // serveRelay runs a relay called name on ln, published at ln's address,
 // until stop is called or the test ends (stop checks that Serve returned
-// without error); mod may change its config.
+// without error); mod may change its config. Its links are plain, so that
+// a test can play a peer byte by byte; linklayer_test.go turns TLS on.
 func serveRelay(t *testing.T, name string, ln net.Listener, mod func(*relay.Config)) (keys oniontest.Keys, logs *oniontest.Logs, stop func()) {
 	t.Helper()
 	keys, logs = oniontest.RelayKeys(name), oniontest.NewLogs(t)
@@ -49,6 +50,8 @@ func serveRelay(t *testing.T, name string, ln net.Listener, mod func(*relay.Conf
 		Address:  ln.Addr().String(),
 		Logger:   logs.Logger(),
 		Rand:     oniontest.Rand(2),
+
+		PlainLinks: true,
 	}
 	if mod != nil {
 		mod(&cfg)

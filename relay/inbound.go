@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"onion/onion"
 	"onion/onion/circuit"
@@ -32,11 +33,19 @@ type inLink struct {
 // given back here.
 func (r *Relay) serveInbound(conn net.Conn, p peer) {
 	defer r.conns.give(p)
-	link, err := circuit.HandshakeWithin(conn, r.cfg.Limits.HandshakeTimeout)
+	// HandshakeTimeout bounds TLS and the preface together.
+	deadline := time.Now().Add(r.cfg.Limits.HandshakeTimeout)
+	lconn, err := r.acceptLink(conn, deadline)
+	if err != nil {
+		r.handshakes.give(p)
+		r.refused("refused connection", tlsError(err), "peer", conn.RemoteAddr(), "detail", err)
+		return // acceptLink closed conn
+	}
+	link, err := circuit.HandshakeWithin(lconn, time.Until(deadline))
 	r.handshakes.give(p)
 	if err != nil {
 		r.refused("refused connection", prefaceError(err), "peer", conn.RemoteAddr(), "detail", err)
-		conn.Close()
+		lconn.Close()
 		return
 	}
 	in := &inLink{link: link, id: linkSeq.Add(1), peer: p, circs: make(map[uint32]*relayCirc)}

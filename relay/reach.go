@@ -103,7 +103,8 @@ func (r *Relay) testers() []onion.RelayDescriptor {
 func (r *Relay) testVia(ctx context.Context, t onion.RelayDescriptor) (reachResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, reachAttemptTimeout)
 	defer cancel()
-	conn, err := r.cfg.DialLink(ctx, "tcp", t.Address)
+	// The tester is pinned by its listed key, as a client pins a first hop.
+	conn, err := r.dialLink(ctx, t.Address, t.IdentityKey)
 	if err != nil {
 		return untested, fmt.Errorf("link to tester: %w", err)
 	}

@@ -144,6 +144,7 @@ func startIPRelay(t *testing.T, n *ipNet, list *relayList, name, addr string) {
 	keys, _, _ := serveRelay(t, name, n.listen(addr), func(cfg *relay.Config) {
 		cfg.Address = addr
 		cfg.DialLink = n.dialFrom(host)
+		cfg.PlainLinks = false // the tested relay's links are TLS
 	})
 	list.mu.Lock()
 	defer list.mu.Unlock()

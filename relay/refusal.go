@@ -64,7 +64,20 @@ var (
 	errNoPreface     = errors.New("no preface within the handshake timeout")
 	errClosedEarly   = errors.New("closed before its preface")
 	errPrefaceFailed = errors.New("preface exchange failed")
+	errNoTLS         = errors.New("no TLS handshake within the handshake timeout")
+	errTLSFailed     = errors.New("TLS handshake failed (not TLS 1.3, or not an onion link)")
 )
+
+// tlsError is prefaceError for the TLS handshake under the link.
+func tlsError(err error) error {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return errNoTLS
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errClosedEarly
+	}
+	return errTLSFailed
+}
 
 func prefaceError(err error) error {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"onion/linktls"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -68,8 +70,17 @@ type Config struct {
 	MaxCircuits     int           // optional; DefaultMaxCircuits
 	Limits          Limits        // optional; each zero field its default
 
-	// DialLink opens links to other relays; optional, net.Dialer.
+	// DialLink opens the connections of links to other relays (TLS goes
+	// on top, linklayer.go); optional, net.Dialer.
 	DialLink func(ctx context.Context, network, addr string) (net.Conn, error)
+	// WrapLink, optional, wraps the plaintext side of every link, below
+	// the preface and above TLS: accepted says which end this relay is.
+	// Tests and the rogue relay (e2e/rogue) misbehave through it.
+	WrapLink func(conn net.Conn, accepted bool) net.Conn
+	// PlainLinks turns TLS off on this relay's links, both ways: for
+	// benchmarks that measure what TLS costs, and nothing else. A relay
+	// with plain links cannot link with one that has TLS.
+	PlainLinks bool
 	// DialExit opens exit connections; optional, a net.Dialer that applies
 	// Policy to every resolved address. A custom one must apply the policy itself.
 	DialExit func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -88,6 +99,7 @@ type Relay struct {
 	keys   onion.RelayKeys
 	logger *slog.Logger
 	fp     string
+	tls    *tls.Config // accepts links; nil with PlainLinks
 
 	list *listedRelays // nil without cfg.Relays
 	// publishing is closed once the relay may re-publish its descriptor:
@@ -97,7 +109,7 @@ type Relay struct {
 
 	mu       sync.Mutex
 	inbound  map[*inLink]struct{}
-	out      map[string]*outEntry  // by address
+	out      map[outKey]*outEntry  // by address and identity
 	meetings map[string]*relayCirc // service key -> its established circuit
 	closed   bool
 
@@ -164,12 +176,18 @@ func New(cfg Config) (*Relay, error) {
 		keys:     onion.RelayKeys{ID: id, OnionKey: cfg.OnionKey},
 		fp:       onion.Fingerprint(id),
 		inbound:  make(map[*inLink]struct{}),
-		out:      make(map[string]*outEntry),
+		out:      make(map[outKey]*outEntry),
 		meetings: make(map[string]*relayCirc),
 
 		publishing: make(chan struct{}),
 	}
 	close(r.publishing)
+	if !cfg.PlainLinks {
+		var err error
+		if r.tls, err = linktls.ServerConfig(cfg.Identity, cfg.Now); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+	}
 	r.bounds = newBounds(&r.cfg)
 	r.exitBuf.max, r.exitBuf.perCircuit = cfg.Limits.MaxExitBuffered, cfg.Limits.MaxExitBufferedPerCircuit
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)

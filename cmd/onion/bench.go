@@ -30,6 +30,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions of everything and small downloads: a smoke test, not figures"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
+			&cli.BoolFlag{Name: "compare-plain-links", Usage: "instead of the full table: what TLS on links costs, against the same network with plain links (one-stream rate and warm TTFB, alternating rounds)"},
 		},
 		Action: runBench,
 	}
@@ -50,6 +51,10 @@ func runBench(c *cli.Context) error {
 			return cli.Exit("--"+err.Error(), 2)
 		}
 		cfg.DownloadBytes = n
+	}
+	if c.Bool("compare-plain-links") {
+		_, err := bench.CompareLinks(c.Context, cfg)
+		return err
 	}
 	_, err := bench.Run(c.Context, cfg)
 	return err

@@ -41,6 +41,7 @@ func hiddenserverCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-streams", Value: hiddenserver.DefaultMaxStreams, Usage: "concurrent forwarded streams per service; more are refused", EnvVars: []string{"ONION_MAX_STREAMS"}},
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
+			plainLinksFlag(),
 		),
 		Action: runHiddenServer,
 		Subcommands: []*cli.Command{{
@@ -80,7 +81,7 @@ func runHiddenServer(c *cli.Context) error {
 		return err
 	}
 	cfg := hiddenserver.Config{
-		Client:          client.Config{Directory: dir, Logger: logger},
+		Client:          client.Config{Directory: dir, Logger: logger, PlainLinks: c.Bool("insecure-plain-links")},
 		PublishVia:      dir.publisher,
 		MeetingPoints:   c.Int("meeting-points"),
 		PublishInterval: c.Duration("publish-interval"),

@@ -39,6 +39,7 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "socks-auth", Usage: "require a SOCKS5 username/password on the proxy port: a file of `USER PASSWORD` lines (mode 0600)", EnvVars: []string{"ONION_SOCKS_AUTH"}},
 			&cli.StringFlag{Name: "data-dir", Usage: "keep state across restarts here (mode 0700): the scrypt cost each service was logged into with; default: memory only", EnvVars: []string{"ONION_PROXY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
+			plainLinksFlag(),
 			&cli.StringFlag{Name: "link-source", Hidden: true, Usage: "local IP address to open links to relays from (tests playing several users)"},
 			clientKeyFlag(),
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
@@ -65,6 +66,7 @@ func runProxy(c *cli.Context) error {
 		Client: client.Config{
 			Directory:       dir,
 			DialLink:        client.DialFrom(c.String("link-source")),
+			PlainLinks:      c.Bool("insecure-plain-links"),
 			Services:        dir.services,
 			CircuitLifetime: c.Duration("circuit-lifetime"),
 			BuildTimeout:    c.Duration("build-timeout"),

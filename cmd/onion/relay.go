@@ -32,6 +32,7 @@ func relayCommand() *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "relay"), Usage: "where the relay's keys live", EnvVars: []string{"ONION_RELAY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-peer-shares", Usage: "bound what peers make the relay hold only in all, not per peer address (a network on one machine, where every peer is 127.0.0.1)", EnvVars: []string{"ONION_NO_PEER_SHARES"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: relay.DefaultPublishInterval, Usage: "how often to re-publish the descriptor (keep it under the directory's --relay-ttl)", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
+			plainLinksFlag(),
 		),
 		Action: runRelay,
 	}
@@ -66,6 +67,7 @@ func runRelay(c *cli.Context) error {
 		Relays:          dir,
 		PublishInterval: c.Duration("publish-interval"),
 		Limits:          relay.Limits{NoPeerShares: c.Bool("no-peer-shares")},
+		PlainLinks:      c.Bool("insecure-plain-links"),
 		Logger:          logger,
 		Ready:           func(i relay.Info) { printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey)) },
 	})

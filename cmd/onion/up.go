@@ -30,6 +30,7 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
 			&cli.StringSliceFlag{Name: "forward", Usage: "passed to the hidden server: relay its virtual port to a local app, `VPORT=HOST:PORT` or VPORT=unix:/PATH (repeatable)"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
+			plainLinksFlag(), // passed to the relays, the hidden server and the proxy
 		},
 		Action: runUp,
 	}
@@ -51,8 +52,9 @@ func runUp(c *cli.Context) error {
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
-		Forwards: c.StringSlice("forward"),
-		Stdout:   os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
+		Forwards:   c.StringSlice("forward"),
+		PlainLinks: c.Bool("insecure-plain-links"),
+		Stdout:     os.Stdout, Stderr: os.Stderr, Colour: stderrIsColourTerminal(), Logger: log,
 	})
 }
 

@@ -1,35 +1,22 @@
 package main
 
-// The rogue's hold on its relay's links: a wrapper for each connection the
-// relay accepts or dials.
+// The rogue's hold on its relay's links: a wrapper for the plaintext side
+// of each link the relay accepts or dials.
 
 import (
-	"context"
 	"net"
 	"sync"
 )
 
-// listener wraps every connection the relay accepts (its links' backward side).
-type listener struct {
-	net.Listener
-	r *rogue
-}
-
-func (l listener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+// wrapLink is the relay's Config.WrapLink: it wraps the plaintext side of
+// every link, above TLS, so that what the rogue does is done to cells and
+// not to TLS records (which the peer would simply reject). Links it
+// accepted are their circuits' backward side, links it dialled forward.
+func (r *rogue) wrapLink(c net.Conn, accepted bool) net.Conn {
+	if accepted {
+		return r.wrap(c, backward)
 	}
-	return l.r.wrap(c, backward), nil
-}
-
-// dial opens a link to another relay (the link's forward side).
-func (r *rogue) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return r.wrap(c, forward), nil
+	return r.wrap(c, forward)
 }
 
 func (r *rogue) wrap(c net.Conn, d direction) net.Conn {

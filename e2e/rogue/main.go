@@ -4,8 +4,8 @@
 // trace of it.
 //
 // It runs a real relay through relay.Run and misbehaves from outside,
-// wrapping the connections of its links: Config.Listener wraps each link it
-// accepts, Config.DialLink each link it dials. On every link it follows the
+// wrapping the plaintext side of its links (Config.WrapLink, above TLS: the
+// cells, not the records, are what it tampers with). On every link it follows the
 // cells the relay writes and, as the environment variable ONION_ROGUE says,
 //
 //	tamper   flips one bit of every 8th RELAY cell (either direction)
@@ -15,14 +15,15 @@
 //	         RELAY cell on its link
 //	forge    replaces the payload of every CREATED with random bytes
 //
+// It behaves until its relay is ready (its reachability self-test passed
+// and the directory has its descriptor), then misbehaves on every link.
 // RELAY cells are counted per direction across all links: forward is what
 // the relay writes on links it dialed (toward the exit), backward what it
 // writes on links it accepted (toward the client). The link preface and
 // every other cell pass untouched.
 //
 // It takes the flags of `onion relay` that the tests use and prints the
-// same ready line. It behaves until its relay is listed (its ready line),
-// so that it passes its reachability self-test as a real attacker would.
+// same ready line.
 package main
 
 import (
@@ -97,17 +98,18 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ready := cfg.Ready
-	cfg.Ready = func(i relay.Info) { // listed: from now on it misbehaves
-		r.arm()
-		ready(i)
-	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("relay listen: %w", err)
 	}
-	cfg.Listener = listener{Listener: ln, r: r}
-	cfg.DialLink = r.dial
+	cfg.Listener = ln
+	cfg.WrapLink = r.wrapLink
+	r.quiet.Store(true)
+	ready := cfg.Ready
+	cfg.Ready = func(i relay.Info) {
+		r.quiet.Store(false) // listed: from now on it misbehaves
+		ready(i)
+	}
 	return relay.Run(ctx, cfg)
 }
 

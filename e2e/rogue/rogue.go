@@ -27,15 +27,14 @@ const every = 8
 var modes = []string{"tamper", "replay", "drop", "reorder", "forge"}
 
 // rogue is one misbehaviour, shared by every link of the process: the
-// count of RELAY cells runs across links, per direction. It behaves until
-// armed: a rogue that misbehaved from the start would fail its own
-// reachability self-test (its connect-back) and never be listed, so it
-// passes the test honestly, as a real attacker's relay would, and is
-// armed once the directory lists it.
+// count of RELAY cells runs across links, per direction.
 type rogue struct {
-	mode  string
-	rand  io.Reader // forge's bytes
-	armed atomic.Bool
+	mode string
+	rand io.Reader // forge's bytes
+	// quiet passes every cell untouched: main sets it until the relay is
+	// ready, so that its reachability self-test (a circuit of its own,
+	// extended back to its listener) passes and the relay is listed.
+	quiet atomic.Bool
 
 	mu   sync.Mutex
 	seen [2]int // RELAY cells counted, per direction
@@ -49,9 +48,6 @@ func newRogue(mode string, rand io.Reader) (*rogue, error) {
 	}
 	return nil, fmt.Errorf("ONION_ROGUE=%q: want one of %v", mode, modes)
 }
-
-// arm starts the misbehaviour.
-func (r *rogue) arm() { r.armed.Store(true) }
 
 // eighth counts a RELAY cell going way d and says whether it is an 8th.
 func (r *rogue) eighth(d direction) bool {
@@ -72,7 +68,7 @@ type filter struct {
 // apply returns what goes on the wire for cell (header and payload, a
 // slice of its own that apply may change).
 func (f *filter) apply(cell []byte) [][]byte {
-	if !f.r.armed.Load() {
+	if f.r.quiet.Load() {
 		return [][]byte{cell}
 	}
 	switch onion.Command(cell[4]) {

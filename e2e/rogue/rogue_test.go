@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"slices"
 	"testing"
@@ -62,7 +61,7 @@ func TestFilterModes(t *testing.T) {
 		{"forge", cells(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			r, err := armed(tc.mode, bytes.NewReader(make([]byte, 64)))
+			r, err := newRogue(tc.mode, bytes.NewReader(make([]byte, 64)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +77,7 @@ func TestFilterModes(t *testing.T) {
 // rogue's random bytes and keeps its header; other modes leave it alone.
 func TestFilterForgesCreated(t *testing.T) {
 	for _, mode := range []string{"forge", "tamper"} {
-		r, _ := armed(mode, bytes.NewReader(bytes.Repeat([]byte{0xaa}, 64)))
+		r, _ := newRogue(mode, bytes.NewReader(bytes.Repeat([]byte{0xaa}, 64)))
 		got := (&filter{r: r, dir: backward}).apply(slices.Clone(createdCell))
 		want := createdCell
 		if mode == "forge" {
@@ -93,7 +92,7 @@ func TestFilterForgesCreated(t *testing.T) {
 // TestFilterCountsPerDirection: the links of one direction share a count;
 // the other direction counts apart.
 func TestFilterCountsPerDirection(t *testing.T) {
-	r, _ := armed("drop", nil)
+	r, _ := newRogue("drop", nil)
 	links := []*filter{{r: r, dir: forward}, {r: r, dir: forward}}
 	back := &filter{r: r, dir: backward}
 	for i := 1; i <= 7; i++ {
@@ -109,50 +108,6 @@ func TestFilterCountsPerDirection(t *testing.T) {
 	}
 }
 
-// armed is a rogue that misbehaves from its first cell.
-func armed(mode string, rand io.Reader) (*rogue, error) {
-	r, err := newRogue(mode, rand)
-	if err == nil {
-		r.arm()
-	}
-	return r, err
-}
-
-// TestRogueBehavesUntilArmed: before it is listed, a rogue of any mode
-// passes every cell untouched, so it passes its reachability self-test.
-func TestRogueBehavesUntilArmed(t *testing.T) {
-	for _, mode := range modes {
-		r, err := newRogue(mode, bytes.NewReader(bytes.Repeat([]byte{0xaa}, 64)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &filter{r: r, dir: forward}
-		for i := 1; i <= 3*every; i++ {
-			in := relayCell(i)
-			if got := f.apply(slices.Clone(in)); len(got) != 1 || !bytes.Equal(got[0], in) {
-				t.Fatalf("%s, unarmed: RELAY cell %d became %d cells", mode, i, len(got))
-			}
-		}
-		if got := f.apply(slices.Clone(createdCell)); !bytes.Equal(got[0], createdCell) {
-			t.Fatalf("%s, unarmed: a CREATED was changed", mode)
-		}
-		r.arm()
-		changed := false
-		for i := 1; i <= every; i++ {
-			in := relayCell(i)
-			if got := f.apply(slices.Clone(in)); len(got) != 1 || !bytes.Equal(got[0], in) {
-				changed = true
-			}
-		}
-		if got := f.apply(slices.Clone(createdCell)); !bytes.Equal(got[0], createdCell) {
-			changed = true
-		}
-		if !changed {
-			t.Errorf("%s, armed: every cell passed untouched", mode)
-		}
-	}
-}
-
 func TestNewRogueRefusesUnknownMode(t *testing.T) {
 	for _, mode := range []string{"", "tampre"} {
 		if _, err := newRogue(mode, nil); err == nil {
@@ -165,7 +120,7 @@ func TestNewRogueRefusesUnknownMode(t *testing.T) {
 // preface exchange, and of the RELAY cells it sends the 8th and 16th go
 // missing (drop), whatever writes the link makes of its batches.
 func TestConnUnderALink(t *testing.T) {
-	r, _ := armed("drop", nil)
+	r, _ := newRogue("drop", nil)
 	near, far := net.Pipe()
 	wrapped := r.wrap(near, forward)
 	links := make(chan *circuit.Link, 1)

@@ -15,7 +15,7 @@ import (
 var (
 	roles   = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
 	runtime = []string{"onion/client"}
-	engine  = []string{"onion/onion", "onion/onion/circuit"}
+	engine  = []string{"onion/onion", "onion/onion/circuit", "onion/linktls"}
 	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat", "onion/internal/netscope"}
 )
 

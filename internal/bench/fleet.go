@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onion/linktls"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -49,7 +50,12 @@ func openFleet(ctx context.Context, pinned onion.RelayDescriptor, others []onion
 			f.close()
 			return nil, fmt.Errorf("link to %s: %w", o.Nickname, err)
 		}
-		cl, err := circuit.NewClientLink(conn, nil, nil)
+		tc, err := linktls.Client(ctx, conn, o.IdentityKey)
+		if err != nil {
+			f.close()
+			return nil, fmt.Errorf("link to %s: %w", o.Nickname, err)
+		}
+		cl, err := circuit.NewClientLink(tc, nil, nil)
 		if err != nil {
 			f.close()
 			return nil, fmt.Errorf("link to %s: %w", o.Nickname, err)

@@ -34,8 +34,8 @@ type network struct {
 	log   *netLog
 }
 
-// startNetwork runs `exe up` on free loopback ports with a temporary data
-// directory and waits until it is ready. Its output is kept, not shown: it
+// startNetwork runs `exe up` (with extra flags of up's) on free loopback
+// ports with a temporary data directory and waits until it is ready. Its output is kept, not shown: it
 // is printed only if the run fails.
 func startNetwork(ctx context.Context, exe string, extra ...string) (*network, error) {
 	dir, err := os.MkdirTemp("", "onion-bench-")

@@ -51,6 +51,9 @@ type Config struct {
 	OpenURLs      string
 	User          string
 	WaitConnected bool
+	// PlainLinks passes --insecure-plain-links to every part but the
+	// directory: links without TLS, for benchmarks only.
+	PlainLinks bool
 
 	// Timings; zero means the Default of the same name.
 	ReadyTimeout    time.Duration // each child's wait for its ready line

@@ -100,6 +100,9 @@ func (n *network) startProxy(ctx context.Context) error {
 // child prepares one part: the same executable, with the global log level.
 func (n *network) child(name, command string, args ...string) *launch.Child {
 	all := append([]string{"--log-level", n.cfg.LogLevel, command}, args...)
+	if n.cfg.PlainLinks && command != "directory" {
+		all = append(all, "--insecure-plain-links")
+	}
 	c := launch.New(name, n.cfg.Executable, all...)
 	c.Output = n.cfg.Stderr
 	c.ReadyTimeout = n.cfg.ReadyTimeout

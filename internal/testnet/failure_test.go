@@ -178,7 +178,7 @@ func TestTamperInTheMiddle(t *testing.T) {
 			logs := oniontest.NewLogs(t)
 			tm := &tamperer{flipped: make(chan struct{})}
 			n := Start(t, Options{Logger: logs.Logger(), Relay: func(_ int, cfg *relay.Config) {
-				cfg.DialLink = tm.dial // links between relays only; the proxy's are untouched
+				cfg.WrapLink = tm.wrap // links between relays only, above TLS; the proxy's are untouched
 			}})
 			echo := echoServer(t)
 			conn := dialEcho(t, n, echoRequest(t, echo))
@@ -259,7 +259,7 @@ func (d direction) String() string {
 	return map[direction]string{forward: "forward", backward: "backward"}[d]
 }
 
-// tamperer wraps the links relays dial to each other. Once armed it flips
+// tamperer wraps the plaintext side of the links relays dial to each other. Once armed it flips
 // one bit in the next RELAY cell going the armed way, then disarms.
 type tamperer struct {
 	armed   atomic.Int32
@@ -268,15 +268,14 @@ type tamperer struct {
 
 func (tm *tamperer) arm(d direction) { tm.armed.Store(int32(d)) }
 
-func (tm *tamperer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
+func (tm *tamperer) wrap(c net.Conn, accepted bool) net.Conn {
+	if accepted {
+		return c
 	}
 	tc := &tamperConn{Conn: c}
 	tc.out = cellScanner{tm: tm, dir: forward, skip: len(onion.LinkPreface)}
 	tc.in = cellScanner{tm: tm, dir: backward, skip: len(onion.LinkPreface)}
-	return tc, nil
+	return tc
 }
 
 type tamperConn struct {

@@ -23,6 +23,9 @@ const (
 	DefaultCellTimeout  = 30 * time.Second // a cell begun must arrive whole within this
 	prefaceTimeout      = 10 * time.Second
 	readBufferSize      = 64 << 10
+	// flatLimit bounds the buffer that a batch is copied into for a conn
+	// without vectored writes (TLS): a batch larger goes out in pieces.
+	flatLimit = 256 << 10
 )
 
 // ErrLinkClosed is returned by Send after the link closed.
@@ -45,6 +48,11 @@ type Link struct {
 	cellTimeout  time.Duration
 	queueLen     int
 	idleTimeout  atomic.Int64 // nanoseconds; 0: wait for the next cell for ever
+	// vectored: conn writes net.Buffers in one system call (TCP). Any
+	// other conn (TLS above all) gets each batch copied into a pooled
+	// buffer and written with one Write, so that a batch is a few full
+	// TLS records and not two small records per cell.
+	vectored bool
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -95,6 +103,7 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 		writeTimeout: DefaultWriteTimeout,
 		cellTimeout:  DefaultCellTimeout,
 		queueLen:     DefaultQueueLen,
+		vectored:     isVectored(conn),
 	}
 	l.space.L = &l.mu
 	go l.writer()
@@ -232,6 +241,21 @@ func (l *Link) write(batch []onion.Cell) error {
 	if len(batch) == 0 {
 		return nil // the link closed and dropped the queue
 	}
+	l.conn.SetWriteDeadline(time.Now().Add(l.writeTimeout))
+	var err error
+	if l.vectored {
+		err = l.writeVectored(batch)
+	} else {
+		err = l.writeFlat(batch)
+	}
+	for i, c := range batch {
+		onion.Recycle(c.Payload) // Send's caller gave up the payload
+		batch[i] = onion.Cell{}
+	}
+	return err
+}
+
+func (l *Link) writeVectored(batch []onion.Cell) error {
 	hdrs := make([]byte, onion.CellHeaderLen*len(batch))
 	bufs := make(net.Buffers, 0, 2*len(batch))
 	for i, c := range batch {
@@ -241,13 +265,42 @@ func (l *Link) write(batch []onion.Cell) error {
 			bufs = append(bufs, c.Payload)
 		}
 	}
-	l.conn.SetWriteDeadline(time.Now().Add(l.writeTimeout))
 	_, err := bufs.WriteTo(l.conn)
-	for i, c := range batch {
-		onion.Recycle(c.Payload) // Send's caller gave up the payload
-		batch[i] = onion.Cell{}
-	}
 	return err
+}
+
+// flatBufs holds the buffers of writeFlat: shared by all links, so that
+// an idle link holds none.
+var flatBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// writeFlat copies batch into a pooled buffer and writes it, flatLimit at
+// a time.
+func (l *Link) writeFlat(batch []onion.Cell) error {
+	bp := flatBufs.Get().(*[]byte)
+	defer flatBufs.Put(bp)
+	buf := (*bp)[:0]
+	defer func() { *bp = buf[:0] }()
+	for _, c := range batch {
+		if len(buf) > 0 && len(buf)+onion.CellHeaderLen+len(c.Payload) > flatLimit {
+			if _, err := l.conn.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		buf = onion.AppendCellHeader(buf, c)
+		buf = append(buf, c.Payload...)
+	}
+	_, err := l.conn.Write(buf)
+	return err
+}
+
+// isVectored reports whether conn writes net.Buffers with writev.
+func isVectored(conn net.Conn) bool {
+	switch conn.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return true
+	}
+	return false
 }
 
 // Done is closed when the link closes.
