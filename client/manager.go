@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onion/internal/sockopt"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -136,7 +137,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
 	if cfg.DialLink == nil {
-		cfg.DialLink = (&net.Dialer{}).DialContext
+		cfg.DialLink = sockopt.Dialer().DialContext
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package testhosts
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -142,7 +143,16 @@ func (h *Host) LinkUp() error { return ip("-n", h.net.bridge, "link", "set", vet
 
 // Command is name with args, to run in host h.
 func (h *Host) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
+	return exec.Command("ip", h.execArgs(name, args)...)
+}
+
+// CommandContext is Command, killed when ctx ends.
+func (h *Host) CommandContext(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", h.execArgs(name, args)...)
+}
+
+func (h *Host) execArgs(name string, args []string) []string {
+	return append([]string{"netns", "exec", h.NS, name}, args...)
 }
 
 // Close kills every process in the network's namespaces and deletes them;
