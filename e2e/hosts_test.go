@@ -63,9 +63,17 @@ func TestHosts(t *testing.T) {
 	// The capture ends here: it holds every link's start and some traffic
 	// of each kind, and stays small enough to check in a second or two.
 	t.Run("TLSOnLinks", capture.checkTLS)
-	t.Run("Download", func(t *testing.T) { n.download(t, hostsBlob) })
+	t.Run("Download", func(t *testing.T) { n.download(t, hostsBlobSize()) })
 	t.Run("LinkDown", n.testLinkDown)
 	t.Logf("TestHosts took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// hostsBlobSize is the acceptance download's size, 1 MiB with -short.
+func hostsBlobSize() int {
+	if testing.Short() {
+		return 1 << 20
+	}
+	return hostsBlob
 }
 
 // startHostsNet creates the hosts, the directory and the destination.
