@@ -20,6 +20,7 @@ import (
 
 	"onion/internal/launch"
 	"onion/internal/testhosts"
+	"onion/onion"
 )
 
 // The namespace topology's ports: every relay on relayPort of its host.
@@ -30,6 +31,10 @@ const (
 	blobPort  = 8080
 	echoPort  = 7
 	hostsBlob = 64 << 20 // the acceptance download, byte for byte
+	// Short publish interval and TTL: a cut-off relay leaves the list and
+	// comes back within the test's budget.
+	hostsPublish  = 2 * time.Second
+	hostsRelayTTL = 8 * time.Second
 )
 
 // hostsNet is the network of TestHosts: every part on a host of its own.
@@ -44,14 +49,16 @@ type hostsNet struct {
 }
 
 // TestHosts runs the network across network namespaces (internal/testhosts):
-// a directory, six relays (one IPv6-only, an exit), a destination, the hidden
+// a directory, six relays (one IPv6-only, the exit), a destination, the hidden
 // server, the proxy and a client each on a host of its own, and pushes real
 // bytes with curl from the client host. Budget: 90 s under -race on two
 // cores: 35-80 s measured on a loaded machine, of which start-up is 13-45 s
 // (the race-enabled binary's build included when this test runs alone).
 // The IPv6-only relay can reach no other relay (all publish IPv4), so it
-// serves as a last hop only: circuits that pick it as a middle fail to
-// extend and the client builds another, as it would on the Internet.
+// can serve as a last hop only: it is the one exit, so that every download
+// crosses IPv6 and the client's path choice cannot avoid it; circuits to a
+// meeting relay that pick it as a middle fail to extend, and the client
+// builds another, as it would on the Internet.
 func TestHosts(t *testing.T) {
 	testhosts.RequireTools(t, "curl", "tcpdump")
 	start := time.Now()
@@ -94,7 +101,7 @@ func startHostsNet(t *testing.T) *hostsNet {
 
 	dataDir := t.TempDir()
 	// [::] takes IPv4 too: the IPv6-only relay reaches the directory as well.
-	d := startIn(t, n.dir, "directory", "directory", "--allow-private-addresses",
+	d := startIn(t, n.dir, "directory", "directory", "--allow-private-addresses", "--relay-ttl", hostsRelayTTL.String(),
 		"--listen", fmt.Sprintf("[::]:%d", dirPort), "--data-dir", filepath.Join(dataDir, "directory"))
 	n.key = d.ready["key"]
 	n.dirURL4 = "http://" + n.dir.AddrPort(dirPort)
@@ -105,7 +112,7 @@ func startHostsNet(t *testing.T) *hostsNet {
 }
 
 // startRelays starts relay1..relay6 in turn, each on its host's address;
-// relay5 and the IPv6-only relay6 are the exits. Every relay after the
+// the IPv6-only relay6 is the exit. Every relay after the
 // first must pass its reachability self-test across hosts, except relay6,
 // which can reach no other relay's (IPv4) address to run it.
 func (n *hostsNet) startRelays(t *testing.T) {
@@ -119,9 +126,9 @@ func (n *hostsNet) startRelays(t *testing.T) {
 		}
 		args := []string{"relay", "--listen", addr, "--address", addr, "--directory", url,
 			"--directory-key", n.key, "--nickname", name, "--data-dir", filepath.Join(dataDir, name),
-			"--exit-policy", "accept-all"}
-		if i >= 4 {
-			args = append(args, "--exit")
+			"--exit-policy", "accept-all", "--publish-interval", hostsPublish.String()}
+		if !h.IPv4.IsValid() {
+			args = append(args, "--exit") // the only exit: every download crosses IPv6
 		}
 		r := startIn(t, h, name, args...)
 		if r.ready["addr"] != addr || r.ready["fingerprint"] == "" {
@@ -159,8 +166,8 @@ func startIn(t *testing.T, h *testhosts.Host, name string, args ...string) *proc
 	return startChild(t, c, args...)
 }
 
-// blobURL is the destination's blob by its IPv6 address, which every
-// exit reaches (the IPv6-only exit reaches no IPv4 address).
+// blobURL is the destination's blob by its IPv6 address, which the
+// IPv6-only exit reaches.
 func (n *hostsNet) blobURL() string {
 	return "http://" + netJoin(n.dest.IPv6.String(), blobPort) + "/blob"
 }
@@ -189,29 +196,22 @@ func (n *hostsNet) testHidden(t *testing.T) {
 	}
 }
 
-// testIPv6Exit opens streams on fresh circuits (a new SOCKS user each)
-// until one ends at the IPv6-only relay, then echoes 1 MiB through it.
+// testIPv6Exit: the IPv6-only relay is the only exit, so a fresh circuit
+// ends there; 1 MiB echoes through it byte for byte.
 func (n *hostsNet) testIPv6Exit(t *testing.T) {
-	target := netJoin(n.dest.IPv6.String(), echoPort)
-	for try := 1; try <= 20; try++ {
-		before := n.circuitIDs(t)
-		conn := n.socksConn(t, fmt.Sprintf("v6-%d", try), target)
-		if n.newCircuit(t, before).Path[2].Fingerprint != n.fps[5] {
-			conn.Close()
-			continue
-		}
-		t.Logf("try %d: a circuit ends at the IPv6-only relay6", try)
-		data := pseudoRandom(1<<20, 6)
-		conn.SetDeadline(time.Now().Add(30 * time.Second))
-		go conn.Write(data)
-		got := make([]byte, len(data))
-		if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("1 MiB echo through relay6: equal=%v, err=%v", bytes.Equal(got, data), err)
-		}
-		conn.Close()
-		return
+	before := n.circuitIDs(t)
+	conn := n.socksConn(t, "v6", netJoin(n.dest.IPv6.String(), echoPort))
+	defer conn.Close()
+	if c := n.newCircuit(t, before); c.Path[2].Fingerprint != n.fps[5] {
+		t.Fatalf("a fresh circuit ends at %s, not at the IPv6-only exit relay6", c.Path[2].Nickname)
 	}
-	t.Fatal("20 fresh circuits, none through the IPv6-only exit relay6")
+	data := pseudoRandom(1<<20, 6)
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	go conn.Write(data)
+	got := make([]byte, len(data))
+	if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("1 MiB echo through relay6: equal=%v, err=%v", bytes.Equal(got, data), err)
+	}
 }
 
 // testLinkDown cuts the middle relay's host off while curl downloads
@@ -263,6 +263,46 @@ func (n *hostsNet) testLinkDown(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the first download after the cut took %v, want under 10 s", d)
 	}
+
+	// Cut off, the relay cannot publish and the directory drops it after
+	// its TTL; plugged back in, it is listed again within a publish
+	// interval (and its retry backoff), without a restart.
+	addr := victim.AddrPort(relayPort)
+	waitFor(t, hostsRelayTTL+10*time.Second, victim.Name+" dropped from the list", func() bool { return !n.listed(t, addr) })
+	if err := victim.LinkUp(); err != nil {
+		t.Fatal(err)
+	}
+	up := time.Now()
+	waitFor(t, hostsRelayTTL+10*time.Second, victim.Name+" listed again", func() bool { return n.listed(t, addr) })
+	t.Logf("%s listed again %v after its link came back", victim.Name, time.Since(up).Round(time.Millisecond))
+}
+
+// listed reports whether the directory's relay list holds addr.
+func (n *hostsNet) listed(t *testing.T, addr string) bool {
+	t.Helper()
+	tr := &http.Transport{DialContext: hostDialer{n.client}.DialContext}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	resp, err := get(ctx, &http.Client{Transport: tr}, n.dirURL4+"/v1/relays")
+	if err != nil {
+		t.Fatalf("relay list: %v", err)
+	}
+	defer resp.Body.Close()
+	var signed onion.SignedRelayList
+	var list onion.RelayList
+	if err := json.NewDecoder(io.LimitReader(resp.Body, onion.MaxDocumentLen*2)).Decode(&signed); err != nil {
+		t.Fatalf("relay list: %v", err)
+	}
+	if err := json.Unmarshal([]byte(signed.Document), &list); err != nil {
+		t.Fatalf("relay list document: %v", err)
+	}
+	for _, d := range list.Relays {
+		if d.Address == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // curl runs curl through the proxy on the client host, bounded.
