@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"net"
+
+	"onion/internal/sockopt"
 )
 
 // DialFrom returns a Config.DialLink that opens links from the local IP
@@ -13,6 +15,7 @@ func DialFrom(source string) func(ctx context.Context, network, addr string) (ne
 	if source == "" {
 		return nil
 	}
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
+	d := sockopt.Dialer()
+	d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(source)}
 	return d.DialContext
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onion/internal/sockopt"
 	"onion/linktls"
 	"onion/onion"
 	"onion/onion/circuit"
@@ -146,7 +147,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
 	if cfg.DialLink == nil {
-		cfg.DialLink = (&net.Dialer{}).DialContext
+		cfg.DialLink = sockopt.Dialer().DialContext
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -101,12 +101,43 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 		bad := path[failed]
 		m.logger.Info("circuit build failed; trying another path", "attempt", attempt,
 			"hop", failed+1, "relay", bad.Nickname, "fingerprint", bad.Fingerprint(), "err", err)
-		m.markDown(bad.Fingerprint())
+		m.blame(path, failed, err)
 		if ctx.Err() != nil {
 			return nil, nil, err
 		}
 	}
 	return nil, nil, fmt.Errorf("client: no circuit after %d attempts: %w", m.cfg.BuildAttempts, lastErr)
+}
+
+// blame avoids the relay at which a build failed. When the hop before it
+// could not reach it (EXTEND_FAILED "could not reach next relay"), either
+// may be at fault: the next relay is down, or the one before cannot reach
+// its address (an IPv6-only relay and an IPv4 address, a firewall). Both
+// are then suspects, avoided while others can take their place, so that
+// one relay with a partial view of the network cannot take healthy
+// relays out of every path. A suspect that a relay beyond suspicion
+// cannot reach either is down, as is the relay of any other failure.
+func (m *Manager) blame(path []onion.RelayDescriptor, failed int, err error) {
+	bad := path[failed].Fingerprint()
+	var ee *circuit.ExtendError
+	if failed > 0 && errors.As(err, &ee) && ee.Reason == onion.DestroyConnectFail {
+		prev := path[failed-1].Fingerprint()
+		if m.isSuspect(bad) && !m.isSuspect(prev) {
+			m.markDown(bad)
+			return
+		}
+		m.markSuspect(prev)
+		m.markSuspect(bad)
+		return
+	}
+	m.markDown(bad)
+}
+
+func (m *Manager) isSuspect(fp string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	until, ok := m.suspect[fp]
+	return ok && m.cfg.Now().Before(until)
 }
 
 // Relays is the current verified relay list.

@@ -36,7 +36,15 @@ type proc struct {
 // with SIGTERM when the test ends, failing the test unless it exits 0.
 func startProc(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{Child: launch.New(name, onionBinary(t), args...), out: &logWriter{t: t}}
+	return startChild(t, launch.New(name, onionBinary(t), args...), args...)
+}
+
+// startChild is startProc for a child whose command is already set (as
+// `ip netns exec NS onion args...` for a test host).
+func startChild(t *testing.T, c *launch.Child, args ...string) *proc {
+	t.Helper()
+	name := c.Name
+	p := &proc{Child: c, out: &logWriter{t: t}}
 	p.Output = p.out
 	p.Prefix = fmt.Sprintf("%-10s| ", name)
 	p.ReadyTimeout = readyTimeout

@@ -22,6 +22,7 @@ type blobServer struct {
 	port int
 	size int64
 	sum  [sha256.Size]byte
+	data []byte // set where a test compares ranges
 }
 
 func startBlobServer(t *testing.T, size int) *blobServer {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"onion/internal/sockopt"
 	"onion/linktls"
 	"onion/onion"
 	"onion/onion/circuit"
@@ -157,7 +158,7 @@ func New(cfg Config) (*Relay, error) {
 	}
 	cfg.Limits.fill()
 	if cfg.DialLink == nil {
-		cfg.DialLink = (&net.Dialer{}).DialContext
+		cfg.DialLink = sockopt.Dialer().DialContext
 	}
 	if cfg.DialExit == nil {
 		cfg.DialExit = policyDialer(cfg.Policy).DialContext
@@ -248,6 +249,7 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener) error {
 		if err != nil {
 			break
 		}
+		conn = sockopt.Accepted(conn) // notice a dead peer in seconds
 		p, ok := r.admit(conn)
 		if !ok {
 			continue

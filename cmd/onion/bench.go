@@ -31,6 +31,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
 			&cli.BoolFlag{Name: "compare-plain-links", Usage: "instead of the full table: what TLS on links costs, against the same network with plain links (one-stream rate and warm TTFB, alternating rounds)"},
+			&cli.BoolFlag{Name: "hosts", Usage: "measure circuit builds, warm TTFB and one download on a network of network namespaces (one host per part, each its own address) instead of loopback; needs root and ip (iproute2)"},
 		},
 		Action: runBench,
 	}
@@ -39,7 +40,7 @@ func benchCommand() *cli.Command {
 func runBench(c *cli.Context) error {
 	cfg := bench.Config{
 		Socks: c.String("socks"), InfoFile: c.String("info-file"),
-		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"),
+		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"), Hosts: c.Bool("hosts"),
 		Stdout: os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if cfg.InfoFile != "" && cfg.Socks == "" {

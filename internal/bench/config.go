@@ -47,6 +47,9 @@ type Config struct {
 	Stderr io.Writer
 	// Live redraws progress in place: set it when Stderr is a terminal.
 	Live bool
+	// Hosts measures circuit builds, warm TTFB and the one-stream rate on
+	// a network spread over network namespaces (hosts.go); needs root.
+	Hosts bool
 }
 
 // plan is how many times each figure is measured, and the bounds that keep

@@ -38,6 +38,9 @@ type runner struct {
 // an error in the report and makes Run's error non-nil; a run that ctx
 // interrupted returns ctx's error and no report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Hosts {
+		return runHosts(ctx, cfg)
+	}
 	r := &runner{cfg: cfg, plan: cfg.plan(), rep: newReport(), prog: newProgress(cfg.Stderr, cfg.Live)}
 	r.id = randomID()
 	start := time.Now()

@@ -47,8 +47,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 func (r *Report) header() string {
 	net := "own network"
-	if r.Setup.Network == networkExternal {
+	switch r.Setup.Network {
+	case networkExternal:
 		net = "external network"
+	case networkHosts:
+		net = "own network on namespaces"
 	}
 	if r.Setup.Relays > 0 {
 		net += fmt.Sprintf(" (%d relays, %d exits", r.Setup.Relays, r.Setup.Exits)
