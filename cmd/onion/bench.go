@@ -29,6 +29,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "size", Usage: "bytes per download, e.g. 100MB or 64MiB (default 100MB, 8MB with --quick)"},
 			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions of everything and small downloads: a smoke test, not figures"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
+			&cli.BoolFlag{Name: "load-only", Usage: "measure only the tiny GET under load (4 downloads, capped and full speed) against its idle baseline"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
 		},
 		Action: runBench,
@@ -38,7 +39,7 @@ func benchCommand() *cli.Command {
 func runBench(c *cli.Context) error {
 	cfg := bench.Config{
 		Socks: c.String("socks"), InfoFile: c.String("info-file"),
-		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"),
+		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"), LoadOnly: c.Bool("load-only"),
 		Stdout: os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if cfg.InfoFile != "" && cfg.Socks == "" {
