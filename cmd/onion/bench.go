@@ -21,7 +21,9 @@ func benchCommand() *cli.Command {
 			"Then it prints a table of figures, each beside a direct download and the plain proxy: circuit\n" +
 			"builds, time to first byte, one and eight downloads, CPU per 100 MB, peak RSS, the crypto\n" +
 			"bound on one download (measured in this process), idle-circuit memory at the relays, and the\n" +
-			"hidden server. Everything it starts is stopped at the end. With --socks it measures a running\n" +
+			"hidden server, and the tiny GET under load (four downloads, capped and full speed, on other\n" +
+			"circuits and on the GET's own) against its idle time and the hop floor under the same load.\n" +
+			"Everything it starts is stopped at the end. With --socks it measures a running\n" +
 			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
