@@ -129,11 +129,15 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 
 // sendBack adds this hop's backward layer and queues the cell to the previous hop.
 func (c *relayCirc) sendBack(kind onion.LayerKind, body []byte) error {
-	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.Seal(kind, body) })
+	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.Seal(kind, body) }, false)
 }
 
-// sendBackWith seals with seal under the backward lock and queues the cell.
-func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error)) error {
+// sendBackWith seals with seal under the backward lock and queues the
+// cell. origin says the cell is an exit stream's DATA, sent by the
+// stream's own goroutine: it waits at its source while the circuit has
+// cells queued (circuit.Link.SendOrigin). Anything the link's reader may
+// send must not: the reader serves every circuit of its link.
+func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error), origin bool) error {
 	c.backMu.Lock()
 	defer c.backMu.Unlock()
 	c.mu.Lock()
@@ -147,12 +151,17 @@ func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error)) error
 	if err != nil {
 		return err
 	}
-	return c.prev.link.Send(onion.Cell{CircID: c.prevID, Cmd: onion.CmdRelay, Payload: tok})
+	cell := onion.Cell{CircID: c.prevID, Cmd: onion.CmdRelay, Payload: tok}
+	if origin {
+		return c.prev.link.SendOrigin(cell)
+	}
+	return c.prev.link.Send(cell)
 }
 
-// SendMsg sends a relay message from this hop to the client (streams use it).
+// SendMsg sends a relay message from this hop to the client (streams use
+// it; DATA comes only from an exit stream's Write).
 func (c *relayCirc) SendMsg(m onion.RelayMsg) error {
-	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.SealMessage(m) })
+	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.SealMessage(m) }, m.Cmd == onion.RelayData)
 }
 
 // fail destroys the circuit for a reason worth a log line.

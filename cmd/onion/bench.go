@@ -21,7 +21,9 @@ func benchCommand() *cli.Command {
 			"Then it prints a table of figures, each beside a direct download and the plain proxy: circuit\n" +
 			"builds, time to first byte, one and eight downloads, CPU per 100 MB, peak RSS, the crypto\n" +
 			"bound on one download (measured in this process), idle-circuit memory at the relays, and the\n" +
-			"hidden server. Everything it starts is stopped at the end. With --socks it measures a running\n" +
+			"hidden server, and the tiny GET under load (four downloads, capped and full speed, on other\n" +
+			"circuits and on the GET's own) against its idle time and the hop floor under the same load.\n" +
+			"Everything it starts is stopped at the end. With --socks it measures a running\n" +
 			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
@@ -29,6 +31,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "size", Usage: "bytes per download, e.g. 100MB or 64MiB (default 100MB, 8MB with --quick)"},
 			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions of everything and small downloads: a smoke test, not figures"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
+			&cli.BoolFlag{Name: "load-only", Usage: "measure only the tiny GET under load (4 downloads, capped and full speed) against its idle baseline"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
 			&cli.BoolFlag{Name: "compare-plain-links", Usage: "instead of the full table: what TLS on links costs, against the same network with plain links (one-stream rate and warm TTFB, alternating rounds)"},
 			&cli.BoolFlag{Name: "hosts", Usage: "measure circuit builds, warm TTFB and one download on a network of network namespaces (one host per part, each its own address) instead of loopback; needs root and ip (iproute2)"},
@@ -41,7 +44,8 @@ func runBench(c *cli.Context) error {
 	cfg := bench.Config{
 		Socks: c.String("socks"), InfoFile: c.String("info-file"),
 		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"), Hosts: c.Bool("hosts"),
-		Stdout: os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
+		LoadOnly: c.Bool("load-only"),
+		Stdout:   os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if cfg.InfoFile != "" && cfg.Socks == "" {
 		return cli.Exit("--info-file goes with --socks: without --socks bench starts its own network", 2)

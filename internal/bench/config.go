@@ -9,7 +9,7 @@ import (
 const (
 	DefaultDownloadBytes = 100_000_000 // 100 MB, the size the targets are stated for
 	QuickDownloadBytes   = 8_000_000
-	DefaultTimeout       = 3 * time.Minute
+	DefaultTimeout       = 5 * time.Minute
 	// Streams is the number of concurrent streams of the aggregate figures.
 	Streams = 8
 )
@@ -50,6 +50,9 @@ type Config struct {
 	// Hosts measures circuit builds, warm TTFB and the one-stream rate on
 	// a network spread over network namespaces (hosts.go); needs root.
 	Hosts bool
+	// LoadOnly measures only the latency under load (load.go), with the
+	// idle baseline it needs.
+	LoadOnly bool
 }
 
 // plan is how many times each figure is measured, and the bounds that keep
@@ -61,6 +64,7 @@ type plan struct {
 	linearReps               int           // small downloads for CPU linearity (linear.go)
 	idle                     []int         // idle circuits read at, ascending, beyond warm-up (idle.go)
 	latencyBudget            time.Duration // per latency figure, all repetitions
+	loadBudget               time.Duration // per under-load case, all rounds (load.go)
 	transferBudget           time.Duration // per transfer figure, all repetitions
 	opTimeout, transferLimit time.Duration // one operation, one transfer
 }
@@ -71,6 +75,7 @@ func (c *Config) plan() plan {
 		linearReps: 10, idle: []int{1000, 2500, 5000, 7500, 10000},
 		latencyBudget: 15 * time.Second, transferBudget: 20 * time.Second,
 		opTimeout: 15 * time.Second, transferLimit: 60 * time.Second,
+		loadBudget: 40 * time.Second,
 	}
 	if c.Quick {
 		p = plan{
@@ -78,6 +83,7 @@ func (c *Config) plan() plan {
 			linearReps: 3, idle: []int{50, 100, 200, 400},
 			latencyBudget: 5 * time.Second, transferBudget: 10 * time.Second,
 			opTimeout: 10 * time.Second, transferLimit: 20 * time.Second,
+			loadBudget: 5 * time.Second,
 		}
 	}
 	if c.DownloadBytes > 0 {

@@ -11,7 +11,11 @@ func (r *runner) measure(ctx context.Context) {
 	// Idle circuits come before the downloads: the relays' heaps are still
 	// small, so the circuits' memory is not hidden in pages that a
 	// transfer left behind.
-	for _, phase := range []func(context.Context){r.latency, r.idleCircuits, r.downloads, r.cryptoBound, r.cpuLinearity, r.hiddenService} {
+	phases := []func(context.Context){r.latency, r.idleCircuits, r.downloads, r.underLoad, r.cryptoBound, r.cpuLinearity, r.hiddenService}
+	if r.cfg.LoadOnly {
+		phases = []func(context.Context){r.underLoad}
+	}
+	for _, phase := range phases {
 		if ctx.Err() != nil {
 			break // cut short: Run reports the timeout once
 		}

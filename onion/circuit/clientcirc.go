@@ -191,7 +191,18 @@ func (c *Circuit) sendTo(k int, m onion.RelayMsg) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	hops := *c.hops.Load()
-	return c.wrapAndSendLocked(k, func() ([]byte, error) { return hops[k].fwd.SealMessage(m) })
+	return c.wrapAndSendLocked(k, func() ([]byte, error) { return hops[k].fwd.SealMessage(m) }, c.linkSend(m.Cmd))
+}
+
+// linkSend is how a message with cmd goes on the link: a stream's DATA,
+// written by the application's goroutine, waits at its source while the
+// circuit has cells queued already (Link.SendOrigin); anything else, which
+// the link's reader may send, only waits for the link's queue.
+func (c *Circuit) linkSend(cmd onion.RelayCmd) func(onion.Cell) error {
+	if cmd == onion.RelayData {
+		return c.cl.link.SendOrigin
+	}
+	return c.cl.link.Send
 }
 
 // sendE2E seals inner in the end-to-end layer sealer, wraps it in an E2E
@@ -207,12 +218,12 @@ func (c *Circuit) sendE2E(sealer *onion.Sealer, join uint16, inner onion.RelayMs
 	hops := *c.hops.Load()
 	last := len(hops) - 1
 	outer := onion.RelayMsg{Cmd: onion.RelayE2E, Stream: join, Body: tok}
-	return c.wrapAndSendLocked(last, func() ([]byte, error) { return hops[last].fwd.SealMessage(outer) })
+	return c.wrapAndSendLocked(last, func() ([]byte, error) { return hops[last].fwd.SealMessage(outer) }, c.linkSend(inner.Cmd))
 }
 
 // wrapAndSendLocked seals hop k's layer with inner, wraps it in the layers
-// of hops k-1..0 and queues the cell. c.sendMu is held.
-func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error)) error {
+// of hops k-1..0 and queues the cell with send. c.sendMu is held.
+func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error), send func(onion.Cell) error) error {
 	hops := *c.hops.Load()
 	select {
 	case <-c.done:
@@ -229,7 +240,7 @@ func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error)) error {
 	if err != nil {
 		return err
 	}
-	return c.cl.link.Send(onion.Cell{CircID: c.id, Cmd: onion.CmdRelay, Payload: tok})
+	return send(onion.Cell{CircID: c.id, Cmd: onion.CmdRelay, Payload: tok})
 }
 
 // exitSender sends stream messages to the last hop.

@@ -18,3 +18,6 @@ func (s *Stream) KeptLen() int {
 	}
 	return len(s.open.kept)
 }
+
+// MaxBatchCells is the most cells a link writes in one batch.
+const MaxBatchCells = maxBatchCells

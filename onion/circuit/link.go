@@ -26,6 +26,11 @@ const (
 	// flatLimit bounds the buffer that a batch is copied into for a conn
 	// without vectored writes (TLS): a batch larger goes out in pieces.
 	flatLimit = 256 << 10
+	// A batch is small, so a cell of a quiet circuit that arrives during a
+	// write goes out in the next one; 8 full cells per writev still keep
+	// the syscalls per byte low.
+	maxBatchCells = 32
+	maxBatchBytes = 8 * onion.MaxCellPayload
 )
 
 // ErrLinkClosed is returned by Send after the link closed.
@@ -36,8 +41,13 @@ var ErrLinkClosed = errors.New("circuit: link closed")
 //
 // Writes combine: a Send that finds nobody writing writes its cell itself,
 // at once (no hand-off to another goroutine on the latency path); cells sent
-// meanwhile wait in a bounded queue and go out together in one vectored
-// write, by a writer goroutine if more arrived during the inline write.
+// meanwhile wait in a bounded queue, one per circuit, and go out in small
+// vectored writes (at most maxBatchCells cells, maxBatchBytes of payload),
+// by a writer goroutine if more arrived during the inline write. Each batch
+// is filled from the quietest circuits first (sched.go), and the socket is
+// asked to hold little unsent data (tuneSocket), so the queue stays here,
+// where it is ordered, and not in the kernel, where it is not: a cell of a
+// quiet circuit waits for at most one batch however busy the link is.
 type Link struct {
 	conn         net.Conn
 	r            *bufio.Reader
@@ -57,7 +67,7 @@ type Link struct {
 	closeOnce sync.Once
 	mu        sync.Mutex
 	space     sync.Cond    // signalled when the queue drains or the link closes
-	pending   []onion.Cell // cells waiting to be written, in order; guarded by mu
+	pending   sched        // cells waiting to be written, per circuit (sched.go); guarded by mu
 	spare     []onion.Cell // the previous batch's backing array, for reuse; guarded by mu
 	writing   bool         // a goroutine owns the conn for writing; guarded by mu
 	err       error        // why the link closed; guarded by mu
@@ -104,7 +114,9 @@ func newLink(conn net.Conn, r *bufio.Reader) *Link {
 		cellTimeout:  DefaultCellTimeout,
 		queueLen:     DefaultQueueLen,
 		vectored:     isVectored(conn),
+		pending:      newSched(time.Now()),
 	}
+	tuneSocket(conn)
 	l.space.L = &l.mu
 	go l.writer()
 	return l
@@ -176,12 +188,29 @@ var ErrCellTooBig = errors.New("circuit: cell payload too big")
 // goroutine go out in the order sent. The caller must not touch c.Payload
 // afterwards, nor send the same pooled payload twice: once written, it goes
 // back to onion's buffer pool.
-func (l *Link) Send(c onion.Cell) error {
+func (l *Link) Send(c onion.Cell) error { return l.send(c, 0) }
+
+// SendOrigin is Send for the end of a circuit where its cells are made
+// (the client, an exit, a hidden service): it also waits while
+// OriginQueueLen cells of the circuit are queued already. The sender of a
+// bulk stream then waits at its source, not in the link's queue, and a
+// cell of another stream on the circuit, sealed meanwhile, is not queued
+// behind a long run of bulk cells. A relay that forwards cells must not use
+// it: its reader serves every circuit of a link, and would stall them all.
+func (l *Link) SendOrigin(c onion.Cell) error { return l.send(c, OriginQueueLen) }
+
+// OriginQueueLen bounds the cells of one circuit queued on its first link
+// by SendOrigin.
+const OriginQueueLen = 8
+
+// send is Send; perCirc > 0 also waits while that many cells of c's
+// circuit are queued.
+func (l *Link) send(c onion.Cell, perCirc int) error {
 	if len(c.Payload) > onion.MaxCellPayload {
 		return fmt.Errorf("%w: %d bytes", ErrCellTooBig, len(c.Payload))
 	}
 	l.mu.Lock()
-	for l.err == nil && len(l.pending) >= l.queueLen {
+	for l.err == nil && (l.pending.n >= l.queueLen || perCirc > 0 && l.pending.waiting(c.CircID) >= perCirc) {
 		l.space.Wait()
 	}
 	if l.err != nil {
@@ -189,7 +218,7 @@ func (l *Link) Send(c onion.Cell) error {
 		l.mu.Unlock()
 		return err
 	}
-	l.pending = append(l.pending, c)
+	l.pending.push(c)
 	if l.writing {
 		l.mu.Unlock()
 		return nil // the goroutine writing now takes it next
@@ -217,7 +246,7 @@ func (l *Link) Send(c onion.Cell) error {
 func (l *Link) finish(batch []onion.Cell, err error) (more bool) {
 	l.mu.Lock()
 	l.spare = batch[:0]
-	more = err == nil && l.err == nil && len(l.pending) > 0
+	more = err == nil && l.err == nil && l.pending.n > 0
 	l.writing = more
 	l.mu.Unlock()
 	if err != nil {
@@ -226,10 +255,9 @@ func (l *Link) finish(batch []onion.Cell, err error) (more bool) {
 	return more
 }
 
-// takeLocked returns the queued cells and empties the queue. l.mu is held.
+// takeLocked returns the next batch of queued cells. l.mu is held.
 func (l *Link) takeLocked() []onion.Cell {
-	batch := l.pending
-	l.pending = l.spare
+	batch := l.pending.take(l.spare[:0], maxBatchCells, maxBatchBytes, time.Now())
 	l.spare = nil
 	l.space.Broadcast()
 	return batch
@@ -327,7 +355,7 @@ func (l *Link) closeWith(err error) {
 		if errors.Is(err, ErrLinkClosed) {
 			l.err = err
 		}
-		l.pending = nil
+		l.pending.drain() // never written: dropped, as the link is
 		l.space.Broadcast()
 		l.mu.Unlock()
 		close(l.done)
