@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"os"
@@ -17,7 +18,7 @@ import (
 // answers is a Prompter that gives its answers in turn.
 type answers []string
 
-func (a *answers) Ask(string, bool) (string, error) {
+func (a *answers) Ask(context.Context, string, bool) (string, error) {
 	if len(*a) == 0 {
 		return "", errors.New("no more answers")
 	}
@@ -71,7 +72,7 @@ type recorder struct {
 	prompts []string
 }
 
-func (r *recorder) Ask(prompt string, _ bool) (string, error) {
+func (r *recorder) Ask(_ context.Context, prompt string, _ bool) (string, error) {
 	r.prompts = append(r.prompts, prompt)
 	return r.answer, nil
 }

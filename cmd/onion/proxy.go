@@ -35,6 +35,7 @@ func proxyCommand() *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Usage: "keep state across restarts here (mode 0700): the scrypt cost each service was logged into with; default: memory only", EnvVars: []string{"ONION_PROXY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-password-cache", Usage: "ask again for every login instead of keeping the derived verifier in memory", EnvVars: []string{"ONION_NO_PASSWORD_CACHE"}},
 			&cli.StringFlag{Name: "link-source", Hidden: true, Usage: "local IP address to open links to relays from (tests playing several users)"},
+			&cli.StringFlag{Name: "prompt-socket", Hidden: true, Usage: "ask for logins and URLs through this unix socket (onion up passes its own, to ask on its terminal)"},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
 		Action: runProxy,
@@ -83,6 +84,9 @@ func runProxy(c *cli.Context) error {
 // boundTo is the address ONION_PASSWORD, or a bare --password-file, is for.
 func hiddenServiceClient(c *cli.Context, logger *slog.Logger, boundTo string) (*proxy.Passwords, *proxy.URLOpener, error) {
 	prompt := proxy.StdinPrompter()
+	if path := c.String("prompt-socket"); path != "" {
+		prompt = proxy.SocketPrompter(path)
+	}
 	stored, err := proxy.LoadLogins(c.String("password-file"), os.Getenv("ONION_PASSWORD"), boundTo, c.String("user"))
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"onion/internal/prompt"
 )
 
 // Defaults for Config's zero timings. Relays re-publish often and the
@@ -41,6 +43,11 @@ type Config struct {
 	InfoFile string
 	// LogLevel is passed to every child as --log-level; "" means info.
 	LogLevel string
+
+	// Prompt, if set, is up's terminal: the proxy's questions (logins,
+	// URLs to open) are put to it through a socket in DataDir. Nil: the
+	// proxy has no one to ask.
+	Prompt prompt.Asker
 
 	// Passed to the proxy: --open-urls, --user, --wait-connected.
 	OpenURLs      string

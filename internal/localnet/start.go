@@ -78,6 +78,7 @@ func (n *network) startProxy(ctx context.Context) error {
 	if n.cfg.WaitConnected {
 		args = append(args, "--wait-connected")
 	}
+	args = append(args, n.servePrompts()...)
 	n.proxy = n.child("proxy", "proxy", args...)
 	ready, err := n.proxy.Start(ctx)
 	if err != nil {
