@@ -43,6 +43,8 @@ type Passwords struct {
 	mu    sync.Mutex
 	cache map[string]client.Login // loginKey -> the login that identity made at that address
 	users map[string]string       // loginKey -> the user name its last attempt gave
+	// asking holds a token while a login is asked at the terminal.
+	asking chan struct{}
 }
 
 // maxCachedLogins bounds the cache: each entry took a login the service
@@ -57,7 +59,8 @@ func loginKey(host, identity string) string {
 	return host + "\x00" + string(sum[:])
 }
 
-// Remember keeps the login the service accepted (client.Credentials).
+// Remember keeps the login the service accepted (client.Credentials), and
+// one just typed, for the other requests of that identity waiting for it.
 func (p *Passwords) Remember(l client.Login) {
 	if p.NoCache {
 		return
@@ -91,11 +94,19 @@ func (p *Passwords) Forget(key string) {
 // when ctx ends (the SOCKS client has gone).
 func (p *Passwords) Verifier(ctx context.Context, c client.Challenge) (client.Login, error) {
 	key := loginKey(c.Host, c.Identity)
-	if c.Attempt == 1 {
-		p.mu.Lock()
-		l, ok := p.cache[key]
-		p.mu.Unlock()
-		if ok && l.LogN == c.LogN { // a verifier is for one cost
+	if l, ok := p.cached(key, c); ok {
+		return l, nil
+	}
+	if p.Prompt != nil {
+		// One login is asked at a time, user name and password together.
+		// A browser opens several connections at once: the first asks, the
+		// others wait and then take the login it made.
+		unlock, err := p.lockAsking(ctx)
+		if err != nil {
+			return client.Login{}, err
+		}
+		defer unlock()
+		if l, ok := p.cached(key, c); ok {
 			return l, nil
 		}
 	}
@@ -109,7 +120,39 @@ func (p *Passwords) Verifier(ctx context.Context, c client.Challenge) (client.Lo
 	}
 	p.keepUser(key, user)
 	v, err := onion.DeriveVerifier(c.ServiceKey, user, pw, c.LogN)
-	return client.Login{User: user, Verifier: v, LogN: c.LogN, Key: key}, err
+	l := client.Login{User: user, Verifier: v, LogN: c.LogN, Key: key}
+	if err == nil && p.Prompt != nil {
+		p.Remember(l) // for the requests waiting; Forget drops it if refused
+	}
+	return l, err
+}
+
+// cached is, on a first attempt, the login this identity made at c's
+// address before, if it is for the cost asked.
+func (p *Passwords) cached(key string, c client.Challenge) (client.Login, bool) {
+	if c.Attempt != 1 {
+		return client.Login{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.cache[key]
+	return l, ok && l.LogN == c.LogN // a verifier is for one cost
+}
+
+// lockAsking waits until no other login is being asked for, or ctx ends.
+func (p *Passwords) lockAsking(ctx context.Context) (unlock func(), err error) {
+	p.mu.Lock()
+	if p.asking == nil {
+		p.asking = make(chan struct{}, 1)
+	}
+	asking := p.asking
+	p.mu.Unlock()
+	select {
+	case asking <- struct{}{}:
+		return func() { <-asking }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // keepUser remembers the user name a login attempt gave, for the attempts
