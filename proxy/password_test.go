@@ -218,3 +218,23 @@ func TestLoadLogins(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongPasswordAsksPasswordOnly: after a refusal the terminal is asked
+// for the password again, with the user name the first attempt gave.
+func TestWrongPasswordAsksPasswordOnly(t *testing.T) {
+	pub, host := serviceAddr(3)
+	a := &answers{"alice", "wrong", "right"}
+	p := &Passwords{Prompt: a, AskUser: true}
+	c := challenge(pub, host, "", client.DialRequest{})
+	l, err := p.Verifier(t.Context(), c)
+	if err != nil || l.User != "alice" {
+		t.Fatalf("first attempt: %+v, %v", l, err)
+	}
+	p.Forget(l.Key) // the service refused it
+	c.Attempt = 2
+	l, err = p.Verifier(t.Context(), c)
+	want, _ := onion.DeriveVerifier(pub, "alice", "right", onion.MinAuthLogN)
+	if err != nil || l.User != "alice" || !bytes.Equal(l.Verifier, want) {
+		t.Fatalf("second attempt: %+v, %v; want alice with the password typed second", l, err)
+	}
+}
