@@ -97,15 +97,21 @@ func startUpOnPTY(t *testing.T) (*ptyProc, *upinfo.Info) {
 }
 
 // chromiumDOM loads url in headless Chromium through the SOCKS5 proxy at
-// socks and returns the DOM it rendered. Chromium runs in a process group
-// of its own, ended whole when it is done or the test ends.
+// socks and returns the DOM it rendered.
 func chromiumDOM(t *testing.T, chromium, socks, url string) (string, error) {
+	return runChromium(t, chromium, "--proxy-server=socks5://"+socks, "--dump-dom", url)
+}
+
+// runChromium runs headless Chromium with args and returns its stdout.
+// Chromium runs in a process group of its own, ended whole when it is
+// done or the test ends.
+func runChromium(t *testing.T, chromium string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium,
+	cmd := exec.CommandContext(ctx, chromium, append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--proxy-server=socks5://"+socks, "--dump-dom", url)
+		"--user-data-dir=" + t.TempDir()}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second

@@ -62,3 +62,40 @@ func TestStatusRefusesForeignHost(t *testing.T) {
 		t.Error("a request without a Host header is served") // HTTP/1.0; Go's client always sends one
 	}
 }
+
+// TestStatusPage: the page, its live part and the relay list are served
+// to loopback names with headers that keep the page to itself, and
+// refused to foreign ones like /circuits.
+func TestStatusPage(t *testing.T) {
+	srv := httptest.NewServer(StatusHandler(client.NewManager(client.Config{})))
+	defer srv.Close()
+	for _, tc := range []struct{ path, contentType, want string }{
+		{"/", "text/html; charset=utf-8", "network status"},
+		{"/live", "text/html; charset=utf-8", "No circuits yet"},
+		{"/relays", "application/json", "[]"},
+		{"/circuits", "application/json", "[]"},
+	} {
+		for _, host := range []string{"localhost", "evil.example"} {
+			req, _ := http.NewRequest("GET", srv.URL+tc.path, nil)
+			req.Host = host
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if host != "localhost" {
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s for Host %s: %s", tc.path, host, resp.Status)
+				}
+				continue
+			}
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != tc.contentType || !strings.Contains(string(body), tc.want) {
+				t.Errorf("%s: %s %s %q", tc.path, resp.Status, resp.Header.Get("Content-Type"), body)
+			}
+			if strings.HasPrefix(tc.contentType, "text/html") && !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+				t.Errorf("%s: no content security policy", tc.path)
+			}
+		}
+	}
+}

@@ -49,6 +49,7 @@ func newApp() *cli.App {
 			hiddenserverCommand(),
 			clientCommand(),
 			upCommand(),
+			statusCommand(),
 			benchCommand(),
 			benchHopCommand(),
 		},
