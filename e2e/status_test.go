@@ -123,4 +123,3 @@ func infoPathOf(t *testing.T, info *upinfo.Info) string {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
