@@ -41,3 +41,16 @@ func (m *Manager) Circuits() []CircuitInfo {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// Totals reports the relay cell bytes sent and received on every circuit
+// this manager has had, open or closed.
+func (m *Manager) Totals() (sent, received uint64) {
+	sent, received = m.closedSent.Load(), m.closedReceived.Load()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ce := range m.all {
+		s, r := ce.c.Bytes()
+		sent, received = sent+s, received+r
+	}
+	return sent, received
+}

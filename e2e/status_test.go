@@ -5,13 +5,18 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"onion/internal/upinfo"
 )
@@ -19,7 +24,8 @@ import (
 // TestStatusPage: with `onion up` running and a download in flight, the
 // proxy's status page, loaded in headless Chromium, lists the relays and
 // draws a circuit of three relays; `onion status --json` lists the same
-// circuit, and `onion status` draws it as a line. A screenshot of the page
+// circuit, and `onion status` draws it as a line; /metrics counts the
+// build and the bytes. A screenshot of the page
 // is kept as a test artifact (go test -artifacts). Budget: 90 s (Chromium alone takes 15-35 s on a loaded machine).
 func TestStatusPage(t *testing.T) {
 	chromium := chromiumPath()
@@ -90,6 +96,7 @@ func checkStatusViews(t *testing.T, chromium string, info *upinfo.Info) {
 	if !found {
 		t.Errorf("no circuit of three relays both drawn on the page (%v) and listed by onion status --json (%+v)", drawn, listed)
 	}
+	checkMetrics(t, info.Status)
 	text, err := exec.Command(onionBinary(t), "status", "--info-file", infoPathOf(t, info)).Output()
 	if err != nil || !strings.Contains(string(text), "you ── ") || strings.Contains(string(text), "\x1b") {
 		t.Errorf("onion status: %v\n%s", err, text)
@@ -122,4 +129,27 @@ func infoPathOf(t *testing.T, info *upinfo.Info) string {
 	return path
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// checkMetrics wants /metrics in the Prometheus text format, with a
+// circuit built and bytes received.
+func checkMetrics(t *testing.T, status string) {
+	t.Helper()
+	resp, err := http.Get("http://" + status + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	h := families["onion_proxy_circuit_build_seconds"]
+	if h == nil || h.Metric[0].GetHistogram().GetSampleCount() == 0 {
+		t.Errorf("no circuit build observed: %v", h)
+	}
+	if b := families["onion_proxy_relay_bytes_received_total"]; b == nil || b.Metric[0].GetCounter().GetValue() == 0 {
+		t.Errorf("no bytes received counted: %v", b)
+	}
+}

@@ -26,8 +26,12 @@ import (
 //	GET /live      the page's live part, which its script fetches again
 //	GET /circuits  m's circuits, JSON
 //	GET /relays    m's verified relay list, JSON
-func StatusHandler(m *client.Manager) http.Handler {
+//	GET /metrics   Prometheus text format, if metrics is not nil
+func StatusHandler(m *client.Manager, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.HandleFunc("GET /circuits", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, m.Circuits())
 	})
