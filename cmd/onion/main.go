@@ -45,10 +45,10 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			directoryCommand(),
 			relayCommand(),
-			proxyCommand(),
+			withConfigFile(proxyCommand()),
 			hiddenserverCommand(),
 			clientCommand(),
-			upCommand(),
+			withConfigFile(upCommand()),
 			statusCommand(),
 			benchCommand(),
 			benchHopCommand(),
