@@ -86,7 +86,7 @@ func checkStatusViews(t *testing.T, chromium string, info *upinfo.Info) {
 	listed := statusJSON(t, info)
 	found := false
 	for _, c := range listed {
-		nodes := drawn[itoa(c.ID)]
+		nodes := drawn[strconv.Itoa(c.ID)]
 		if len(c.Path) != 3 || len(nodes) != 5 {
 			continue
 		}
@@ -128,8 +128,6 @@ func infoPathOf(t *testing.T, info *upinfo.Info) string {
 	}
 	return path
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // checkMetrics wants /metrics in the Prometheus text format, with a
 // circuit built and bytes received.

@@ -55,6 +55,7 @@ func runProxy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer keepTerminal()()
 	return proxy.Run(c.Context, proxy.Config{
 		Client: client.Config{
 			Directory:       dir,

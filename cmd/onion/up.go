@@ -44,6 +44,7 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("find the onion executable: %w", err)
 	}
+	defer keepTerminal()()
 	stderr, asker := upTerminal()
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
@@ -72,4 +73,16 @@ func upTerminal() (io.Writer, prompt.Asker) {
 	t := prompt.NewTerminal(os.Stdin, os.Stderr)
 	t.Hold = held
 	return held, t
+}
+
+// keepTerminal saves the state of stdin's terminal and returns what puts it
+// back: a password prompt open when the process stops must not leave the
+// terminal without echo.
+func keepTerminal() (restore func()) {
+	fd := int(os.Stdin.Fd())
+	st, err := term.GetState(fd)
+	if err != nil {
+		return func() {}
+	}
+	return func() { term.Restore(fd, st) }
 }
