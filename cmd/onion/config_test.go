@@ -68,3 +68,37 @@ needed = "from the file"
 		t.Error("a missing --config file was accepted")
 	}
 }
+
+// TestConfigExample: the example names every flag the file can set, and
+// with its lines uncommented it is a config file the proxy accepts.
+func TestConfigExample(t *testing.T) {
+	var b strings.Builder
+	if err := writeConfigExample(&b, proxyCommand()); err != nil {
+		t.Fatal(err)
+	}
+	ex := b.String()
+	for _, want := range []string{`# socks = "127.0.0.1:1080"`, `# circuit-lifetime = "10m0s"`, "# wait-connected = false", "# directory-key = \"\""} {
+		if !strings.Contains(ex, want) {
+			t.Errorf("example lacks %q:\n%s", want, ex)
+		}
+	}
+	if strings.Contains(ex, "link-source") {
+		t.Error("the example shows a hidden flag")
+	}
+	var lines []string
+	for _, l := range strings.Split(ex, "\n") {
+		if k, _, ok := strings.Cut(strings.TrimPrefix(l, "# "), " = "); ok && !strings.Contains(k, " ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	file := filepath.Join(t.TempDir(), "proxy.toml")
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	var socks string
+	cmd := withConfigFile(proxyCommand())
+	cmd.Action = func(c *cli.Context) error { socks = c.String("socks"); return nil }
+	app := &cli.App{Commands: []*cli.Command{cmd}}
+	err := app.Run([]string{"onion", "proxy", "--config", file, "--directory", "http://127.0.0.1:7000", "--directory-key", "K"})
+	if err != nil || socks != "127.0.0.1:1080" {
+		t.Fatalf("the uncommented example: socks %q, %v\n%s", socks, err, strings.Join(lines, "\n"))
+	}
+}

@@ -50,6 +50,7 @@ func newApp() *cli.App {
 			clientCommand(),
 			withConfigFile(upCommand()),
 			statusCommand(),
+			configCommand(),
 			benchCommand(),
 			benchHopCommand(),
 		},

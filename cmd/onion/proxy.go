@@ -23,7 +23,7 @@ func proxyCommand() *cli.Command {
 			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT` once it holds a verified relay list.",
 		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)", EnvVars: []string{"ONION_SOCKS"}},
-			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status endpoint listen address, loopback only (GET /circuits); empty to disable", EnvVars: []string{"ONION_STATUS"}},
+			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics); empty to disable", EnvVars: []string{"ONION_STATUS"}},
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: client.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
 			&cli.DurationFlag{Name: "build-timeout", Value: client.DefaultBuildTimeout, Usage: "time allowed for one three-hop circuit build", EnvVars: []string{"ONION_BUILD_TIMEOUT"}},
 			&cli.DurationFlag{Name: "refresh-interval", Value: client.DefaultRefreshInterval, Usage: "how often to fetch the relay list", EnvVars: []string{"ONION_REFRESH_INTERVAL"}},

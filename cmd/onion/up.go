@@ -24,7 +24,7 @@ func upCommand() *cli.Command {
 			&cli.IntFlag{Name: "relays", Value: 5, Usage: "number of relays (at least 3)"},
 			&cli.IntFlag{Name: "exits", Value: 2, Usage: "how many of the relays are exits (1 to --relays)"},
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
-			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status HTTP listen address (GET /circuits)"},
+			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics)"},
 			&cli.StringFlag{Name: "data-dir", Usage: "keep keys and state here, one directory per part, never removed (default: a temporary directory removed on exit)"},
 			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
 			&cli.StringFlag{Name: "open-urls", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (default: ask on up's terminal, never without one)"},
