@@ -69,6 +69,9 @@ type Config struct {
 	// is open any more after some were: a moment for the process to give
 	// freed memory back to the system, say.
 	OnIdle func()
+	// OnBuild, if set, is called after each attempt to build a circuit
+	// path, with the time it took and its error (nil: built): metrics.
+	OnBuild func(took time.Duration, err error)
 	// Services, if set, makes the onion-address lookup from hc, an HTTP
 	// client whose connections go through the network on circuits of their
 	// own (TunnelHTTP): the directory then cannot tie this machine to the
@@ -107,6 +110,9 @@ type Manager struct {
 	pins     *CostPins
 	trim     memoryTrim
 	wg       sync.WaitGroup
+
+	// Bytes of the circuits that have closed (Totals adds the open ones').
+	closedSent, closedReceived atomic.Uint64
 }
 
 type circEntry struct {
@@ -361,6 +367,11 @@ func (m *Manager) watch(ce *circEntry) {
 	defer m.wg.Done()
 	<-ce.c.Done()
 	m.mu.Lock()
+	// Counted as closed in the same step as it leaves m.all: Totals never
+	// goes back.
+	sent, received := ce.c.Bytes()
+	m.closedSent.Add(sent)
+	m.closedReceived.Add(received)
 	delete(m.all, ce)
 	if m.current[ce.key] == ce {
 		delete(m.current, ce.key)

@@ -89,8 +89,12 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 			return nil, nil, err
 		}
 		bctx, cancel := context.WithTimeout(ctx, m.cfg.BuildTimeout)
+		start := time.Now()
 		c, failed, err := m.buildPath(bctx, path)
 		cancel()
+		if m.cfg.OnBuild != nil {
+			m.cfg.OnBuild(time.Since(start), err)
+		}
 		if err == nil {
 			return c, path, nil
 		}

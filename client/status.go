@@ -1,6 +1,6 @@
 package client
 
-// What the status endpoint shows: the live circuits.
+// What the status endpoint shows: the live circuits and the relay list.
 
 import (
 	"sort"
@@ -19,6 +19,9 @@ type CircuitInfo struct {
 	Path    []HopInfo `json:"path"`
 	Streams int       `json:"streams"`
 	AgeSec  int64     `json:"age_seconds"`
+	// Relay cell payload bytes sent and received on the circuit.
+	BytesSent     uint64 `json:"bytes_sent"`
+	BytesReceived uint64 `json:"bytes_received"`
 }
 
 // Circuits lists the live circuits, oldest first.
@@ -28,6 +31,7 @@ func (m *Manager) Circuits() []CircuitInfo {
 	out := make([]CircuitInfo, 0, len(m.all))
 	for ce := range m.all {
 		info := CircuitInfo{ID: ce.id, Streams: ce.c.NumStreams(), AgeSec: int64(now.Sub(ce.born).Seconds())}
+		info.BytesSent, info.BytesReceived = ce.c.Bytes()
 		for _, d := range ce.path {
 			info.Path = append(info.Path, HopInfo{Nickname: d.Nickname, Fingerprint: d.Fingerprint(), Address: d.Address})
 		}
@@ -36,4 +40,17 @@ func (m *Manager) Circuits() []CircuitInfo {
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Totals reports the relay cell bytes sent and received on every circuit
+// this manager has had, open or closed.
+func (m *Manager) Totals() (sent, received uint64) {
+	sent, received = m.closedSent.Load(), m.closedReceived.Load()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ce := range m.all {
+		s, r := ce.c.Bytes()
+		sent, received = sent+s, received+r
+	}
+	return sent, received
 }

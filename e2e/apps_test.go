@@ -30,7 +30,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -289,7 +288,7 @@ func TestApps(t *testing.T) {
 		if chromium == "" {
 			t.Skip("no chromium on PATH (.ci/run installs it where it can)")
 		}
-		out, err := runChromium(t, chromium, "--proxy-server=http://"+n.HTTPTunnel, origin)
+		out, err := runChromium(t, chromium, "--proxy-server=http://"+n.HTTPTunnel, "--dump-dom", origin)
 		check(t, out, err, strings.TrimSpace(appsBody))
 	})
 	t.Run("extended codes", func(t *testing.T) {
@@ -318,31 +317,6 @@ func TestApps(t *testing.T) {
 		out, err := runTool(t, nil, req, "ncat", "--proxy", n.HTTPTunnel, "--proxy-type", "http", appsName, strconv.Itoa(httpPort))
 		check(t, out, err, appsBody)
 	})
-}
-
-// runChromium loads url in headless Chromium with proxyFlag and returns
-// the DOM. Chromium's helper processes share its process group, which is
-// killed on timeout and when the test ends.
-func runChromium(t *testing.T, chromium, proxyFlag, url string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), proxyFlag, "--dump-dom", url)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if cmd.Process != nil {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // helpers left behind
-	}
-	if err != nil {
-		return string(out), fmt.Errorf("chromium: %w: %s", err, lastLines(stderr.String(), 5))
-	}
-	return string(out), nil
 }
 
 func lastLines(s string, n int) string {

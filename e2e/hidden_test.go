@@ -392,7 +392,8 @@ func TestHiddenNoCredentials(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, "the proxy to log why it refused", func() bool {
-		return n.up.out.contains("proxy", "requires a login") && n.up.out.contains("proxy", "requires a password")
+		return n.up.out.contains("proxy", "requires a login") && n.up.out.contains("proxy", "requires a password") &&
+			n.up.out.contains("proxy", "SOCKS5 username and password", "--password-file", "on a terminal")
 	})
 
 	start := time.Now()

@@ -8,6 +8,7 @@ package proxy
 // the browser or the terminal.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"onion/internal/prompt"
 	"onion/onion"
 )
 
@@ -25,6 +27,8 @@ const (
 	urlBurst       = 3 // URLs opened at most per urlWindow
 	urlWindow      = 30 * time.Second
 	openerDeadline = 10 * time.Second
+	// urlPromptTimeout bounds how long a question about a URL stays open.
+	urlPromptTimeout = time.Minute
 )
 
 // OpenMode is the --open-urls setting.
@@ -138,7 +142,12 @@ func (o *URLOpener) Handle(raw string) {
 
 // confirm shows the whole URL, escaped, and opens only on "y".
 func (o *URLOpener) confirm(raw string) bool {
-	ans, err := o.Prompt.Ask(fmt.Sprintf("Hidden service asks to open %s in your browser (it will see your address). Open? [y/N] ", terminalSafe(raw)), false)
+	// A question left unanswered is withdrawn, and it gives way to any
+	// other (a login): it must not wait for whatever is typed next, which
+	// may be meant for a password prompt.
+	ctx, cancel := context.WithTimeout(prompt.Yielding(context.Background()), urlPromptTimeout)
+	defer cancel()
+	ans, err := o.Prompt.Ask(ctx, fmt.Sprintf("Hidden service asks to open %s in your browser (it will see your address). Open? [y/N] ", terminalSafe(raw)), false)
 	return err == nil && strings.EqualFold(strings.TrimSpace(ans), "y")
 }
 

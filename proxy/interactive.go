@@ -50,7 +50,7 @@ func (c *Chat) Run(ctx context.Context) error {
 	fmt.Fprintf(c.Out, "onion client: talking to %s\n%s\n", c.Address, chatHelp)
 	defer c.closeEcho()
 	for ctx.Err() == nil {
-		line, err := c.Prompt.Ask("> ", false)
+		line, err := c.Prompt.Ask(ctx, "> ", false)
 		if err == io.EOF {
 			return nil
 		}

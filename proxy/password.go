@@ -17,15 +17,15 @@ import (
 
 	"onion/client"
 	"onion/internal/keyfile"
+	"onion/internal/prompt"
 	"onion/onion"
 )
 
-// Prompter asks the person at the proxy's terminal. Nil means there is no
-// terminal: never block waiting for one.
-type Prompter interface {
-	// Ask reads a line; with secret set it does not echo.
-	Ask(prompt string, secret bool) (string, error)
-}
+// Prompter asks the person at the proxy's terminal (or at the terminal of
+// the `onion up` that runs it). Nil means there is no terminal: never
+// block waiting for one. Questions take turns; one whose ctx ends is
+// withdrawn.
+type Prompter = prompt.Asker
 
 // Passwords supplies verifiers for hidden-service auth. A password goes
 // only to the service it is for: one given as the SOCKS5 password goes to
@@ -42,6 +42,9 @@ type Passwords struct {
 
 	mu    sync.Mutex
 	cache map[string]client.Login // loginKey -> the login that identity made at that address
+	users map[string]string       // loginKey -> the user name its last attempt gave
+	// asking holds a token while a login is asked at the terminal.
+	asking chan struct{}
 }
 
 // maxCachedLogins bounds the cache: each entry took a login the service
@@ -56,7 +59,8 @@ func loginKey(host, identity string) string {
 	return host + "\x00" + string(sum[:])
 }
 
-// Remember keeps the login the service accepted (client.Credentials).
+// Remember keeps the login the service accepted (client.Credentials), and
+// one just typed, for the other requests of that identity waiting for it.
 func (p *Passwords) Remember(l client.Login) {
 	if p.NoCache {
 		return
@@ -85,33 +89,102 @@ func (p *Passwords) Forget(key string) {
 // Verifier returns the login to answer c with (client.Credentials). The
 // first attempt may use the login this identity made there before, or a
 // password given for that address; later attempts (the password was
-// wrong) can only ask the terminal again.
+// wrong) can only ask the terminal again, for the password alone: the user
+// name stays the one the refused attempt gave. A question is withdrawn
+// when ctx ends (the SOCKS client has gone).
 func (p *Passwords) Verifier(ctx context.Context, c client.Challenge) (client.Login, error) {
 	key := loginKey(c.Host, c.Identity)
-	if c.Attempt == 1 {
-		p.mu.Lock()
-		l, ok := p.cache[key]
-		p.mu.Unlock()
-		if ok && l.LogN == c.LogN { // a verifier is for one cost
+	if l, ok := p.cached(key, c); ok {
+		return l, nil
+	}
+	if p.Prompt != nil {
+		// One login is asked at a time, user name and password together.
+		// A browser opens several connections at once: the first asks, the
+		// others wait and then take the login it made.
+		unlock, err := p.lockAsking(ctx)
+		if err != nil {
+			return client.Login{}, err
+		}
+		defer unlock()
+		if l, ok := p.cached(key, c); ok {
 			return l, nil
 		}
 	}
-	user, err := p.userName(c)
+	user, err := p.userName(ctx, c, key)
 	if err != nil {
 		return client.Login{}, err
 	}
-	pw, err := p.password(c, user)
+	pw, err := p.password(ctx, c, user)
 	if err != nil {
 		return client.Login{}, err
 	}
+	p.keepUser(key, user)
 	v, err := onion.DeriveVerifier(c.ServiceKey, user, pw, c.LogN)
-	return client.Login{User: user, Verifier: v, LogN: c.LogN, Key: key}, err
+	l := client.Login{User: user, Verifier: v, LogN: c.LogN, Key: key}
+	if err == nil && p.Prompt != nil {
+		p.Remember(l) // for the requests waiting; Forget drops it if refused
+	}
+	return l, err
 }
 
-// userName is the request's own, else --user, else the one user stored
-// for that address, else asked at the terminal naming the address. Never
-// the user another identity logged in as.
-func (p *Passwords) userName(c client.Challenge) (string, error) {
+// cached is, on a first attempt, the login this identity made at c's
+// address before, if it is for the cost asked.
+func (p *Passwords) cached(key string, c client.Challenge) (client.Login, bool) {
+	if c.Attempt != 1 {
+		return client.Login{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.cache[key]
+	return l, ok && l.LogN == c.LogN // a verifier is for one cost
+}
+
+// lockAsking waits until no other login is being asked for, or ctx ends.
+func (p *Passwords) lockAsking(ctx context.Context) (unlock func(), err error) {
+	p.mu.Lock()
+	if p.asking == nil {
+		p.asking = make(chan struct{}, 1)
+	}
+	asking := p.asking
+	p.mu.Unlock()
+	select {
+	case asking <- struct{}{}:
+		return func() { <-asking }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// keepUser remembers the user name a login attempt gave, for the attempts
+// that follow a refusal.
+func (p *Passwords) keepUser(key, user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.users == nil {
+		p.users = make(map[string]string)
+	}
+	if _, ok := p.users[key]; !ok && len(p.users) >= maxCachedLogins {
+		for k := range p.users {
+			delete(p.users, k)
+			break
+		}
+	}
+	p.users[key] = user
+}
+
+// userName is the one the refused attempt gave, on a later attempt; else
+// the request's own, else --user, else the one user stored for that
+// address, else asked at the terminal naming the address. Never the user
+// another identity logged in as.
+func (p *Passwords) userName(ctx context.Context, c client.Challenge, key string) (string, error) {
+	if c.Attempt > 1 {
+		p.mu.Lock()
+		user, ok := p.users[key]
+		p.mu.Unlock()
+		if ok {
+			return user, nil
+		}
+	}
 	user := c.Request.Username
 	if user == "" {
 		user = p.User
@@ -121,22 +194,27 @@ func (p *Passwords) userName(c client.Challenge) (string, error) {
 	}
 	if user == "" {
 		if p.Prompt == nil || !p.AskUser {
-			return "", fmt.Errorf("%s requires a login: give a user name as the SOCKS5 username, with --user, or in --password-file", c.Host)
+			return "", fmt.Errorf("%s requires a login: %s", c.Host, howToLogIn)
 		}
 		var err error
-		if user, err = p.ask(fmt.Sprintf("User name for %s: ", c.Host), false); err != nil {
+		if user, err = p.ask(ctx, fmt.Sprintf("User name for %s: ", c.Host), false); err != nil {
 			return "", err
 		}
 	}
 	return user, onion.CheckUserName(user)
 }
 
+// howToLogIn is what a proxy that cannot ask says about logging in.
+const howToLogIn = "give the user name and password as the SOCKS5 username and password, " +
+	"put `ADDRESS.onion USER PASSWORD` in a --password-file (--user names the user), " +
+	"or run the proxy (or onion up) on a terminal, where it asks"
+
 // password is, on the first attempt, the request's own SOCKS5 password
 // (it came with a request to this very address) or the one stored for this
 // address and user; otherwise the terminal is asked, naming the address.
 // Without a terminal there is no other source: a service the proxy holds
 // no password for gets no proof at all.
-func (p *Passwords) password(c client.Challenge, user string) (string, error) {
+func (p *Passwords) password(ctx context.Context, c client.Challenge, user string) (string, error) {
 	if c.Attempt == 1 {
 		if c.Request.Password != "" {
 			return c.Request.Password, nil
@@ -149,17 +227,17 @@ func (p *Passwords) password(c client.Challenge, user string) (string, error) {
 		if c.Attempt > 1 {
 			return "", fmt.Errorf("%s refused the password of %s", c.Host, user)
 		}
-		return "", fmt.Errorf("%s requires a password, and this proxy holds none for %s there: it answers only an address a password is stored for (--password-file, or ONION_PASSWORD with --password-for) or given with the request as the SOCKS5 password; on a terminal it would ask", c.Host, user)
+		return "", fmt.Errorf("%s requires a password, and this proxy holds none for %s there (a password goes only to the address it is given for): %s", c.Host, user, howToLogIn)
 	}
 	prompt := fmt.Sprintf("Password for %s at %s: ", user, c.Host)
 	if c.Attempt > 1 {
 		prompt = "Wrong password. " + prompt
 	}
-	return p.ask(prompt, true)
+	return p.ask(ctx, prompt, true)
 }
 
-func (p *Passwords) ask(prompt string, secret bool) (string, error) {
-	s, err := p.Prompt.Ask(prompt, secret)
+func (p *Passwords) ask(ctx context.Context, prompt string, secret bool) (string, error) {
+	s, err := p.Prompt.Ask(ctx, prompt, secret)
 	return strings.TrimRight(s, "\r\n"), err
 }
 
@@ -199,11 +277,12 @@ func NewPassword(file, env string, p Prompter) (string, error) {
 	if p == nil {
 		return "", errors.New("no terminal to ask for the password: use --password-file or ONION_PASSWORD")
 	}
-	a, err := p.Ask("New password: ", true)
+	ctx := context.Background()
+	a, err := p.Ask(ctx, "New password: ", true)
 	if err != nil {
 		return "", err
 	}
-	b, err := p.Ask("Again: ", true)
+	b, err := p.Ask(ctx, "Again: ", true)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"os"
@@ -17,7 +18,7 @@ import (
 // answers is a Prompter that gives its answers in turn.
 type answers []string
 
-func (a *answers) Ask(string, bool) (string, error) {
+func (a *answers) Ask(context.Context, string, bool) (string, error) {
 	if len(*a) == 0 {
 		return "", errors.New("no more answers")
 	}
@@ -71,7 +72,7 @@ type recorder struct {
 	prompts []string
 }
 
-func (r *recorder) Ask(prompt string, _ bool) (string, error) {
+func (r *recorder) Ask(_ context.Context, prompt string, _ bool) (string, error) {
 	r.prompts = append(r.prompts, prompt)
 	return r.answer, nil
 }
@@ -215,5 +216,25 @@ func TestLoadLogins(t *testing.T) {
 				t.Fatalf("LoadLogins = %v, %v; want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWrongPasswordAsksPasswordOnly: after a refusal the terminal is asked
+// for the password again, with the user name the first attempt gave.
+func TestWrongPasswordAsksPasswordOnly(t *testing.T) {
+	pub, host := serviceAddr(3)
+	a := &answers{"alice", "wrong", "right"}
+	p := &Passwords{Prompt: a, AskUser: true}
+	c := challenge(pub, host, "", client.DialRequest{})
+	l, err := p.Verifier(t.Context(), c)
+	if err != nil || l.User != "alice" {
+		t.Fatalf("first attempt: %+v, %v", l, err)
+	}
+	p.Forget(l.Key) // the service refused it
+	c.Attempt = 2
+	l, err = p.Verifier(t.Context(), c)
+	want, _ := onion.DeriveVerifier(pub, "alice", "right", onion.MinAuthLogN)
+	if err != nil || l.User != "alice" || !bytes.Equal(l.Verifier, want) {
+		t.Fatalf("second attempt: %+v, %v; want alice with the password typed second", l, err)
 	}
 }

@@ -26,7 +26,8 @@ type Config struct {
 	// instead.
 	SOCKS         string
 	SOCKSListener net.Listener
-	// Status is the loopback address of GET /circuits ("" for none);
+	// Status is the loopback address of the status page, GET /circuits,
+	// /relays and /metrics ("" for none);
 	// StatusListener, if set, is used instead.
 	Status         string
 	StatusListener net.Listener
@@ -88,7 +89,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	met := newMetrics()
+	cfg.Client.OnBuild = chainBuild(cfg.Client.OnBuild, met.observeBuild)
 	m := client.NewManager(cfg.Client)
+	met.watch(m)
 	managed := make(chan struct{})
 	go func() { defer close(managed); m.Run(ctx) }()
 	defer func() {
@@ -111,7 +115,7 @@ func Run(ctx context.Context, cfg Config) error {
 		info.HTTP = httpLn.Addr().String()
 	}
 	if statusLn != nil {
-		srv := &http.Server{Handler: StatusHandler(m), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: StatusHandler(m, met.handler()), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(statusLn)
 		defer srv.Close()
 		info.Status = statusLn.Addr().String()
@@ -211,4 +215,12 @@ func closeAll(lns ...net.Listener) {
 			ln.Close()
 		}
 	}
+}
+
+// chainBuild calls both build observers; a nil one is skipped.
+func chainBuild(a, b func(time.Duration, error)) func(time.Duration, error) {
+	if a == nil {
+		return b
+	}
+	return func(took time.Duration, err error) { a(took, err); b(took, err) }
 }

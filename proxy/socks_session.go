@@ -163,7 +163,12 @@ func (c *socksConn) open() (net.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.connect)
 	defer cancel()
+	stopWatch := func() {}
+	if onion.IsOnionHost(req.Host) { // a login prompt for a client that hung up is withdrawn
+		stopWatch = watchGone(c.Conn, cancel)
+	}
 	stream, err := c.srv.Dialer.DialStream(ctx, req)
+	stopWatch()
 	if err == nil && stream == nil {
 		err = errors.New("proxy: DialStream returned no conn")
 	}

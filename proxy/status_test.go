@@ -1,21 +1,26 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"onion/client"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // TestStatusRefusesForeignHost: a request that reached the loopback
 // listener under another name (DNS rebinding from a web page) gets 403 and
 // no circuits; loopback addresses and localhost are served.
 func TestStatusRefusesForeignHost(t *testing.T) {
-	srv := httptest.NewServer(StatusHandler(client.NewManager(client.Config{})))
+	srv := httptest.NewServer(StatusHandler(client.NewManager(client.Config{}), nil))
 	defer srv.Close()
 	_, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	port := ":" + p
@@ -60,5 +65,74 @@ func TestStatusRefusesForeignHost(t *testing.T) {
 	}
 	if loopbackHost("") {
 		t.Error("a request without a Host header is served") // HTTP/1.0; Go's client always sends one
+	}
+}
+
+// TestStatusPage: the page, its live part and the relay list are served
+// to loopback names with headers that keep the page to itself, and
+// refused to foreign ones like /circuits.
+func TestStatusPage(t *testing.T) {
+	srv := httptest.NewServer(StatusHandler(client.NewManager(client.Config{}), nil))
+	defer srv.Close()
+	for _, tc := range []struct{ path, contentType, want string }{
+		{"/", "text/html; charset=utf-8", "network status"},
+		{"/live", "text/html; charset=utf-8", "No circuits yet"},
+		{"/relays", "application/json", "[]"},
+		{"/circuits", "application/json", "[]"},
+	} {
+		for _, host := range []string{"localhost", "evil.example"} {
+			req, _ := http.NewRequest("GET", srv.URL+tc.path, nil)
+			req.Host = host
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if host != "localhost" {
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s for Host %s: %s", tc.path, host, resp.Status)
+				}
+				continue
+			}
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != tc.contentType || !strings.Contains(string(body), tc.want) {
+				t.Errorf("%s: %s %s %q", tc.path, resp.Status, resp.Header.Get("Content-Type"), body)
+			}
+			if strings.HasPrefix(tc.contentType, "text/html") && !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+				t.Errorf("%s: no content security policy", tc.path)
+			}
+		}
+	}
+}
+
+// TestMetrics: /metrics is Prometheus text that the format's own parser
+// accepts, with the circuit build histogram and the byte counters.
+func TestMetrics(t *testing.T) {
+	met := newMetrics()
+	mgr := client.NewManager(client.Config{})
+	met.watch(mgr)
+	met.observeBuild(120*time.Millisecond, nil)
+	met.observeBuild(3*time.Second, errors.New("extend failed"))
+	srv := httptest.NewServer(StatusHandler(mgr, met.handler()))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("not Prometheus text: %v", err)
+	}
+	h := families["onion_proxy_circuit_build_seconds"]
+	if h == nil || h.Metric[0].GetHistogram().GetSampleCount() != 2 {
+		t.Errorf("build histogram: %v", h)
+	}
+	for _, name := range []string{"onion_proxy_circuits_open", "onion_proxy_streams_open", "onion_proxy_relays_listed",
+		"onion_proxy_relay_bytes_sent_total", "onion_proxy_relay_bytes_received_total", "onion_proxy_circuit_builds_total"} {
+		if families[name] == nil {
+			t.Errorf("no %s", name)
+		}
 	}
 }

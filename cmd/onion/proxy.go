@@ -26,7 +26,7 @@ func proxyCommand() *cli.Command {
 			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT http_tunnel=HOST:PORT|off` once it holds a verified relay list.",
 		Flags: append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)", EnvVars: []string{"ONION_SOCKS"}},
-			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status endpoint listen address, loopback only (GET /circuits); empty to disable", EnvVars: []string{"ONION_STATUS"}},
+			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics); empty to disable", EnvVars: []string{"ONION_STATUS"}},
 			&cli.StringFlag{Name: "http-tunnel", Usage: "also serve an HTTP proxy (CONNECT, absolute http:// URLs) on this loopback address, e.g. 127.0.0.1:8118; empty for none", EnvVars: []string{"ONION_HTTP_TUNNEL"}},
 			&cli.BoolFlag{Name: "socks-generic-errors", Usage: "answer failed .onion connections with the generic SOCKS5 codes instead of Tor's extended ones (0xF0-0xF7), for clients that reject unknown codes", EnvVars: []string{"ONION_SOCKS_GENERIC_ERRORS"}},
 			&cli.DurationFlag{Name: "circuit-lifetime", Value: client.DefaultCircuitLifetime, Usage: "new streams stop using a circuit this old", EnvVars: []string{"ONION_CIRCUIT_LIFETIME"}},
@@ -42,6 +42,7 @@ func proxyCommand() *cli.Command {
 			plainLinksFlag(),
 			&cli.StringFlag{Name: "link-source", Hidden: true, Usage: "local IP address to open links to relays from (tests playing several users)"},
 			clientKeyFlag(),
+			&cli.StringFlag{Name: "prompt-socket", Hidden: true, Usage: "ask for logins and URLs through this unix socket (onion up passes its own, to ask on its terminal)"},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
 		),
 		Action: runProxy,
@@ -62,6 +63,7 @@ func runProxy(c *cli.Context) error {
 	if err = errors.Join(err, kerr); err != nil {
 		return err
 	}
+	defer keepTerminal()()
 	return proxy.Run(c.Context, proxy.Config{
 		Client: client.Config{
 			Directory:       dir,
@@ -95,6 +97,9 @@ func runProxy(c *cli.Context) error {
 // boundTo is the address ONION_PASSWORD, or a bare --password-file, is for.
 func hiddenServiceClient(c *cli.Context, logger *slog.Logger, boundTo string) (*proxy.Passwords, *proxy.URLOpener, error) {
 	prompt := proxy.StdinPrompter()
+	if path := c.String("prompt-socket"); path != "" {
+		prompt = proxy.SocketPrompter(path)
+	}
 	stored, err := proxy.LoadLogins(c.String("password-file"), os.Getenv("ONION_PASSWORD"), boundTo, c.String("user"))
 	if err != nil {
 		return nil, nil, err

@@ -43,6 +43,7 @@ onion network is up: a directory, %d relays, a hidden server and the SOCKS5 prox
   SOCKS5 proxy   %s  (also SOCKS4a and HTTP proxy)
   HTTP proxy     %s  (HTTPS_PROXY=http://%s)
   circuits       %s
+  status page    http://%s/   (in a terminal: onion status --status %s)
   directory      %s
   directory key  %s
   relays         %s (exits: %s)
@@ -59,7 +60,7 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
   curl -x http://%s https://example.com/
 
 %sCtrl-C stops the network.
-`, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Directory, i.DirectoryKey,
+`, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.DirectoryKey,
 		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,

@@ -31,6 +31,7 @@ func TestAnnounce(t *testing.T) {
 		"a directory, 3 relays, a hidden server and the SOCKS5 proxy",
 		"  SOCKS5 proxy   127.0.0.1:1080  (also SOCKS4a and HTTP proxy)\n",
 		"  circuits       http://127.0.0.1:9000/circuits\n",
+		"  status page    http://127.0.0.1:9000/   (in a terminal: onion status --status 127.0.0.1:9000)\n",
 		"  relays         relay1 relay2 relay3 (exits: relay1 relay2)\n",
 		"  hidden server  http://abc.onion/\n",
 		"  demo login     user demo, password s3cret\n",

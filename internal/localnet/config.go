@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"onion/internal/prompt"
 )
 
 // Defaults for Config's zero timings. Relays re-publish often and the
@@ -46,6 +48,10 @@ type Config struct {
 
 	// Forwards are passed to the hidden server as --forward VPORT=TARGET.
 	Forwards []string
+	// Prompt, if set, is up's terminal: the proxy's questions (logins,
+	// URLs to open) are put to it through a socket in DataDir. Nil: the
+	// proxy has no one to ask.
+	Prompt prompt.Asker
 
 	// Passed to the proxy: --open-urls, --user, --wait-connected.
 	OpenURLs      string

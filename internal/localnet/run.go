@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 
 	"onion/internal/launch"
@@ -65,6 +66,7 @@ type network struct {
 	relays    []*launch.Child
 	hidden    *launch.Child
 	proxy     *launch.Child
+	prompts   net.Listener // the proxy's prompt socket, or nil
 	info      upinfo.Info
 
 	restarts    int // of the directory, at most maxDirectoryRestarts
@@ -76,6 +78,7 @@ type network struct {
 // (nil) or the network fails (an error). Every child is stopped before run
 // returns.
 func (n *network) run(ctx context.Context) error {
+	defer n.closePrompts() // after the proxy has stopped asking
 	defer n.stopAll()
 	if err := n.start(ctx); err != nil {
 		if ctx.Err() != nil {

@@ -86,6 +86,7 @@ func (n *network) startProxy(ctx context.Context) error {
 	if n.cfg.HTTPTunnel != "" {
 		args = append(args, "--http-tunnel", n.cfg.HTTPTunnel)
 	}
+	args = append(args, n.servePrompts()...)
 	n.proxy = n.child("proxy", "proxy", args...)
 	ready, err := n.proxy.Start(ctx)
 	if err != nil {

@@ -68,6 +68,9 @@ type Circuit struct {
 
 	sendMu sync.Mutex // orders sealing with queueing
 
+	// Relay cell payload bytes sent and received, for the status page.
+	bytesOut, bytesIn atomic.Uint64
+
 	mu         sync.Mutex
 	streams    map[uint16]*Stream
 	nextStream uint16
@@ -112,6 +115,10 @@ func (c *Circuit) Path() []Hop {
 	}
 	return out
 }
+
+// Bytes reports the relay cell payload bytes the circuit has sent and
+// received (its layers included), for status displays.
+func (c *Circuit) Bytes() (sent, received uint64) { return c.bytesOut.Load(), c.bytesIn.Load() }
 
 // NumStreams is the number of open streams.
 func (c *Circuit) NumStreams() int {
@@ -240,6 +247,7 @@ func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error), send fu
 	if err != nil {
 		return err
 	}
+	c.bytesOut.Add(uint64(len(tok)))
 	return send(onion.Cell{CircID: c.id, Cmd: onion.CmdRelay, Payload: tok})
 }
 

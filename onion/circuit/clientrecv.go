@@ -19,6 +19,7 @@ func (c *Circuit) handleCell(cell onion.Cell) {
 		}
 		c.deliverCtrl(ctrlMsg{cmd: onion.RelayExtended, body: cell.Payload})
 	case onion.CmdRelay:
+		c.bytesIn.Add(uint64(len(cell.Payload)))
 		hop, m, err := c.peel(cell.Payload)
 		if err != nil {
 			c.fail(err)

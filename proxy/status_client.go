@@ -1,0 +1,46 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"onion/internal/statusview"
+)
+
+// maxStatusBody bounds one answer FetchStatus reads.
+const maxStatusBody = 8 << 20
+
+// FetchStatus asks the status endpoint at addr (HOST:PORT, loopback) for
+// its relays and circuits, as `onion status` shows them. It never goes
+// through an HTTP proxy the environment names.
+func FetchStatus(ctx context.Context, addr string) (statusview.Snapshot, error) {
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}
+	s := statusview.Snapshot{Now: time.Now()}
+	if err := getJSON(ctx, hc, "http://"+addr+"/relays", &s.Relays); err != nil {
+		return s, err
+	}
+	return s, getJSON(ctx, hc, "http://"+addr+"/circuits", &s.Circuits)
+}
+
+func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("status endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status endpoint: GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxStatusBody)).Decode(v); err != nil {
+		return fmt.Errorf("status endpoint: GET %s: %w", url, err)
+	}
+	return nil
+}
