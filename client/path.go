@@ -175,39 +175,50 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 }
 
 // pickPathTo chooses three distinct relays at random, the last one given or
-// else an exit.
+// else an exit. Suspects (of tampering, or of not reaching the next relay)
+// are avoided in each position where another relay can take their place:
+// a network of few relays would otherwise be left with none, and falling
+// back to suspects everywhere would send the next build through the very
+// pair that failed.
 func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
-	usable, exits := m.usable(true)
-	if len(usable) < pathLen || len(exits) == 0 {
-		// Suspects of tampering are avoided while there is a choice; a
-		// network of few relays would otherwise be left with none.
-		usable, exits = m.usable(false)
-	}
+	clean, cleanExits := m.usable(true)
+	usable, exits := m.usable(false)
 	if last != nil {
-		exits = []onion.RelayDescriptor{*last}
+		exits, cleanExits = []onion.RelayDescriptor{*last}, nil
 		usable = append(usable, *last) // it may be down for us, but it is the service's choice
 	}
 	if len(usable) < pathLen || len(exits) == 0 {
 		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
 	}
-	exit := exits[m.randIntn(len(exits))]
+	exit := m.pick(cleanExits, exits, nil)
 	path := []onion.RelayDescriptor{}
 	chosen := map[string]bool{exit.Fingerprint(): true}
 	for len(path) < pathLen-1 {
-		rest := make([]onion.RelayDescriptor, 0, len(usable))
-		for _, d := range usable {
+		d := m.pick(clean, usable, chosen)
+		if d == nil {
+			return nil, fmt.Errorf("%w: %d usable relays", ErrNotEnoughRelays, len(usable))
+		}
+		chosen[d.Fingerprint()] = true
+		path = append(path, *d)
+	}
+	return append(path, *exit), nil
+}
+
+// pick chooses at random a relay not in chosen: from preferred if it has
+// one, else from all; nil if neither has.
+func (m *Manager) pick(preferred, all []onion.RelayDescriptor, chosen map[string]bool) *onion.RelayDescriptor {
+	for _, from := range [][]onion.RelayDescriptor{preferred, all} {
+		rest := make([]onion.RelayDescriptor, 0, len(from))
+		for _, d := range from {
 			if !chosen[d.Fingerprint()] {
 				rest = append(rest, d)
 			}
 		}
-		if len(rest) == 0 {
-			return nil, fmt.Errorf("%w: %d usable relays", ErrNotEnoughRelays, len(usable))
+		if len(rest) > 0 {
+			return &rest[m.randIntn(len(rest))]
 		}
-		d := rest[m.randIntn(len(rest))]
-		chosen[d.Fingerprint()] = true
-		path = append(path, d)
 	}
-	return append(path, exit), nil
+	return nil
 }
 
 func (m *Manager) randIntn(n int) int {

@@ -179,6 +179,28 @@ func TestPickPathSuspects(t *testing.T) {
 	}
 }
 
+// TestPickPathSuspectsPerPosition: where suspects cannot all be left out
+// (too few relays), each position still prefers the others: a suspect
+// exit is never the exit while a clean one is listed, and a clean relay is
+// in every path. (A middle relay that could not reach the exit, and that
+// exit, both suspects, must not be the next build's path again.)
+func TestPickPathSuspectsPerPosition(t *testing.T) {
+	relays := descriptors(4, 2) // relay1, relay2 exits
+	m := pathManager(t, relays, newFakeClock(), 5)
+	m.markSuspect(relays[0].Fingerprint()) // an exit
+	m.markSuspect(relays[2].Fingerprint()) // a middle
+	count := positions(t, m, nil)
+	if c := count["relay1"]; c[pathLen-1] != 0 {
+		t.Errorf("suspect exit relay1 was the exit in %d of %d paths, with relay2 clean", c[pathLen-1], draws)
+	}
+	if c := count["relay4"]; c[0]+c[1]+c[2] != draws {
+		t.Errorf("clean relay4 in %d of %d paths, want all", c[0]+c[1]+c[2], draws)
+	}
+	if c := count["relay2"]; c[pathLen-1] != draws {
+		t.Errorf("clean exit relay2 the exit in %d of %d paths, want all", c[pathLen-1], draws)
+	}
+}
+
 // TestPickPathNotEnoughRelays: fewer than three usable relays, or no exit,
 // is ErrNotEnoughRelays.
 func TestPickPathNotEnoughRelays(t *testing.T) {
