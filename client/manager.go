@@ -74,16 +74,18 @@ type Manager struct {
 	cfg    Config
 	logger *slog.Logger
 
-	mu       sync.Mutex
-	relays   []onion.RelayDescriptor
-	down     map[string]time.Time // fingerprint -> avoid until (failed a build)
-	suspect  map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
-	links    map[string]*linkEntry
-	current  map[string]*circEntry // isolation key -> circuit new streams use
-	building map[string]*buildCall
-	all      map[*circEntry]struct{}
-	nextID   int
-	closed   bool
+	mu           sync.Mutex
+	relays       []onion.RelayDescriptor
+	expires      time.Time            // the list's ValidUntil: no circuit is built with it after (expiry.go)
+	expiryLogged bool                 // the expired list was reported
+	down         map[string]time.Time // fingerprint -> avoid until (failed a build)
+	suspect      map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
+	links        map[string]*linkEntry
+	current      map[string]*circEntry // isolation key -> circuit new streams use
+	building     map[string]*buildCall
+	all          map[*circEntry]struct{}
+	nextID       int
+	closed       bool
 	// lastEarly is when the relay list was last fetched before its time
 	// (refreshEarly).
 	lastEarly time.Time
@@ -180,6 +182,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	m.relays = l.Relays
+	m.expires, m.expiryLogged = time.Unix(l.ValidUntil, 0), false
 	m.mu.Unlock()
 	return nil
 }

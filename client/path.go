@@ -192,6 +192,9 @@ func (m *Manager) usable(avoidSuspects bool) (usable, exits []onion.RelayDescrip
 	now := m.cfg.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.listExpiredLocked(now) {
+		return nil, nil
+	}
 	for _, d := range m.relays {
 		fp := d.Fingerprint()
 		if until, ok := m.down[fp]; ok && now.Before(until) {

@@ -29,6 +29,9 @@ func directoryCommand() *cli.Command {
 			&cli.DurationFlag{Name: "relay-ttl", Value: directory.DefaultRelayTTL, Usage: "drop a relay or hidden service that has not published a fresh descriptor for this long", EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"}},
 			&cli.BoolFlag{Name: "allow-private-addresses", Usage: "list relays at loopback, private and link-local addresses and host names, for a network on one machine or a LAN (by default only public IP addresses: every relay dials what the list holds)", EnvVars: []string{"ONION_DIRECTORY_ALLOW_PRIVATE"}},
 			&cli.DurationFlag{Name: "list-validity", Value: directory.DefaultListValidity, Usage: "how long a served relay list stays valid", EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"}},
+			&cli.StringSliceFlag{Name: "authority", Usage: "with several authorities: every authority's `URL`, this one's included (repeat, or a comma list); they then vote and serve the list a majority signs", EnvVars: []string{"ONION_AUTHORITIES"}},
+			&cli.StringSliceFlag{Name: "authority-key", Usage: "each --authority's public `KEY`, in the same order", EnvVars: []string{"ONION_AUTHORITY_KEYS"}},
+			&cli.DurationFlag{Name: "vote-interval", Value: directory.DefaultVoteInterval, Usage: "with several authorities: how often they agree on a new relay list", EnvVars: []string{"ONION_VOTE_INTERVAL"}},
 		},
 		Action: runDirectory,
 	}
@@ -47,6 +50,12 @@ func runDirectory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var auths []directory.Authority
+	if urls := c.StringSlice("authority"); len(urls) > 0 {
+		if auths, err = authorityFlags(urls, c.StringSlice("authority-key"), "authority"); err != nil {
+			return err
+		}
+	}
 	return directory.Run(c.Context, directory.Config{
 		Key:                   key,
 		Listen:                c.String("listen"),
@@ -54,6 +63,8 @@ func runDirectory(c *cli.Context) error {
 		ServiceTTL:            ttl,
 		ListValidity:          validity,
 		AllowPrivateAddresses: c.Bool("allow-private-addresses"),
+		Authorities:           auths,
+		VoteInterval:          c.Duration("vote-interval"),
 		Logger:                log,
 		Ready: func(i directory.Info) {
 			fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)

@@ -63,7 +63,7 @@ func runHiddenServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.String("directory") == "" || c.String("directory-key") == "" {
+	if len(c.StringSlice("directory")) == 0 || len(c.StringSlice("directory-key")) == 0 {
 		return cli.Exit("onion hiddenserver needs --directory URL and --directory-key KEY", 2)
 	}
 	dir, err := directoryFlags(c)

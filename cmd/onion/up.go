@@ -20,6 +20,7 @@ func upCommand() *cli.Command {
 			"(`onion directory`, `onion relay`, `onion proxy`); their logs are prefixed with their names.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "relays", Value: 5, Usage: "number of relays (at least 3)"},
+			&cli.IntFlag{Name: "authorities", Value: 3, Usage: "number of directory authorities; with more than one they vote, and a relay list counts only when a majority signed it"},
 			&cli.IntFlag{Name: "exits", Value: 2, Usage: "how many of the relays are exits (1 to --relays)"},
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status HTTP listen address (GET /circuits)"},
@@ -44,7 +45,7 @@ func runUp(c *cli.Context) error {
 	}
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
-		Relays:     c.Int("relays"), Exits: c.Int("exits"),
+		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),
 		Socks: c.String("socks"), Status: c.String("status"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
