@@ -64,6 +64,19 @@ type Config struct {
 	// machine or a LAN. By default only public IP addresses are listed,
 	// since every relay dials the addresses the list holds.
 	AllowPrivateAddresses bool
+	// MaxRelaysPerAddress is how many relays one IP address (host) may
+	// have listed; a new one beyond it is refused with 403. Zero means
+	// DefaultMaxRelaysPerAddress.
+	MaxRelaysPerAddress int
+	// Approved fingerprints are exempt from the per-address limit; with
+	// ApprovedOnly, no other relay is listed. Rejected fingerprints are
+	// refused (403).
+	Approved, Rejected []string
+	ApprovedOnly       bool
+	// PublishRate is how many relay publications one source IP may make
+	// per minute; more are refused with 429. Zero means
+	// DefaultPublishRate.
+	PublishRate int
 	// Authorities, when it names more than one, are all the authorities of
 	// the network, this one (by its key) among them: the list served is
 	// then the consensus they sign each VoteInterval (PROTOCOL.md §7.4),

@@ -34,6 +34,7 @@ type server struct {
 	services *store[service]               // by onion address, in lower case
 	cache    atomic.Pointer[cachedList]    // the last list served
 	rounds   *rounds                       // nil: a lone authority, signing its own view
+	limit    *rateLimiter                  // relay publications per source
 }
 
 // newServer makes the handler Run serves, with cfg's zero fields at their
@@ -49,8 +50,9 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.relays = &store[onion.RelayDescriptor]{
 		noun: "relays", ttl: orDefault(cfg.RelayTTL, DefaultRelayTTL), max: orDefault(cfg.MaxRelays, DefaultMaxRelays),
-		now: s.now, expired: s.relayExpired,
+		now: s.now, expired: s.relayExpired, admit: newAdmission(cfg).admitLocked,
 	}
+	s.limit = newRateLimiter(orDefault(cfg.PublishRate, DefaultPublishRate), s.now)
 	s.services = &store[service]{
 		noun: "services", ttl: orDefault(cfg.ServiceTTL, DefaultRelayTTL), max: orDefault(cfg.MaxServices, DefaultMaxServices),
 		now: s.now, expired: s.serviceExpired,

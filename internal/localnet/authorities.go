@@ -88,7 +88,9 @@ func (n *network) prepareAuthorities() (urls, keys []string, err error) {
 func (n *network) directoryChild(i int, addr string) *launch.Child {
 	name := authorityName(i)
 	args := []string{"--listen", addr, "--data-dir", n.subdir(name),
-		"--relay-ttl", n.cfg.RelayTTL.String(), "--allow-private-addresses"}
+		"--relay-ttl", n.cfg.RelayTTL.String(), "--allow-private-addresses",
+		// Every relay is on 127.0.0.1: one address, which would list two.
+		"--max-relays-per-address", strconv.Itoa(max(n.cfg.Relays, directory.DefaultMaxRelaysPerAddress))}
 	if len(n.info.Directories) > 1 {
 		args = append(args, "--authority", strings.Join(n.info.Directories, ","),
 			"--authority-key", strings.Join(n.info.DirectoryKeys, ","),

@@ -34,7 +34,7 @@ func TestChildArgs(t *testing.T) {
 	}
 	dir := strings.Join(n.directoryChild(0, "127.0.0.1:0").Cmd.Args, " ")
 	if want := "/bin/onion --log-level warn directory --listen 127.0.0.1:0 --data-dir /data/directory " +
-		"--relay-ttl 30s --allow-private-addresses"; dir != want {
+		"--relay-ttl 30s --allow-private-addresses --max-relays-per-address 5"; dir != want {
 		t.Errorf("directory\n got %s\nwant %s", dir, want)
 	}
 	if slices.Contains(middle.Cmd.Args, "--exit") {
