@@ -16,7 +16,7 @@ import (
 
 // DefaultVoteInterval is how often up's authorities agree on a relay list:
 // short, so that a relay that starts is listed within seconds.
-const DefaultVoteInterval = 5 * time.Second
+const DefaultVoteInterval = 2 * time.Second
 
 // authorityName is the log prefix and data dir of authority i: the first is
 // "directory", as with a single one.
