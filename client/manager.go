@@ -48,6 +48,9 @@ type Config struct {
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
+	// Guards, if set, is the entry guard set every circuit starts at
+	// (guards.go); nil chooses every first hop afresh.
+	Guards *Guards
 	// CostPins holds each service's password cost from its first proven
 	// login; a lower one later is refused. Nil keeps them in memory.
 	CostPins *CostPins

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	"onion/onion"
@@ -139,8 +140,21 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 	return circuit.Hop{Address: d.Address, IdentityKey: d.IdentityKey, OnionKey: d.OnionKey}
 }
 
+// pickGuard is the first hop from the guard set, if the manager has one
+// and one of them is usable (never the given last hop).
+func (m *Manager) pickGuard(usable []onion.RelayDescriptor, last *onion.RelayDescriptor) (onion.RelayDescriptor, bool) {
+	if m.cfg.Guards == nil {
+		return onion.RelayDescriptor{}, false
+	}
+	avoid := ""
+	if last != nil {
+		avoid = last.Fingerprint()
+	}
+	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger)
+}
+
 // pickPathTo chooses three distinct relays at random, the last one given or
-// else an exit.
+// else an exit, starting at a guard when the manager keeps guards.
 func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
 	usable, exits := m.usable(true)
 	if len(usable) < pathLen || len(exits) == 0 {
@@ -155,9 +169,17 @@ func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescript
 	if len(usable) < pathLen || len(exits) == 0 {
 		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
 	}
-	exit := exits[m.randIntn(len(exits))]
 	path := []onion.RelayDescriptor{}
-	chosen := map[string]bool{exit.Fingerprint(): true}
+	chosen := map[string]bool{}
+	if guard, ok := m.pickGuard(usable, last); ok {
+		path, chosen[guard.Fingerprint()] = append(path, guard), true
+		exits = slices.DeleteFunc(slices.Clone(exits), func(d onion.RelayDescriptor) bool { return chosen[d.Fingerprint()] })
+		if len(exits) == 0 {
+			return nil, fmt.Errorf("%w: no exit but the guard", ErrNotEnoughRelays)
+		}
+	}
+	exit := exits[m.randIntn(len(exits))]
+	chosen[exit.Fingerprint()] = true
 	for len(path) < pathLen-1 {
 		rest := make([]onion.RelayDescriptor, 0, len(usable))
 		for _, d := range usable {

@@ -92,6 +92,9 @@ func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
 	if cfg.E2EKey, err = keyfile.X25519(filepath.Join(c.String("data-dir"), "e2e.key")); err != nil {
 		return fmt.Errorf("e2e key: %w", err)
 	}
+	if cfg.Client.Guards, err = client.LoadGuards(filepath.Join(c.String("data-dir"), client.GuardsFile)); err != nil {
+		return err
+	}
 	if p := c.String("users"); p != "" {
 		if cfg.Users, err = hiddenserver.LoadUsers(p); err != nil {
 			return err
