@@ -85,12 +85,12 @@ func (g *Guards) Fingerprints() []string {
 	return fps
 }
 
-// pick returns the first guard in usable (not avoid), after dropping
+// pick returns the first guard in usable and not in avoid, after dropping
 // guards past their lifetime or no longer listed and sampling new ones
 // from listed up to GuardSetSize. With no guard usable it returns false
 // and logs, once until a guard is usable again, that circuits start at
 // other relays.
-func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid string, now time.Time, randIntn func(int) int, log *slog.Logger) (onion.RelayDescriptor, bool) {
+func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]bool, now time.Time, randIntn func(int) int, log *slog.Logger) (onion.RelayDescriptor, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.refreshLocked(listed, now, randIntn) {
@@ -103,7 +103,7 @@ func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid string, now 
 		byFP[d.Fingerprint()] = d
 	}
 	for _, e := range g.list {
-		if d, ok := byFP[e.Fingerprint]; ok && e.Fingerprint != avoid {
+		if d, ok := byFP[e.Fingerprint]; ok && !avoid[e.Fingerprint] {
 			g.fellBack = false
 			return d, true
 		}

@@ -106,3 +106,24 @@ func TestGuardsFileRefused(t *testing.T) {
 		t.Error("a version 2 guards file loaded")
 	}
 }
+
+// TestGuardNotTheOnlyExit: with one exit, which is also a guard, circuits
+// start at another guard rather than failing.
+func TestGuardNotTheOnlyExit(t *testing.T) {
+	for seed := range byte(8) {
+		g, _ := LoadGuards("")
+		relays := descriptors(4, 1)
+		m := NewManager(Config{Directory: fixedDir{relays}, Rand: oniontest.Rand(seed), Now: newFakeClock().Now, Guards: g})
+		if err := m.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			path, err := m.pickPathTo(nil)
+			if err != nil {
+				t.Fatalf("seed %d, guards %v: %v", seed, g.Fingerprints(), err)
+			}
+			checkPath(t, path)
+		}
+		m.Close()
+	}
+}

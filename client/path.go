@@ -141,14 +141,17 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 }
 
 // pickGuard is the first hop from the guard set, if the manager has one
-// and one of them is usable (never the given last hop).
-func (m *Manager) pickGuard(usable []onion.RelayDescriptor, last *onion.RelayDescriptor) (onion.RelayDescriptor, bool) {
+// and one of them is usable: never the given last hop, nor the only exit.
+func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.RelayDescriptor) (onion.RelayDescriptor, bool) {
 	if m.cfg.Guards == nil {
 		return onion.RelayDescriptor{}, false
 	}
-	avoid := ""
+	avoid := map[string]bool{}
 	if last != nil {
-		avoid = last.Fingerprint()
+		avoid[last.Fingerprint()] = true
+	}
+	if len(exits) == 1 {
+		avoid[exits[0].Fingerprint()] = true
 	}
 	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger)
 }
@@ -171,7 +174,7 @@ func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescript
 	}
 	path := []onion.RelayDescriptor{}
 	chosen := map[string]bool{}
-	if guard, ok := m.pickGuard(usable, last); ok {
+	if guard, ok := m.pickGuard(usable, exits, last); ok {
 		path, chosen[guard.Fingerprint()] = append(path, guard), true
 		exits = slices.DeleteFunc(slices.Clone(exits), func(d onion.RelayDescriptor) bool { return chosen[d.Fingerprint()] })
 		if len(exits) == 0 {
