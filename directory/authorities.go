@@ -168,8 +168,12 @@ func (a *Authorities) Service(ctx context.Context, address string) (onion.Servic
 	if best >= 0 {
 		return ds[best], nil
 	}
-	if unknown == len(a.List) {
-		return onion.ServiceDescriptor{}, fmt.Errorf("fetch service descriptor: %w", ErrUnknownService)
+	if unknown > 0 { // those that answered do not know it; the others failed
+		if unknown == len(a.List) {
+			return onion.ServiceDescriptor{}, fmt.Errorf("fetch service descriptor: %w", ErrUnknownService)
+		}
+		return onion.ServiceDescriptor{}, fmt.Errorf("fetch service descriptor: %w (%d of %d authorities did not answer)",
+			ErrUnknownService, len(a.List)-unknown, len(a.List))
 	}
 	return onion.ServiceDescriptor{}, errors.Join(errs...)
 }

@@ -169,3 +169,61 @@ func TestAuthoritiesPublishMajority(t *testing.T) {
 		t.Errorf("Publish accepted by one of three: %v", err)
 	}
 }
+
+// TestAuthoritiesService: a service descriptor is published to every
+// authority and fetched from all, the newest winning, so one authority
+// that is down, withholds the descriptor or serves a stale one is routed
+// around.
+func TestAuthoritiesService(t *testing.T) {
+	c := &clock{t: t0}
+	var hs []*harness
+	var list []Authority
+	for range 3 {
+		h := newHarness(t, func(cfg *Config) { cfg.Now = c.Now })
+		hs = append(hs, h)
+		list = append(list, Authority{URL: h.ts.URL, Key: dirKey(1).Public().(ed25519.PublicKey)})
+	}
+	a := NewAuthorities(list)
+	a.Now = c.Now
+	old := serviceDescriptor(t, 1, t0)
+	if err := a.PublishService(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(t0.Add(30 * time.Second))
+	fresh := serviceDescriptor(t, 1, t0.Add(30*time.Second))
+	if err := (&Client{URL: list[1].URL, Now: c.Now}).PublishService(t.Context(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	hs[2].ts.Close() // down
+	got, err := a.Service(t.Context(), serviceAddress(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Published != fresh.Published {
+		t.Errorf("got the descriptor published at %d, want the newest (%d)", got.Published, fresh.Published)
+	}
+	if _, err := a.Service(t.Context(), serviceAddress(2)); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("an address nobody published, one authority down: %v, want ErrUnknownService", err)
+	}
+	hs[1].ts.Close()
+	if err := a.PublishService(t.Context(), fresh); err != nil {
+		t.Errorf("PublishService with one authority of three up: %v", err)
+	}
+	hs[0].ts.Close()
+	if err := a.PublishService(t.Context(), fresh); err == nil {
+		t.Error("PublishService succeeded with every authority down")
+	}
+}
+
+// TestAuthoritiesServiceUnknown: every authority answering 404 is
+// ErrUnknownService, as from one directory.
+func TestAuthoritiesServiceUnknown(t *testing.T) {
+	var list []Authority
+	for range 3 {
+		h := newHarness(t)
+		list = append(list, Authority{URL: h.ts.URL, Key: dirKey(1).Public().(ed25519.PublicKey)})
+	}
+	if _, err := NewAuthorities(list).Service(t.Context(), serviceAddress(3)); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("Service of an unknown address: %v, want ErrUnknownService", err)
+	}
+}
