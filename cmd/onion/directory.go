@@ -22,7 +22,10 @@ func directoryCommand() *cli.Command {
 			"and then the flags that relays, proxies and hidden servers give to use it:\n" +
 			"   --directory http://HOST:PORT --directory-key KEY\n" +
 			"(listening on 0.0.0.0 or [::], HOST is DIRECTORY_IP: put this machine's address there).\n" +
-			"KEY is also in DATA_DIR/directory.pub.",
+			"KEY is also in DATA_DIR/directory.pub.\n" +
+			"Several authorities: give each every authority's URL and key (--authority, --authority-key, itself\n" +
+			"included); they vote every --vote-interval and serve the list a majority signed. Relays, proxies and\n" +
+			"hidden servers then take every URL and key: --directory URL1,URL2,URL3 --directory-key KEY1,KEY2,KEY3.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},

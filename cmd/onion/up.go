@@ -14,7 +14,7 @@ func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
 		Usage: "run a whole network on this machine: a directory, relays, a hidden server and the SOCKS5 proxy",
-		Description: "Starts a directory, --relays relays, a hidden server (with a demo user) and the proxy as separate processes on\n" +
+		Description: "Starts --authorities directory authorities, --relays relays, a hidden server (with a demo user) and the proxy as separate processes on\n" +
 			"127.0.0.1, waits until all are ready, prints the SOCKS5 address and commands to try,\n" +
 			"and stops everything on Ctrl-C. Each part is the same command you would run by hand\n" +
 			"(`onion directory`, `onion relay`, `onion proxy`); their logs are prefixed with their names.",
