@@ -35,7 +35,9 @@ func hiddenPaths(up *proc) [][]string {
 // to seen, and reports whether the file held any.
 func readGuards(n *hiddenNet, seen map[string]bool) bool {
 	b, err := os.ReadFile(filepath.Join(n.DataDir, "hiddenserver", "guards.json"))
-	var f struct{ Guards []struct{ Fingerprint string } }
+	var f struct {
+		Guards []struct{ Fingerprint string }
+	}
 	if err != nil || json.Unmarshal(b, &f) != nil || len(f.Guards) == 0 {
 		return false
 	}
