@@ -55,6 +55,9 @@ type Config struct {
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
+	// Guards, if set, is the entry guard set every circuit starts at
+	// (guards.go); nil chooses every first hop afresh.
+	Guards *Guards
 	// CostPins holds each service's password cost from its first proven
 	// login; a lower one later is refused. Nil keeps them in memory.
 	CostPins *CostPins
@@ -88,16 +91,18 @@ type Manager struct {
 	cfg    Config
 	logger *slog.Logger
 
-	mu       sync.Mutex
-	relays   []onion.RelayDescriptor
-	down     map[string]time.Time // fingerprint -> avoid until (failed a build)
-	suspect  map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
-	links    map[linkKey]*linkEntry
-	current  map[string]*circEntry // isolation key -> circuit new streams use
-	building map[string]*buildCall
-	all      map[*circEntry]struct{}
-	nextID   int
-	closed   bool
+	mu           sync.Mutex
+	relays       []onion.RelayDescriptor
+	expires      time.Time            // the list's ValidUntil: no circuit is built with it after (expiry.go)
+	expiryLogged bool                 // the expired list was reported
+	down         map[string]time.Time // fingerprint -> avoid until (failed a build)
+	suspect      map[string]time.Time // fingerprint -> avoid while possible until (bad layer)
+	links        map[linkKey]*linkEntry
+	current      map[string]*circEntry // isolation key -> circuit new streams use
+	building     map[string]*buildCall
+	all          map[*circEntry]struct{}
+	nextID       int
+	closed       bool
 	// lastEarly is when the relay list was last fetched before its time
 	// (refreshEarly).
 	lastEarly time.Time
@@ -197,6 +202,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	m.relays = l.Relays
+	m.expires, m.expiryLogged = time.Unix(l.ValidUntil, 0), false
 	m.mu.Unlock()
 	return nil
 }

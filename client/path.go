@@ -174,12 +174,29 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 	return circuit.Hop{Address: d.Address, IdentityKey: d.IdentityKey, OnionKey: d.OnionKey}
 }
 
+// pickGuard is the first hop from the guard set, if the manager has one
+// and one of them is usable: never the given last hop, nor the only exit.
+func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.RelayDescriptor) (onion.RelayDescriptor, bool) {
+	if m.cfg.Guards == nil {
+		return onion.RelayDescriptor{}, false
+	}
+	avoid := map[string]bool{}
+	if last != nil {
+		avoid[last.Fingerprint()] = true
+	}
+	if len(exits) == 1 {
+		avoid[exits[0].Fingerprint()] = true
+	}
+	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger)
+}
+
 // pickPathTo chooses three distinct relays at random, the last one given or
-// else an exit. Suspects (of tampering, or of not reaching the next relay)
-// are avoided in each position where another relay can take their place:
-// a network of few relays would otherwise be left with none, and falling
-// back to suspects everywhere would send the next build through the very
-// pair that failed.
+// else an exit, starting at a guard when the manager keeps guards.
+// Suspects (of tampering, or of not reaching the next relay) are avoided
+// in each position where another relay can take their place: a network of
+// few relays would otherwise be left with none, and falling back to
+// suspects everywhere would send the next build through the very pair
+// that failed.
 func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
 	clean, cleanExits := m.usable(true)
 	usable, exits := m.usable(false)
@@ -190,9 +207,16 @@ func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescript
 	if len(usable) < pathLen || len(exits) == 0 {
 		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
 	}
-	exit := m.pick(cleanExits, exits, nil)
 	path := []onion.RelayDescriptor{}
-	chosen := map[string]bool{exit.Fingerprint(): true}
+	chosen := map[string]bool{}
+	if guard, ok := m.pickGuard(usable, exits, last); ok {
+		path, chosen[guard.Fingerprint()] = append(path, guard), true
+	}
+	exit := m.pick(cleanExits, exits, chosen)
+	if exit == nil {
+		return nil, fmt.Errorf("%w: no exit but the guard", ErrNotEnoughRelays)
+	}
+	chosen[exit.Fingerprint()] = true
 	for len(path) < pathLen-1 {
 		d := m.pick(clean, usable, chosen)
 		if d == nil {
@@ -238,6 +262,9 @@ func (m *Manager) usable(avoidSuspects bool) (usable, exits []onion.RelayDescrip
 	now := m.cfg.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.listExpiredLocked(now) {
+		return nil, nil
+	}
 	for _, d := range m.relays {
 		fp := d.Fingerprint()
 		if until, ok := m.down[fp]; ok && now.Before(until) {

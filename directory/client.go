@@ -144,30 +144,48 @@ func (c *Client) relays(ctx context.Context) (onion.RelayList, error) {
 	if len(c.Key) != ed25519.PublicKeySize {
 		return onion.RelayList{}, ErrNoDirectoryKey
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/relays"), nil)
+	signed, err := c.fetchList(ctx)
 	if err != nil {
 		return onion.RelayList{}, err
+	}
+	return signed.Open([]ed25519.PublicKey{c.Key}, c.now(), DefaultMaxListValidity)
+}
+
+// fetchList fetches the list as served, unverified.
+func (c *Client) fetchList(ctx context.Context) (onion.SignedList, error) {
+	b, err := c.get(ctx, relaysPath, maxListBody)
+	if err != nil {
+		return onion.SignedList{}, err
+	}
+	var signed onion.SignedList
+	if err := json.Unmarshal(b, &signed); err != nil {
+		return onion.SignedList{}, fmt.Errorf("answer: %w", err)
+	}
+	return signed, nil
+}
+
+// get fetches path and returns a 2xx answer's body, of at most limit bytes.
+func (c *Client) get(ctx context.Context, path string, limit int) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(path), nil)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := c.http().Do(req)
 	if err != nil {
-		return onion.RelayList{}, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if err := statusError(resp); err != nil {
-		return onion.RelayList{}, err
+		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxListBody+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
-		return onion.RelayList{}, err
+		return nil, err
 	}
-	if len(b) > maxListBody {
-		return onion.RelayList{}, fmt.Errorf("answer longer than %d bytes", maxListBody)
+	if len(b) > limit {
+		return nil, fmt.Errorf("answer longer than %d bytes", limit)
 	}
-	var signed onion.SignedRelayList
-	if err := json.Unmarshal(b, &signed); err != nil {
-		return onion.RelayList{}, fmt.Errorf("answer: %w", err)
-	}
-	return signed.Open(c.Key, c.now())
+	return b, nil
 }
 
 // PublishService sends d, which must already be signed, to the directory.

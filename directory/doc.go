@@ -22,7 +22,11 @@
 //	publish.go   POST /v1/relays, and reading and refusing any descriptor
 //	list.go      GET /v1/relays (the signed list) and GET /v1/key
 //	services.go  POST /v1/services and GET /v1/services/{address}
-//	client.go    Client, for relays, services and proxies
+//	client.go    Client, for one directory
+//	authorities.go  Authorities, for several: majority of signatures, no
+//	             rollback, publish to all (PROTOCOL.md §7.4)
+//	vote.go, consensus.go, round.go  an authority among several: its
+//	             vote, the consensus rule, the round that gathers both
 //
 // The HTTP API (JSON bodies; every error is {"error":"..."} with a 4xx or
 // 5xx status):
@@ -34,7 +38,10 @@
 //	                  409 published older than the descriptor already stored
 //	                  413 body too large
 //	                  503 the directory holds MaxRelays relays already
-//	GET  /v1/relays   200 SignedRelayList of the live relays, by fingerprint
+//	GET  /v1/relays   200 SignedList of the live relays, by fingerprint
+//	                      (with several authorities: the consensus, 503
+//	                      until one has a majority of signatures)
+//	GET  /v1/vote, GET /v1/consensus/pending   between authorities, §7.4
 //	GET  /v1/key      200 the directory's public key (onion.EncodeKey) and a
 //	                      newline; informational only: clients must get the
 //	                      key out of band, never from the directory itself

@@ -17,7 +17,7 @@ import (
 // and for an acceptance of a body that does not decode into d or whose
 // descriptor fails Check.
 func fuzzPost(t *testing.T, path string, body []byte, d interface{ Check() error }) (*server, bool) {
-	s := newServer(Config{Key: dirKey(1), Now: func() time.Time { return t0 }})
+	s, _ := newServer(Config{Key: dirKey(1), Now: func() time.Time { return t0 }})
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
 	if w.Code != http.StatusOK {

@@ -137,7 +137,7 @@ func newHarness(t *testing.T, configure ...func(*Config)) *harness {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	h.srv = newServer(cfg)
+	h.srv, _ = newServer(cfg)
 	h.ts = httptest.NewServer(h.srv)
 	t.Cleanup(h.ts.Close)
 	h.client = &Client{

@@ -23,10 +23,25 @@ type cachedList struct {
 }
 
 func (s *server) handleList(w http.ResponseWriter) {
+	if s.rounds != nil {
+		s.handleRound(w, relaysPath)
+		return
+	}
 	body, err := s.signedList()
 	if err != nil {
 		s.log.Error("cannot serve relay list", "err", err)
 		writeError(w, http.StatusInternalServerError, "cannot serve the relay list")
+		return
+	}
+	writeBody(w, http.StatusOK, "application/json", body)
+}
+
+// handleRound answers from the voting rounds: the list, the vote or the
+// pending consensus, or 503 while there is none.
+func (s *server) handleRound(w http.ResponseWriter, path string) {
+	body, err := s.rounds.served(path)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	writeBody(w, http.StatusOK, "application/json", body)
@@ -66,10 +81,11 @@ func (s *server) signedList() ([]byte, error) {
 // sign encodes relays as a list valid from now, signed.
 func (s *server) sign(relays []onion.RelayDescriptor, now time.Time) ([]byte, error) {
 	l := onion.RelayList{ValidAfter: now.Unix(), ValidUntil: now.Add(s.listValidity).Unix(), Relays: relays}
-	signed, err := onion.SignRelayList(l, s.key)
+	doc, err := json.Marshal(l)
 	if err != nil {
-		return nil, fmt.Errorf("sign relay list: %w", err)
+		return nil, fmt.Errorf("encode relay list: %w", err)
 	}
+	signed := onion.SignedList{Document: string(doc), Signatures: []onion.ListSignature{onion.SignList(string(doc), s.key)}}
 	// Clients refuse a longer document; serving it would only hide the
 	// problem from the directory's operator.
 	if len(signed.Document) > onion.MaxDocumentLen {

@@ -13,13 +13,13 @@ import (
 )
 
 // getSigned fetches the list without the client's checks.
-func (h *harness) getSigned(t *testing.T) (onion.SignedRelayList, []byte) {
+func (h *harness) getSigned(t *testing.T) (onion.SignedList, []byte) {
 	t.Helper()
 	a := h.do(t, http.MethodGet, "/v1/relays", nil)
 	if a.status != http.StatusOK {
 		t.Fatalf("GET /v1/relays: %d %s", a.status, a.body)
 	}
-	var s onion.SignedRelayList
+	var s onion.SignedList
 	if err := json.Unmarshal(a.body, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +34,11 @@ func TestListSignature(t *testing.T) {
 	s, _ := h.getSigned(t)
 	pub := dirKey(1).Public().(ed25519.PublicKey)
 
-	if _, err := s.Open(pub, t0); err != nil {
+	if _, err := s.Open([]ed25519.PublicKey{pub}, t0, time.Hour); err != nil {
 		t.Fatalf("open with the directory key: %v", err)
 	}
 	other := dirKey(2).Public().(ed25519.PublicKey)
-	if _, err := s.Open(other, t0); !errors.Is(err, onion.ErrSignature) {
+	if _, err := s.Open([]ed25519.PublicKey{other}, t0, time.Hour); !errors.Is(err, onion.ErrSignature) {
 		t.Errorf("open with another key: %v, want ErrSignature", err)
 	}
 	tampered := s
@@ -46,7 +46,7 @@ func TestListSignature(t *testing.T) {
 	if tampered.Document == s.Document {
 		t.Fatal("test did not tamper")
 	}
-	if _, err := tampered.Open(pub, t0); !errors.Is(err, onion.ErrSignature) {
+	if _, err := tampered.Open([]ed25519.PublicKey{pub}, t0, time.Hour); !errors.Is(err, onion.ErrSignature) {
 		t.Errorf("open a tampered list: %v, want ErrSignature", err)
 	}
 }

@@ -58,6 +58,10 @@ func (s *server) handlePublish(w http.ResponseWriter, r *http.Request) {
 // publishRelay reads the descriptor in the body into d, checks it and
 // stores it. It reports whether the relay was not listed before.
 func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.RelayDescriptor) (PublishResult, bool, error) {
+	if !s.limit.allow(r) {
+		return PublishResult{}, false, refused(http.StatusTooManyRequests,
+			"too many publications from this address; a relay needs about two a minute")
+	}
 	if err := readDescriptor(w, r, d, MaxDescriptorBody); err != nil {
 		return PublishResult{}, false, err
 	}

@@ -64,6 +64,27 @@ type Config struct {
 	// machine or a LAN. By default only public IP addresses are listed,
 	// since every relay dials the addresses the list holds.
 	AllowPrivateAddresses bool
+	// MaxRelaysPerAddress is how many relays one IP address (host) may
+	// have listed; a new one beyond it is refused with 403. Zero means
+	// DefaultMaxRelaysPerAddress.
+	MaxRelaysPerAddress int
+	// Approved fingerprints are exempt from the per-address limit; with
+	// ApprovedOnly, no other relay is listed. Rejected fingerprints are
+	// refused (403).
+	Approved, Rejected []string
+	ApprovedOnly       bool
+	// PublishRate is how many relay publications one source IP may make
+	// per minute; more are refused with 429. Zero means
+	// DefaultPublishRate.
+	PublishRate int
+	// Authorities, when it names more than one, are all the authorities of
+	// the network, this one (by its key) among them: the list served is
+	// then the consensus they sign each VoteInterval (PROTOCOL.md §7.4),
+	// not this authority's own view.
+	Authorities []Authority
+	// VoteInterval is how often the authorities agree on a list. Zero
+	// means DefaultVoteInterval.
+	VoteInterval time.Duration
 	// Logger receives the directory's logs. Nil means discard.
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
@@ -92,11 +113,21 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	s := newServer(cfg)
+	s, err := newServer(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	info := Info{URL: "http://" + ln.Addr().String(), Key: onion.EncodeKey(cfg.Key.Public().(ed25519.PublicKey))}
 	s.log.Info("directory listening", "url", info.URL, "key", info.Key)
 	if cfg.Ready != nil {
 		cfg.Ready(info)
+	}
+	if s.rounds != nil {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.rounds.run(rctx) }()
+		defer func() { stop(); <-done }()
 	}
 	if err := serve(ctx, s, ln); err != nil {
 		return err

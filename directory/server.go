@@ -3,6 +3,7 @@ package directory
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,11 +33,13 @@ type server struct {
 	relays   *store[onion.RelayDescriptor] // by fingerprint
 	services *store[service]               // by onion address, in lower case
 	cache    atomic.Pointer[cachedList]    // the last list served
+	rounds   *rounds                       // nil: a lone authority, signing its own view
+	limit    *rateLimiter                  // relay publications per source
 }
 
 // newServer makes the handler Run serves, with cfg's zero fields at their
 // defaults. Listen, Listener and Ready are not its business.
-func newServer(cfg Config) *server {
+func newServer(cfg Config) (*server, error) {
 	s := &server{key: cfg.Key, listValidity: orDefault(cfg.ListValidity, DefaultListValidity),
 		allowPrivate: cfg.AllowPrivateAddresses, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
@@ -47,13 +50,45 @@ func newServer(cfg Config) *server {
 	}
 	s.relays = &store[onion.RelayDescriptor]{
 		noun: "relays", ttl: orDefault(cfg.RelayTTL, DefaultRelayTTL), max: orDefault(cfg.MaxRelays, DefaultMaxRelays),
-		now: s.now, expired: s.relayExpired,
+		now: s.now, expired: s.relayExpired, admit: newAdmission(cfg).admitLocked,
 	}
+	s.limit = newRateLimiter(orDefault(cfg.PublishRate, DefaultPublishRate), s.now)
 	s.services = &store[service]{
 		noun: "services", ttl: orDefault(cfg.ServiceTTL, DefaultRelayTTL), max: orDefault(cfg.MaxServices, DefaultMaxServices),
 		now: s.now, expired: s.serviceExpired,
 	}
-	return s
+	if len(cfg.Authorities) > 1 {
+		r, err := s.newRounds(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.rounds = r
+	}
+	return s, nil
+}
+
+// newRounds sets up voting among cfg.Authorities, which must name this
+// authority's key once.
+func (s *server) newRounds(cfg Config) (*rounds, error) {
+	own := cfg.Key.Public().(ed25519.PublicKey)
+	var peers []Authority
+	for _, a := range cfg.Authorities {
+		if len(a.Key) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("directory: authority %s has no key", a.URL)
+		}
+		if !own.Equal(a.Key) {
+			peers = append(peers, a)
+		}
+	}
+	if len(peers) != len(cfg.Authorities)-1 {
+		return nil, errors.New("directory: the authorities must include this one's own key, once")
+	}
+	return &rounds{
+		key: cfg.Key, peers: peers, n: len(cfg.Authorities), lastRelays: -1,
+		interval: orDefault(cfg.VoteInterval, DefaultVoteInterval), validity: s.listValidity,
+		relays: func() []onion.RelayDescriptor { l, _ := s.relays.list(); return l },
+		http:   &http.Client{Timeout: defaultClientTimeout}, log: s.log, now: s.now,
+	}, nil
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -75,6 +110,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.handleList(w)
 		default:
 			methodNotAllowed(w, "GET, POST")
+		}
+	case path == votePath || path == pendingPath:
+		if method(w, r, http.MethodGet) {
+			s.handleRound(w, path)
 		}
 	case path == keyPath:
 		if method(w, r, http.MethodGet) {

@@ -36,6 +36,9 @@ type store[V any] struct {
 	// expired, if set, is told of each entry dropped on expiry, once. It
 	// runs with the store locked and must not call back into it.
 	expired func(key string, v V)
+	// admit, if set, may refuse v under key given the live entries. It
+	// runs with the store locked and must not call back into it.
+	admit func(key string, v V, live map[string]*stored[V]) error
 
 	mu      sync.Mutex
 	entries map[string]*stored[V]
@@ -61,6 +64,11 @@ func (s *store[V]) put(key string, v V, published int64, sig []byte) (time.Time,
 	defer s.mu.Unlock()
 	s.pruneLocked(now)
 	old, held := s.entries[key]
+	if s.admit != nil && (!held || published > old.published) {
+		if err := s.admit(key, v, s.entries); err != nil {
+			return time.Time{}, false, err
+		}
+	}
 	if held {
 		newer, err := replaces(published, sig, old.published, old.sig)
 		if err != nil {
@@ -71,7 +79,7 @@ func (s *store[V]) put(key string, v V, published int64, sig []byte) (time.Time,
 		}
 	} else if len(s.entries) >= s.max {
 		return time.Time{}, false, refused(http.StatusServiceUnavailable,
-			"directory is full (%d %s)", len(s.entries), s.noun)
+			"directory is full (%d %s); it never drops a listed one to make room: try again once one has left", len(s.entries), s.noun)
 	}
 	// Life counts from the published time, not the arrival, so that
 	// re-sending an old descriptor cannot keep a dead entry alive; a

@@ -104,7 +104,7 @@ func TestDirectoryRefusesPrivateRelay(t *testing.T) {
 // told to (--allow-private-addresses).
 func startLabDirectory(t *testing.T, dataDir string) (*proc, string, string) {
 	t.Helper()
-	d := startProc(t, "directory", "directory", "--allow-private-addresses",
+	d := startProc(t, "directory", "directory", "--allow-private-addresses", "--max-relays-per-address", "64",
 		"--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	url, key := d.ready["url"], d.ready["key"]
 	if url == "" || key == "" {

@@ -422,7 +422,7 @@ func (n *handNet) restartDirectory(t *testing.T) time.Duration {
 	t.Helper()
 	start := time.Now()
 	d := startProc(t, "directory2", "directory", "--listen", strings.TrimPrefix(n.dirURL, "http://"),
-		"--data-dir", n.dirData, "--allow-private-addresses")
+		"--data-dir", n.dirData, "--allow-private-addresses", "--max-relays-per-address", "64")
 	if d.ready["url"] != n.dirURL || d.ready["key"] != n.dirKey {
 		t.Fatalf("restarted directory: %v, want url=%s key=%s", d.ready, n.dirURL, n.dirKey)
 	}

@@ -105,7 +105,7 @@ func startRogueNet(t *testing.T, mode string) *rogueNet {
 	rogue := rogueBinary(t) // before starting anything: it may take a while
 	dir := t.TempDir()
 	n := &rogueNet{}
-	d := rogueStartProc(t, "directory", onionBinary(t), nil, "directory", "--allow-private-addresses",
+	d := rogueStartProc(t, "directory", onionBinary(t), nil, "directory", "--allow-private-addresses", "--max-relays-per-address", "64",
 		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "directory"))
 	url, key := d.ready["url"], d.ready["key"]
 	if url == "" || key == "" {

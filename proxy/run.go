@@ -140,6 +140,17 @@ func (cfg *Config) load() (*SOCKSUsers, error) {
 		}
 		cfg.Client.CostPins = pins
 	}
+	if cfg.Client.Guards == nil { // in the data dir, or in memory without one
+		guardsPath := ""
+		if cfg.DataDir != "" {
+			guardsPath = filepath.Join(cfg.DataDir, client.GuardsFile)
+		}
+		guards, err := client.LoadGuards(guardsPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Client.Guards = guards
+	}
 	if cfg.SOCKSAuth == "" {
 		return nil, nil
 	}

@@ -22,13 +22,24 @@ func directoryCommand() *cli.Command {
 			"and then the flags that relays, proxies and hidden servers give to use it:\n" +
 			"   --directory http://HOST:PORT --directory-key KEY\n" +
 			"(listening on 0.0.0.0 or [::], HOST is DIRECTORY_IP: put this machine's address there).\n" +
-			"KEY is also in DATA_DIR/directory.pub.",
+			"KEY is also in DATA_DIR/directory.pub.\n" +
+			"Several authorities: give each every authority's URL and key (--authority, --authority-key, itself\n" +
+			"included); they vote every --vote-interval and serve the list a majority signed. Relays, proxies and\n" +
+			"hidden servers then take every URL and key: --directory URL1,URL2,URL3 --directory-key KEY1,KEY2,KEY3.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},
 			&cli.DurationFlag{Name: "relay-ttl", Value: directory.DefaultRelayTTL, Usage: "drop a relay or hidden service that has not published a fresh descriptor for this long", EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"}},
 			&cli.BoolFlag{Name: "allow-private-addresses", Usage: "list relays at loopback, private and link-local addresses and host names, for a network on one machine or a LAN (by default only public IP addresses: every relay dials what the list holds)", EnvVars: []string{"ONION_DIRECTORY_ALLOW_PRIVATE"}},
 			&cli.DurationFlag{Name: "list-validity", Value: directory.DefaultListValidity, Usage: "how long a served relay list stays valid", EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"}},
+			&cli.StringSliceFlag{Name: "authority", Usage: "with several authorities: every authority's `URL`, this one's included (repeat, or a comma list); they then vote and serve the list a majority signs", EnvVars: []string{"ONION_AUTHORITIES"}},
+			&cli.StringSliceFlag{Name: "authority-key", Usage: "each --authority's public `KEY`, in the same order", EnvVars: []string{"ONION_AUTHORITY_KEYS"}},
+			&cli.IntFlag{Name: "max-relays-per-address", Value: directory.DefaultMaxRelaysPerAddress, Usage: "list at most this many relays at one IP address", EnvVars: []string{"ONION_DIRECTORY_MAX_PER_ADDRESS"}},
+			&cli.StringFlag{Name: "approved", Usage: "`FILE` of relay fingerprints (one a line, # comments) exempt from --max-relays-per-address", EnvVars: []string{"ONION_DIRECTORY_APPROVED"}},
+			&cli.BoolFlag{Name: "approved-only", Usage: "list only the relays in --approved", EnvVars: []string{"ONION_DIRECTORY_APPROVED_ONLY"}},
+			&cli.StringFlag{Name: "rejected", Usage: "`FILE` of relay fingerprints never to list", EnvVars: []string{"ONION_DIRECTORY_REJECTED"}},
+			&cli.IntFlag{Name: "publish-rate", Value: directory.DefaultPublishRate, Usage: "relay publications one source IP address may make per minute", EnvVars: []string{"ONION_DIRECTORY_PUBLISH_RATE"}},
+			&cli.DurationFlag{Name: "vote-interval", Value: directory.DefaultVoteInterval, Usage: "with several authorities: how often they agree on a new relay list", EnvVars: []string{"ONION_VOTE_INTERVAL"}},
 		},
 		Action: runDirectory,
 	}
@@ -47,19 +58,46 @@ func runDirectory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return directory.Run(c.Context, directory.Config{
-		Key:                   key,
-		Listen:                c.String("listen"),
-		RelayTTL:              ttl,
-		ServiceTTL:            ttl,
-		ListValidity:          validity,
-		AllowPrivateAddresses: c.Bool("allow-private-addresses"),
-		Logger:                log,
-		Ready: func(i directory.Info) {
-			fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
-			fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
-		},
-	})
+	cfg, err := admissionFlags(c)
+	if err != nil {
+		return err
+	}
+	cfg.Key, cfg.Logger = key, log
+	cfg.RelayTTL, cfg.ServiceTTL, cfg.ListValidity = ttl, ttl, validity
+	return directory.Run(c.Context, cfg)
+}
+
+// admissionFlags reads the flags that say which relays are listed and
+// among which authorities, and the rest of the config but the key, the
+// logger and the timings.
+func admissionFlags(c *cli.Context) (cfg directory.Config, err error) {
+	if urls := c.StringSlice("authority"); len(urls) > 0 {
+		if cfg.Authorities, err = authorityFlags(urls, c.StringSlice("authority-key"), "authority"); err != nil {
+			return cfg, err
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		to   *[]string
+	}{{"approved", &cfg.Approved}, {"rejected", &cfg.Rejected}} {
+		if path := c.String(f.flag); path != "" {
+			if *f.to, err = directory.ReadFingerprints(path); err != nil {
+				return cfg, fmt.Errorf("--%s: %w", f.flag, err)
+			}
+		}
+	}
+	cfg.ApprovedOnly = c.Bool("approved-only")
+	if cfg.ApprovedOnly && c.String("approved") == "" {
+		return cfg, fmt.Errorf("--approved-only needs --approved FILE")
+	}
+	cfg.MaxRelaysPerAddress, cfg.PublishRate = c.Int("max-relays-per-address"), c.Int("publish-rate")
+	cfg.VoteInterval = c.Duration("vote-interval")
+	cfg.Listen, cfg.AllowPrivateAddresses = c.String("listen"), c.Bool("allow-private-addresses")
+	cfg.Ready = func(i directory.Info) {
+		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
+		fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
+	}
+	return cfg, nil
 }
 
 // joinURL is the URL others use: a directory listening on every

@@ -73,7 +73,7 @@ func runHiddenServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.String("directory") == "" || c.String("directory-key") == "" {
+	if len(c.StringSlice("directory")) == 0 || len(c.StringSlice("directory-key")) == 0 {
 		return cli.Exit("onion hiddenserver needs --directory URL and --directory-key KEY", 2)
 	}
 	dir, err := directoryFlags(c)
@@ -137,6 +137,9 @@ func runServices(c *cli.Context, base hiddenserver.Config) error {
 // serviceFiles loads the keys, users and links files into cfg.
 func serviceFiles(c *cli.Context, cfg *hiddenserver.Config) (err error) {
 	if err := hiddenserver.LoadKeys(c.String("data-dir"), cfg); err != nil {
+		return err
+	}
+	if cfg.Client.Guards, err = client.LoadGuards(filepath.Join(c.String("data-dir"), client.GuardsFile)); err != nil {
 		return err
 	}
 	if p := c.String("users"); p != "" {

@@ -16,12 +16,13 @@ func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
 		Usage: "run a whole network on this machine: a directory, relays, a hidden server and the SOCKS5 proxy",
-		Description: "Starts a directory, --relays relays, a hidden server (with a demo user) and the proxy as separate processes on\n" +
+		Description: "Starts --authorities directory authorities, --relays relays, a hidden server (with a demo user) and the proxy as separate processes on\n" +
 			"127.0.0.1, waits until all are ready, prints the SOCKS5 address and commands to try,\n" +
 			"and stops everything on Ctrl-C. Each part is the same command you would run by hand\n" +
 			"(`onion directory`, `onion relay`, `onion proxy`); their logs are prefixed with their names.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "relays", Value: 5, Usage: "number of relays (at least 3)"},
+			&cli.IntFlag{Name: "authorities", Value: 3, Usage: "number of directory authorities; with more than one they vote, and a relay list counts only when a majority signed it"},
 			&cli.IntFlag{Name: "exits", Value: 2, Usage: "how many of the relays are exits (1 to --relays)"},
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics)"},
@@ -51,7 +52,7 @@ func runUp(c *cli.Context) error {
 	stderr, asker := upTerminal()
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
-		Relays:     c.Int("relays"), Exits: c.Int("exits"),
+		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),
 		Socks: c.String("socks"), Status: c.String("status"), HTTPTunnel: c.String("http-tunnel"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),

@@ -37,15 +37,21 @@ func banner(i *upinfo.Info) string {
 	}
 	creds := i.DemoUser + ":" + i.DemoPassword
 	tunnel := cmp.Or(i.HTTPTunnel, "off")
+	dirs, join := "a directory", ""
+	if len(i.Directories) > 1 { // a relay joining needs them all
+		dirs = fmt.Sprintf("%d directory authorities", len(i.Directories))
+		join = fmt.Sprintf("\n  join with      --directory %s --directory-key %s",
+			strings.Join(i.Directories, ","), strings.Join(i.DirectoryKeys, ","))
+	}
 	return fmt.Sprintf(`
-onion network is up: a directory, %d relays, a hidden server and the SOCKS5 proxy, each its own process.
+onion network is up: %s, %d relays, a hidden server and the SOCKS5 proxy, each its own process.
 
   SOCKS5 proxy   %s  (also SOCKS4a and HTTP proxy)
   HTTP proxy     %s  (HTTPS_PROXY=http://%s)
   circuits       %s
   status page    http://%s/   (in a terminal: onion status --status %s)
   directory      %s
-  directory key  %s
+  directory key  %s%s
   relays         %s (exits: %s)
   hidden server  http://%s/
   demo login     user %s, password %s
@@ -60,7 +66,7 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
   curl -x http://%s https://example.com/
 
 %sCtrl-C stops the network.
-`, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.DirectoryKey,
+`, dirs, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.DirectoryKey, join,
 		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,

@@ -31,7 +31,10 @@ type Config struct {
 	Executable string
 
 	Relays int // at least 3
-	Exits  int // how many of the relays are exits: 1 to Relays
+	// Authorities is how many directory authorities to run; 0 or 1 means
+	// one directory, as before voting existed.
+	Authorities int
+	Exits       int // how many of the relays are exits: 1 to Relays
 	// Socks and Status are the proxy's listen addresses; port 0 picks a
 	// free one. Both must be free when Run starts.
 	Socks, Status string
@@ -65,6 +68,7 @@ type Config struct {
 	ReadyTimeout    time.Duration // each child's wait for its ready line
 	PublishInterval time.Duration // relays' and the hidden server's
 	RelayTTL        time.Duration // the directory's
+	VoteInterval    time.Duration // the authorities', when several
 	StopTimeout     time.Duration // SIGTERM to SIGKILL, each child
 
 	// Stdout receives the ready line and the banner; nil discards them.
@@ -83,6 +87,7 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.ReadyTimeout, DefaultReadyTimeout)
 	setDefault(&cfg.PublishInterval, DefaultPublishInterval)
 	setDefault(&cfg.RelayTTL, DefaultRelayTTL)
+	setDefault(&cfg.VoteInterval, DefaultVoteInterval)
 	setDefault(&cfg.StopTimeout, DefaultStopTimeout)
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "info"

@@ -37,12 +37,12 @@ func relayName(i int) string { return "relay" + strconv.Itoa(i+1) }
 // relayChild prepares relay i; the first cfg.Exits relays are exits.
 func (n *network) relayChild(i int) *launch.Child {
 	name := relayName(i)
-	args := []string{"--listen", "127.0.0.1:0",
-		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey, "--nickname", name, "--data-dir", n.subdir(name),
+	args := append(n.directoryFlags(), "--listen", "127.0.0.1:0",
+		"--nickname", name, "--data-dir", n.subdir(name),
 		"--exit-policy", "accept-all", "--publish-interval", n.cfg.PublishInterval.String(),
 		// Every client and relay here is 127.0.0.1: per-peer shares would
 		// lump them all together (and cap `onion bench`'s idle circuits).
-		"--no-peer-shares"}
+		"--no-peer-shares")
 	if i < n.cfg.Exits {
 		args = append(args, "--exit")
 	}

@@ -62,12 +62,13 @@ type network struct {
 	cfg Config
 	log *slog.Logger
 
-	directory *launch.Child
-	relays    []*launch.Child
-	hidden    *launch.Child
-	proxy     *launch.Child
-	prompts   net.Listener // the proxy's prompt socket, or nil
-	info      upinfo.Info
+	directory   *launch.Child   // the first authority, restarted if it dies
+	authorities []*launch.Child // all of them, the first included, when several
+	relays      []*launch.Child
+	hidden      *launch.Child
+	proxy       *launch.Child
+	prompts     net.Listener // the proxy's prompt socket, or nil
+	info        upinfo.Info
 
 	restarts    int // of the directory, at most maxDirectoryRestarts
 	relaysAlive int

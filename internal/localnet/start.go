@@ -15,7 +15,7 @@ import (
 // directory, the relays (which publish to it), the hidden server (which
 // builds circuits through them), and the proxy.
 func (n *network) start(ctx context.Context) error {
-	if err := n.startDirectory(ctx); err != nil {
+	if err := n.startAuthorities(ctx); err != nil {
 		return err
 	}
 	if err := n.startRelays(ctx); err != nil {
@@ -27,17 +27,8 @@ func (n *network) start(ctx context.Context) error {
 	return n.startProxy(ctx)
 }
 
-// directoryChild prepares the directory to listen on addr; its key lives in
-// its data dir, so a restarted one has the same. Every relay is on
-// 127.0.0.1, so it must list private addresses.
-func (n *network) directoryChild(addr string) *launch.Child {
-	return n.child("directory", "directory",
-		"--listen", addr, "--data-dir", n.subdir("directory"),
-		"--relay-ttl", n.cfg.RelayTTL.String(), "--allow-private-addresses")
-}
-
 func (n *network) startDirectory(ctx context.Context) error {
-	n.directory = n.directoryChild("127.0.0.1:0")
+	n.directory = n.directoryChild(0, "127.0.0.1:0")
 	ready, err := n.directory.Start(ctx)
 	if err != nil {
 		return err
@@ -55,9 +46,8 @@ func (n *network) startHidden(ctx context.Context) error {
 		return fmt.Errorf("demo user: %w", err)
 	}
 	n.info.DemoUser, n.info.DemoPassword = user, pw
-	args := []string{"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
-		"--data-dir", dir, "--users", filepath.Join(dir, usersFile),
-		"--publish-interval", n.cfg.PublishInterval.String()}
+	args := append(n.directoryFlags(), "--data-dir", dir, "--users", filepath.Join(dir, usersFile),
+		"--publish-interval", n.cfg.PublishInterval.String())
 	for _, f := range n.cfg.Forwards {
 		args = append(args, "--forward", f)
 	}
@@ -74,9 +64,8 @@ func (n *network) startHidden(ctx context.Context) error {
 // startProxy starts the proxy with a data dir of its own, where the
 // services' password costs stay pinned across runs on a kept --data-dir.
 func (n *network) startProxy(ctx context.Context) error {
-	args := []string{"--socks", n.cfg.Socks, "--status", n.cfg.Status,
-		"--directory", n.info.Directory, "--directory-key", n.info.DirectoryKey,
-		"--open-urls", n.cfg.OpenURLs, "--data-dir", n.subdir("proxy")}
+	args := append(n.directoryFlags(), "--socks", n.cfg.Socks, "--status", n.cfg.Status,
+		"--open-urls", n.cfg.OpenURLs, "--data-dir", n.subdir("proxy"))
 	if n.cfg.User != "" {
 		args = append(args, "--user", n.cfg.User)
 	}

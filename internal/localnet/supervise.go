@@ -56,7 +56,7 @@ func watch(ctx context.Context, c *launch.Child, exited chan<- *launch.Child) {
 func (n *network) exited(ctx context.Context, c *launch.Child, exited chan<- *launch.Child) error {
 	n.log.Error("component exited unexpectedly", "name", c.Name, "status", c.State())
 	switch {
-	case c == n.hidden:
+	case c == n.hidden || (c != n.directory && n.isAuthority(c)):
 		return nil // the network itself still works; the log says what happened
 	case c == n.directory && n.restarts < maxDirectoryRestarts:
 		// Relays re-publish and the proxy keeps its last verified list
@@ -93,7 +93,7 @@ func (n *network) relayExited(c *launch.Child) {
 func (n *network) restartDirectory(ctx context.Context) error {
 	addr := strings.TrimPrefix(n.info.Directory, "http://")
 	n.log.Warn("restarting the directory", "listen", addr)
-	d := n.directoryChild(addr)
+	d := n.directoryChild(0, addr)
 	ready, err := d.Start(ctx)
 	if err != nil {
 		return err
@@ -103,6 +103,9 @@ func (n *network) restartDirectory(ctx context.Context) error {
 		return fmt.Errorf("restarted directory has key %s, want %s", ready["key"], n.info.DirectoryKey)
 	}
 	n.directory = d
+	if len(n.authorities) > 0 {
+		n.authorities[0] = d
+	}
 	n.info.DirectoryPID = d.Pid()
 	return n.writeInfo()
 }
@@ -119,7 +122,7 @@ func (n *network) isExit(c *launch.Child) bool {
 // children lists every child that was created, proxy first.
 func (n *network) children() []*launch.Child {
 	var all []*launch.Child
-	for _, c := range append(append([]*launch.Child{n.proxy, n.hidden}, n.relays...), n.directory) {
+	for _, c := range append(append([]*launch.Child{n.proxy, n.hidden}, n.relays...), n.allAuthorities()...) {
 		if c != nil {
 			all = append(all, c)
 		}

@@ -218,7 +218,8 @@ func ServiceKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seed("servi
 func startDirectory(t testing.TB, ctx context.Context, wg *sync.WaitGroup, key ed25519.PrivateKey, logger *slog.Logger) string {
 	t.Helper()
 	// Its relays are all on 127.0.0.1.
-	cfg := directory.Config{Key: key, Listen: "127.0.0.1:0", AllowPrivateAddresses: true, Logger: logger.With("role", "directory")}
+	// Every relay here is 127.0.0.1: the per-address limit would list two.
+	cfg := directory.Config{Key: key, Listen: "127.0.0.1:0", AllowPrivateAddresses: true, MaxRelaysPerAddress: 1 << 10, Logger: logger.With("role", "directory")}
 	info := runUntilReady(t, ctx, wg, "directory", func(ctx context.Context, ready func(directory.Info)) error {
 		cfg.Ready = ready
 		return directory.Run(ctx, cfg)

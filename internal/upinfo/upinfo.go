@@ -18,22 +18,26 @@ import (
 
 // Info is the whole info file.
 type Info struct {
-	Socks        string  `json:"socks"`
-	Status       string  `json:"status"`
-	CircuitsURL  string  `json:"circuits_url"`
-	Directory    string  `json:"directory"`     // its URL
-	DirectoryKey string  `json:"directory_key"` // as onion.DecodeDirectoryKey reads it
-	DataDir      string  `json:"data_dir"`
-	TempDataDir  bool    `json:"data_dir_temporary"` // removed when up exits
-	PID          int     `json:"pid"`                // of up itself
-	DirectoryPID int     `json:"directory_pid"`
-	ProxyPID     int     `json:"proxy_pid"`
-	Relays       []Relay `json:"relays"`
-	OnionAddress string  `json:"onion_address"`
-	HiddenPID    int     `json:"hiddenserver_pid"`
-	DemoUser     string  `json:"demo_user"`
-	DemoPassword string  `json:"demo_password"`
-	HTTPTunnel   string  `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
+	Socks        string `json:"socks"`
+	Status       string `json:"status"`
+	CircuitsURL  string `json:"circuits_url"`
+	Directory    string `json:"directory"`     // its URL
+	DirectoryKey string `json:"directory_key"` // as onion.DecodeDirectoryKey reads it
+	// Directories and DirectoryKeys name every authority, the first being
+	// Directory, when up runs several.
+	Directories   []string `json:"directories,omitempty"`
+	DirectoryKeys []string `json:"directory_keys,omitempty"`
+	DataDir       string   `json:"data_dir"`
+	TempDataDir   bool     `json:"data_dir_temporary"` // removed when up exits
+	PID           int      `json:"pid"`                // of up itself
+	DirectoryPID  int      `json:"directory_pid"`
+	ProxyPID      int      `json:"proxy_pid"`
+	Relays        []Relay  `json:"relays"`
+	OnionAddress  string   `json:"onion_address"`
+	HiddenPID     int      `json:"hiddenserver_pid"`
+	DemoUser      string   `json:"demo_user"`
+	DemoPassword  string   `json:"demo_password"`
+	HTTPTunnel    string   `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
 	// Forwards are the hidden server's --forward VPORT=TARGET values.
 	Forwards []string `json:"forwards,omitempty"`
 }
