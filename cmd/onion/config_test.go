@@ -77,7 +77,7 @@ func TestConfigExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := b.String()
-	for _, want := range []string{`# socks = "127.0.0.1:1080"`, `# circuit-lifetime = "10m0s"`, "# wait-connected = false", "# directory-key = \"\""} {
+	for _, want := range []string{`# socks = "127.0.0.1:1080"`, `# circuit-lifetime = "10m0s"`, "# wait-connected = false", "# directory-key = []"} {
 		if !strings.Contains(ex, want) {
 			t.Errorf("example lacks %q:\n%s", want, ex)
 		}

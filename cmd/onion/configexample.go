@@ -62,6 +62,14 @@ func tomlDefault(f cli.Flag) (string, bool) {
 		return strconv.FormatBool(f.Value), !f.Hidden
 	case *cli.DurationFlag:
 		return strconv.Quote(f.Value.String()), !f.Hidden
+	case *cli.StringSliceFlag:
+		var vals []string
+		if f.Value != nil {
+			for _, v := range f.Value.Value() {
+				vals = append(vals, strconv.Quote(v))
+			}
+		}
+		return "[" + strings.Join(vals, ", ") + "]", !f.Hidden
 	}
 	return "", false
 }
