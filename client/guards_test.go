@@ -127,3 +127,20 @@ func TestGuardNotTheOnlyExit(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestGuardSuspectSkipped: a guard suspected of tampering is not a first
+// hop while clean relays can build paths: circuits start at the next guard.
+func TestGuardSuspectSkipped(t *testing.T) {
+	var logs bytes.Buffer
+	m := guardManager(t, "", newFakeClock(), &logs, 3)
+	first := firstHops(t, m, 1)[0]
+	m.markSuspect(first)
+	for _, fp := range firstHops(t, m, 20) {
+		if fp == first {
+			t.Fatalf("a circuit starts at suspect guard %s", fp)
+		}
+		if !slices.Contains(m.cfg.Guards.Fingerprints(), fp) {
+			t.Errorf("a circuit starts at %s, outside the guards", fp)
+		}
+	}
+}

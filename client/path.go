@@ -209,7 +209,11 @@ func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescript
 	}
 	path := []onion.RelayDescriptor{}
 	chosen := map[string]bool{}
-	if guard, ok := m.pickGuard(usable, exits, last); ok {
+	guards := usable // a suspect guard only where too few others are left
+	if len(clean) >= pathLen && (len(cleanExits) > 0 || last != nil) {
+		guards = clean
+	}
+	if guard, ok := m.pickGuard(guards, exits, last); ok {
 		path, chosen[guard.Fingerprint()] = append(path, guard), true
 	}
 	exit := m.pick(cleanExits, exits, chosen)
