@@ -48,10 +48,13 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 	return cmd
 }
 
-// unrequire clears a string flag's Required (the only kind that has it here).
+// unrequire clears a flag's Required (string and list flags have it here).
 func unrequire(f cli.Flag) {
-	if s, ok := f.(*cli.StringFlag); ok {
-		s.Required = false
+	switch f := f.(type) {
+	case *cli.StringFlag:
+		f.Required = false
+	case *cli.StringSliceFlag:
+		f.Required = false
 	}
 }
 

@@ -102,3 +102,36 @@ func TestConfigExample(t *testing.T) {
 		t.Fatalf("the uncommented example: socks %q, %v\n%s", socks, err, strings.Join(lines, "\n"))
 	}
 }
+
+// TestConfigFileForEveryRole: list flags come from the file too: the
+// relay's required authorities, the hidden server's forwards.
+func TestConfigFileForEveryRole(t *testing.T) {
+	dir := t.TempDir()
+	relayFile := filepath.Join(dir, "relay.toml")
+	os.WriteFile(relayFile, []byte("directory = [\"http://127.0.0.1:7000\", \"http://127.0.0.1:7001\"]\ndirectory-key = [\"K1\", \"K2\"]\nnickname = \"fromfile\"\n"), 0o600)
+	var dirs []string
+	var nick string
+	relay := withConfigFile(relayCommand())
+	relay.Action = func(c *cli.Context) error { dirs, nick = c.StringSlice("directory"), c.String("nickname"); return nil }
+	if err := (&cli.App{Commands: []*cli.Command{relay}}).Run([]string{"onion", "relay", "--config", relayFile}); err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) != 2 || dirs[1] != "http://127.0.0.1:7001" || nick != "fromfile" {
+		t.Errorf("relay from file: directories %q, nickname %q", dirs, nick)
+	}
+	if err := (&cli.App{Commands: []*cli.Command{withConfigFile(relayCommand())}}).Run([]string{"onion", "relay"}); err == nil ||
+		!strings.Contains(err.Error(), "--directory") {
+		t.Errorf("relay without authorities anywhere: %v, want the missing flags named", err)
+	}
+	hsFile := filepath.Join(dir, "hs.toml")
+	os.WriteFile(hsFile, []byte("forward = [\"80=127.0.0.1:8080\", \"22=127.0.0.1:22\"]\n"), 0o600)
+	var fwd []string
+	hs := withConfigFile(hiddenserverCommand())
+	hs.Action = func(c *cli.Context) error { fwd = c.StringSlice("forward"); return nil }
+	if err := (&cli.App{Commands: []*cli.Command{hs}}).Run([]string{"onion", "hiddenserver", "--config", hsFile}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fwd) != 2 || fwd[0] != "80=127.0.0.1:8080" {
+		t.Errorf("hidden server forwards from file: %q", fwd)
+	}
+}

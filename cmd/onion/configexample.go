@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,21 +16,26 @@ func configCommand() *cli.Command {
 		Usage: "print a commented example --config file",
 		Subcommands: []*cli.Command{{
 			Name:      "example",
-			Usage:     "print every flag of `onion up` or `onion proxy` as TOML, commented out, with its default",
-			ArgsUsage: "up|proxy",
+			Usage:     "print every flag of a command (up, proxy, relay, directory, hiddenserver, client) as TOML, commented out, with its default",
+			ArgsUsage: "up|proxy|relay|directory|hiddenserver|client",
 			Description: "Example: onion config example proxy > proxy.toml; uncomment what you change;\n" +
 				"then onion proxy --config proxy.toml. A flag or its environment variable wins over the file.",
 			Action: func(c *cli.Context) error {
-				switch c.Args().First() {
-				case "up":
-					return writeConfigExample(c.App.Writer, upCommand())
-				case "proxy", "":
-					return writeConfigExample(c.App.Writer, proxyCommand())
+				name := cmp.Or(c.Args().First(), "proxy")
+				for _, cmd := range configurable() {
+					if cmd.Name == name {
+						return writeConfigExample(c.App.Writer, cmd)
+					}
 				}
-				return fmt.Errorf("onion config example %q: want up or proxy", c.Args().First())
+				return fmt.Errorf("onion config example %q: want up, proxy, relay, directory, hiddenserver or client", name)
 			},
 		}},
 	}
+}
+
+// configurable are the commands that take --config.
+func configurable() []*cli.Command {
+	return []*cli.Command{upCommand(), proxyCommand(), relayCommand(), directoryCommand(), hiddenserverCommand(), clientCommand()}
 }
 
 // writeConfigExample writes cmd's flags as commented TOML lines, each
