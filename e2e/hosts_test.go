@@ -44,7 +44,8 @@ type hostsNet struct {
 	relays                         []*testhosts.Host // the last is IPv6-only
 	fps                            []string          // relay fingerprints, by index
 	dirURL4, dirURL6, key          string
-	socks, status, onion           string // status is on the proxy host's loopback
+	socks, status, onion           string     // status is on the proxy host's loopback
+	prxOut                         *logWriter // the proxy's log
 	blob                           *blobServer
 }
 
@@ -65,6 +66,7 @@ func TestHosts(t *testing.T) {
 	n := startHostsNet(t)
 	capture := startBridgeCapture(t, n.net, filepath.Join(t.TempDir(), "links.pcap"))
 	n.startRelays(t)
+	unreachable := n.startUnreachable(t) // relay7; checked last
 	n.startClients(t)
 	t.Logf("network on %d hosts ready in %v", len(n.net.Hosts()), time.Since(start).Round(time.Millisecond))
 
@@ -76,6 +78,7 @@ func TestHosts(t *testing.T) {
 	t.Run("TLSOnLinks", capture.checkTLS)
 	t.Run("Download", func(t *testing.T) { n.download(t, hostsBlobSize()) })
 	t.Run("LinkDown", n.testLinkDown)
+	t.Run("UnreachableRelay", func(t *testing.T) { unreachable.check(t, n) })
 	t.Logf("TestHosts took %v", time.Since(start).Round(time.Millisecond))
 }
 
@@ -152,7 +155,7 @@ func (n *hostsNet) startClients(t *testing.T) {
 	n.onion = hs.ready["address"]
 	p := startIn(t, n.prx, "proxy", "proxy", "--socks", n.prx.AddrPort(socksPort),
 		"--status", "127.0.0.1:0", "--directory", n.dirURL6, "--directory-key", n.key)
-	n.socks, n.status = p.ready["socks"], p.ready["status"]
+	n.socks, n.status, n.prxOut = p.ready["socks"], p.ready["status"], p.out
 	if n.socks != n.prx.AddrPort(socksPort) || n.onion == "" {
 		t.Fatalf("proxy socks=%s, hidden server address=%q", n.socks, n.onion)
 	}

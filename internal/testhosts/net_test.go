@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// TestTwoHosts builds two hosts, one IPv6-only, and connects over TCP
-// between them; it checks that the root namespace never sees the hosts'
-// addresses and that Close leaves nothing behind. Budget: about 2 s.
+// TestTwoHosts builds three hosts, one IPv6-only, and connects over TCP
+// between them (and not where BlockInbound forbids); it checks that the
+// root namespace never sees the hosts' addresses and that Close leaves
+// nothing behind. Budget: about 2 s.
 func TestTwoHosts(t *testing.T) {
 	n := New(t)
 	a := n.MustAdd(t, "a", false)
@@ -48,6 +49,16 @@ func TestTwoHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	roundTrip(t, a, b.AddrPort(7))
+
+	// Inbound blocked from a only: a's connect fails, b's passes.
+	if err := c.BlockInbound(7, a); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := a.Dial(t.Context(), "tcp", c.AddrPort(7)); err == nil {
+		conn.Close()
+		t.Error("reached a port that BlockInbound blocked")
+	}
+	roundTrip(t, b, c.AddrPort(7))
 
 	// A command runs in its host: it sees eth0 with the host's address.
 	out, err := a.Command("ip", "-o", "addr", "show", "dev", "eth0").CombinedOutput()

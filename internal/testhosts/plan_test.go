@@ -2,6 +2,7 @@ package testhosts
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -91,5 +92,18 @@ func TestSetupCommands(t *testing.T) {
 	h.IPv4 = IPv4(4)
 	if cmds := fmt.Sprint(h.setup("br")); !strings.Contains(cmds, "10.4.0.1/8") {
 		t.Errorf("dual-stack host setup lacks 10.4.0.1/8: %s", cmds)
+	}
+}
+
+func TestBlockCommands(t *testing.T) {
+	h := &Host{NS: "ns", N: 7, IPv4: IPv4(7), IPv6: IPv6(7)}
+	got := fmt.Sprint(h.blockCmds("other", 9001))
+	want := "[[-n other -6 rule add to fd00::7/128 ipproto tcp dport 9001 prohibit] [-n other -4 rule add to 10.7.0.1/32 ipproto tcp dport 9001 prohibit]]"
+	if got != want {
+		t.Errorf("blockCmds = %s\nwant %s", got, want)
+	}
+	h.IPv4 = netip.Addr{}
+	if got := fmt.Sprint(h.blockCmds("other", 9001)); strings.Contains(got, "10.7.0.1") {
+		t.Errorf("IPv6-only host: %s", got)
 	}
 }
