@@ -218,8 +218,8 @@ func (n *hostsNet) testIPv6Exit(t *testing.T) {
 }
 
 // testLinkDown cuts the middle relay's host off while curl downloads
-// through it: the download must fail within 10 s (the links' TCP user
-// timeout is 3 s), and the next download, on other relays, succeed at
+// through it: the download must fail within 5 s, as issue 12 asks (the
+// links' TCP user timeout is 3 s; measured 3.3–3.6 s), and the next download, on other relays, succeed at
 // the first try within 10 s.
 func (n *hostsNet) testLinkDown(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "cut")
@@ -254,8 +254,8 @@ func (n *hostsNet) testLinkDown(t *testing.T) {
 			t.Errorf("the download finished although its middle relay's host %s was cut off", victim.Name)
 		}
 		t.Logf("download through %s failed %v after its link went down: %v %s", victim.Name, took.Round(time.Millisecond), err, strings.TrimSpace(stderr.String()))
-		if took > 10*time.Second {
-			t.Errorf("the download took %v to fail after its relay's host went down, want under 10 s", took)
+		if took > 5*time.Second {
+			t.Errorf("the download took %v to fail after its relay's host went down, want under 5 s", took)
 		}
 	case <-ctx.Done():
 		t.Fatal("the download neither failed nor finished after its middle relay's host went down")
