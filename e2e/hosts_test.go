@@ -64,6 +64,7 @@ func TestHosts(t *testing.T) {
 	start := time.Now()
 	n := startHostsNet(t)
 	capture := startBridgeCapture(t, n.net, filepath.Join(t.TempDir(), "links.pcap"))
+	torsocksName := n.exitHostsName(t) // before the exit starts
 	n.startRelays(t)
 	n.startClients(t)
 	t.Logf("network on %d hosts ready in %v", len(n.net.Hosts()), time.Since(start).Round(time.Millisecond))
@@ -74,6 +75,7 @@ func TestHosts(t *testing.T) {
 	// The capture ends here: it holds every link's start and some traffic
 	// of each kind, and stays small enough to check in a second or two.
 	t.Run("TLSOnLinks", capture.checkTLS)
+	t.Run("TorsocksByName", func(t *testing.T) { n.testTorsocksByName(t, torsocksName) })
 	t.Run("Download", func(t *testing.T) { n.download(t, hostsBlobSize()) })
 	t.Run("LinkDown", n.testLinkDown)
 	t.Logf("TestHosts took %v", time.Since(start).Round(time.Millisecond))
