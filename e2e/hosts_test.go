@@ -65,6 +65,7 @@ func TestHosts(t *testing.T) {
 	start := time.Now()
 	n := startHostsNet(t)
 	capture := startBridgeCapture(t, n.net, filepath.Join(t.TempDir(), "links.pcap"))
+	torsocksName := n.exitHostsName(t) // before the exit starts
 	n.startRelays(t)
 	unreachable := n.startUnreachable(t) // relay7; checked last
 	n.startClients(t)
@@ -76,6 +77,7 @@ func TestHosts(t *testing.T) {
 	// The capture ends here: it holds every link's start and some traffic
 	// of each kind, and stays small enough to check in a second or two.
 	t.Run("TLSOnLinks", capture.checkTLS)
+	t.Run("TorsocksByName", func(t *testing.T) { n.testTorsocksByName(t, torsocksName) })
 	t.Run("Download", func(t *testing.T) { n.download(t, hostsBlobSize()) })
 	t.Run("LinkDown", n.testLinkDown)
 	t.Run("UnreachableRelay", func(t *testing.T) { unreachable.check(t, n) })

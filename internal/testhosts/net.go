@@ -224,7 +224,7 @@ func removeNS(name string) error {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	return ip("netns", "delete", name)
+	return cmp(ip("netns", "delete", name), removeEtc(name))
 }
 
 func runAll(cmds [][]string) error {

@@ -2,11 +2,13 @@ package testhosts
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,6 +35,16 @@ func TestTwoHosts(t *testing.T) {
 	// accept any TCP connection.)
 	if out, err := exec.Command("ip", "-o", "addr").Output(); err != nil || strings.Contains(string(out), " "+b.IPv4.String()+"/") {
 		t.Errorf("root namespace addresses: %v\n%s", err, out)
+	}
+
+	// An IPv6-only host given a route to one IPv4 address reaches that
+	// address and no other.
+	if err := c.RouteIPv4To(b); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c, b.AddrPort(7))
+	if _, err := c.Dial(t.Context(), "tcp", a.AddrPort(7)); !errors.Is(err, syscall.ENETUNREACH) {
+		t.Errorf("IPv6-only host with a route to b dialled a: %v, want network unreachable", err)
 	}
 
 	// A host cut off the bridge is unreachable; plugged back, reachable.
@@ -66,6 +78,17 @@ func TestTwoHosts(t *testing.T) {
 		t.Errorf("ip addr in host a: %v\n%s", err, out)
 	}
 
+	// A host's own /etc/hosts: its commands see it, other hosts' do not.
+	if err := a.SetHosts(b.IPv6.String() + " b.testhosts-test\n"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := a.Command("getent", "-s", "files", "hosts", "b.testhosts-test").Output(); err != nil || !strings.HasPrefix(string(out), b.IPv6.String()+" ") {
+		t.Errorf("getent in host a: %q, %v", out, err)
+	}
+	if out, err := b.Command("getent", "-s", "files", "hosts", "b.testhosts-test").Output(); err == nil {
+		t.Errorf("host b resolved host a's name: %q", out)
+	}
+
 	names := []string{n.BridgeNS(), a.NS, b.NS, c.NS}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
@@ -73,6 +96,9 @@ func TestTwoHosts(t *testing.T) {
 	for _, name := range names {
 		if _, err := os.Stat(filepath.Join(netnsDir, name)); err == nil {
 			t.Errorf("namespace %s left after Close", name)
+		}
+		if _, err := os.Stat(filepath.Join(etcDir, name)); err == nil {
+			t.Errorf("%s/%s left after Close", etcDir, name)
 		}
 	}
 }
