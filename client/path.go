@@ -119,14 +119,14 @@ func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor)
 // its address (an IPv6-only relay and an IPv4 address, a firewall). Both
 // are then suspects, avoided while others can take their place, so that
 // one relay with a partial view of the network cannot take healthy
-// relays out of every path. A suspect that a relay beyond suspicion
-// cannot reach either is down, as is the relay of any other failure.
+// relays out of every path. A suspect that a relay fails to reach again
+// is down, as is the relay of any other failure.
 func (m *Manager) blame(path []onion.RelayDescriptor, failed int, err error) {
 	bad := path[failed].Fingerprint()
 	var ee *circuit.ExtendError
 	if failed > 0 && errors.As(err, &ee) && ee.Reason == onion.DestroyConnectFail {
 		prev := path[failed-1].Fingerprint()
-		if m.isSuspect(bad) && !m.isSuspect(prev) {
+		if m.isSuspect(bad) { // a second failure to reach it, from whichever relay
 			m.markDown(bad)
 			return
 		}
