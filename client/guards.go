@@ -90,7 +90,9 @@ func (g *Guards) Fingerprints() []string {
 // from listed up to GuardSetSize. With no guard usable it returns false
 // and logs, once until a guard is usable again, that circuits start at
 // other relays.
-func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]bool, now time.Time, randIntn func(int) int, log *slog.Logger) (onion.RelayDescriptor, bool) {
+// quiet: a first try, after which the caller tries again; only the last
+// try says that the circuit starts outside the guards.
+func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]bool, now time.Time, randIntn func(int) int, log *slog.Logger, quiet bool) (onion.RelayDescriptor, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.refreshLocked(listed, now, randIntn) {
@@ -108,7 +110,7 @@ func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]b
 			return d, true
 		}
 	}
-	if !g.fellBack {
+	if !quiet && !g.fellBack {
 		g.fellBack = true
 		log.Warn("no entry guard usable now: this circuit starts at a relay outside the guard set", "guards", len(g.list))
 	}

