@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"onion/onion"
 )
 
@@ -91,6 +93,9 @@ type Config struct {
 	Now func() time.Time
 	// Ready, if set, is called once, when the directory answers requests.
 	Ready func(Info)
+	// Metrics, if set, gets the directory's Prometheus instruments
+	// (metrics.go): relays and services listed.
+	Metrics prometheus.Registerer
 }
 
 // Info is what a ready directory tells its users.
@@ -114,6 +119,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	s, err := newServer(cfg)
+	if err == nil && cfg.Metrics != nil {
+		err = s.registerMetrics(cfg.Metrics)
+	}
 	if err != nil {
 		ln.Close()
 		return err

@@ -19,6 +19,7 @@ const (
 )
 
 func (s *Server) accept(st *circuit.Stream, target string) {
+	defer s.cfg.Metrics.stream()()
 	_, port, err := onion.SplitHostPort(target)
 	if err != nil {
 		st.CloseWithReason(onion.EndProtocol)

@@ -70,6 +70,7 @@ func (s *Server) judge(ch onion.AuthChallenge, proof onion.AuthProof, attempt in
 	// verifier), so neither timing nor answers tell which users exist.
 	right := onion.ProofEqual(want, proof.Proof) && known
 	verdict := s.budget.judge(proof.User, known, right)
+	s.cfg.Metrics.login(verdict)
 	switch verdict {
 	case accepted:
 		res, _ := onion.AuthResult{OK: true, Proof: onion.ServerProof(v, s.pub, ch, proof)}.MarshalBinary()

@@ -33,7 +33,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if cfg.Client.Logger == nil {
 			cfg.Client.Logger = cfg.Logger
 		}
+		cfg.Metrics.observeBuild(&cfg.Client)
 		m := client.NewManager(cfg.Client)
+		cfg.Metrics.watch(m)
 		defer m.Close()
 		if err := m.WaitUsable(ctx); err != nil {
 			return nil // ctx ended first

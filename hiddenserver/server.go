@@ -69,6 +69,10 @@ type Config struct {
 	UserGuesses    Budget        // per user in the users file: DefaultUserBurst, one back per DefaultUserRefill
 	ServiceGuesses Budget        // all names together: DefaultServiceBurst, one back per DefaultServiceRefill
 	MaxLockout     time.Duration // the longest wait for a guess after a failure: DefaultMaxLockout
+
+	// Metrics, if set, counts builds, logins, streams and meeting circuits
+	// (metrics.go); several services may share one.
+	Metrics *Metrics
 }
 
 // Server is a running hidden service.
@@ -158,6 +162,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Clients) > 0 {
 		s.svc.Authorize = newClientKeys(cfg, s.pub).authorize
 	}
+	cfg.Metrics.add(s)
 	return s, nil
 }
 

@@ -122,7 +122,9 @@ func RunAll(ctx context.Context, cfgs []Config, ready func([]Info)) error {
 	if base.Client.Logger == nil {
 		base.Client.Logger = base.Logger
 	}
+	base.Metrics.observeBuild(&base.Client)
 	m := client.NewManager(base.Client)
+	base.Metrics.watch(m)
 	defer m.Close()
 	if err := m.WaitUsable(ctx); err != nil {
 		return nil // ctx ended first

@@ -1,8 +1,9 @@
 package proxy
 
 // Metrics in the Prometheus text format, at GET /metrics on the status
-// address (loopback only, like the rest of it). They count, never name:
-// no destination, address or user appears in a label.
+// address (loopback only, like the rest of it) and, with `--metrics`, on
+// an address of their own. They count, never name: no destination,
+// address or user appears in a label.
 
 import (
 	"net/http"
@@ -15,62 +16,33 @@ import (
 )
 
 // metrics are the proxy's own instruments; the rest is read from the
-// Manager at each scrape.
+// Manager at each scrape. They are registered in the status endpoint's
+// registry and, if set, in extra (Config.Metrics).
 type metrics struct {
-	reg       *prometheus.Registry
-	buildTime prometheus.Histogram
-	builds    *prometheus.CounterVec
+	reg    *prometheus.Registry
+	extra  prometheus.Registerer
+	builds *client.BuildMetrics
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		buildTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "onion_proxy_circuit_build_seconds",
-			Help:    "Time to build one circuit path (three hops), successful or not.",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
-		builds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "onion_proxy_circuit_builds_total",
-			Help: "Circuit path builds, by result (ok or failed).",
-		}, []string{"result"}),
-	}
-	m.reg.MustRegister(m.buildTime, m.builds)
+func newMetrics(extra prometheus.Registerer) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(), extra: extra, builds: client.NewBuildMetrics("onion_proxy")}
+	m.register(m.builds.Collectors()...)
 	return m
 }
 
-// observeBuild is the Manager's OnBuild.
-func (m *metrics) observeBuild(took time.Duration, err error) {
-	m.buildTime.Observe(took.Seconds())
-	result := "ok"
-	if err != nil {
-		result = "failed"
+func (m *metrics) register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+	if m.extra != nil {
+		m.extra.MustRegister(cs...)
 	}
-	m.builds.WithLabelValues(result).Inc()
 }
+
+// observeBuild is the Manager's OnBuild.
+func (m *metrics) observeBuild(took time.Duration, err error) { m.builds.Observe(took, err) }
 
 // watch registers what is read from mgr at each scrape.
 func (m *metrics) watch(mgr *client.Manager) {
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onion_proxy_circuits_open", Help: "Circuits open now."},
-			func() float64 { return float64(len(mgr.Circuits())) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onion_proxy_streams_open", Help: "Streams open now, on all circuits."},
-			func() float64 { return float64(streamsOpen(mgr)) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onion_proxy_relays_listed", Help: "Relays in the verified relay list."},
-			func() float64 { return float64(len(mgr.Relays())) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "onion_proxy_relay_bytes_sent_total", Help: "Relay cell payload bytes sent on all circuits."},
-			func() float64 { s, _ := mgr.Totals(); return float64(s) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "onion_proxy_relay_bytes_received_total", Help: "Relay cell payload bytes received on all circuits."},
-			func() float64 { _, r := mgr.Totals(); return float64(r) }),
-	)
-}
-
-func streamsOpen(mgr *client.Manager) int {
-	n := 0
-	for _, c := range mgr.Circuits() {
-		n += c.Streams
-	}
-	return n
+	m.register(client.ManagerCollectors("onion_proxy", mgr)...)
 }
 
 func (m *metrics) handler() http.Handler {

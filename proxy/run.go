@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"onion/client"
 )
 
@@ -49,6 +51,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	ConnectTimeout   time.Duration
 	Logger           *slog.Logger // nil: discard
+	// Metrics, if set, also gets the proxy's Prometheus instruments (the
+	// status endpoint's /metrics has them in any case): `--metrics`.
+	Metrics prometheus.Registerer
 	// Ready, if set, is called once the proxy holds a usable relay list
 	// and accepts SOCKS clients.
 	Ready func(Info)
@@ -89,7 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	met := newMetrics()
+	met := newMetrics(cfg.Metrics)
 	cfg.Client.OnBuild = chainBuild(cfg.Client.OnBuild, met.observeBuild)
 	m := client.NewManager(cfg.Client)
 	met.watch(m)

@@ -9,13 +9,11 @@ package proxy
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
 	"time"
 
 	"onion/client"
+	"onion/internal/loopback"
 	"onion/internal/statusview"
 )
 
@@ -96,16 +94,4 @@ func snapshot(m *client.Manager) statusview.Snapshot {
 
 // loopbackHost reports whether a Host header (with or without a port)
 // names this machine by a loopback IP literal or as localhost.
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Zone() == "" && a.Unmap().IsLoopback()
-}
+func loopbackHost(hostport string) bool { return loopback.Host(hostport) }

@@ -108,7 +108,7 @@ func TestStatusPage(t *testing.T) {
 // TestMetrics: /metrics is Prometheus text that the format's own parser
 // accepts, with the circuit build histogram and the byte counters.
 func TestMetrics(t *testing.T) {
-	met := newMetrics()
+	met := newMetrics(nil)
 	mgr := client.NewManager(client.Config{})
 	met.watch(mgr)
 	met.observeBuild(120*time.Millisecond, nil)

@@ -38,12 +38,14 @@ func (r *Relay) serveInbound(conn net.Conn, p peer) {
 	lconn, err := r.acceptLink(conn, deadline)
 	if err != nil {
 		r.handshakes.give(p)
+		r.stats.tlsFailed(tlsError(err))
 		r.refused("refused connection", tlsError(err), "peer", conn.RemoteAddr(), "detail", err)
 		return // acceptLink closed conn
 	}
 	link, err := circuit.HandshakeWithin(lconn, time.Until(deadline))
 	r.handshakes.give(p)
 	if err != nil {
+		r.stats.handshakes[failPreface].Add(1)
 		r.refused("refused connection", prefaceError(err), "peer", conn.RemoteAddr(), "detail", err)
 		lconn.Close()
 		return
@@ -95,6 +97,7 @@ func (r *Relay) readInbound(in *inLink) {
 			return
 		}
 		in.cells.Add(1)
+		r.stats.cell(fwd, cell)
 		if err := r.handleInbound(in, cell); err != nil {
 			r.logger.Warn("closing link", "link", in.id, "err", err)
 			return
@@ -166,10 +169,11 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 	}()
 	created, keys, err := onion.ServerHandshake(r.cfg.Rand, r.keys, cell.Payload)
 	if err != nil {
-		reason := onion.DestroyProtocol
+		reason, fail := onion.DestroyProtocol, failCreate
 		if errors.Is(err, onion.ErrWrongRelayKeys) {
-			reason = onion.DestroyWrongKey
+			reason, fail = onion.DestroyWrongKey, failCreateKeys
 		}
+		r.stats.handshakes[fail].Add(1)
 		reject(reason, err)
 		return
 	}
@@ -178,6 +182,7 @@ func (r *Relay) create(in *inLink, cell onion.Cell) {
 	in.circs[cell.CircID] = c
 	in.mu.Unlock()
 	counted = false
+	r.stats.created.Add(1)
 	if err := in.link.Send(onion.Cell{CircID: cell.CircID, Cmd: onion.CmdCreated, Payload: created}); err != nil {
 		c.destroy(onion.DestroyLinkClosed, fromPrev)
 		return

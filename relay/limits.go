@@ -192,3 +192,10 @@ func extendFailReason(err error) onion.DestroyReason {
 	}
 	return onion.DestroyConnectFail
 }
+
+// count is how many are held, by all peers.
+func (s *share) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"onion/internal/sockopt"
 	"onion/linktls"
 	"onion/onion"
@@ -90,8 +92,10 @@ type Config struct {
 	Resolver ExitResolver
 
 	Logger *slog.Logger // optional; discard
-	Rand   io.Reader    // optional; crypto/rand
-	Now    func() time.Time
+	// Metrics, optional, gets the relay's Prometheus instruments (metrics.go).
+	Metrics prometheus.Registerer
+	Rand    io.Reader // optional; crypto/rand
+	Now     func() time.Time
 }
 
 // Relay is a running relay.
@@ -122,6 +126,7 @@ type Relay struct {
 	exitConns  share // exit connections, by the peer of their circuit's link
 	exitBuf    exitBudget
 	refusals   refusals
+	stats      stats // for Config.Metrics; always counted
 
 	wg sync.WaitGroup
 }
@@ -194,6 +199,11 @@ func New(cfg Config) (*Relay, error) {
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
 	if cfg.Relays != nil {
 		r.list = newListedRelays(cfg.Relays, cfg.Now, r.logger)
+	}
+	if cfg.Metrics != nil {
+		if err := r.registerMetrics(cfg.Metrics); err != nil {
+			return nil, fmt.Errorf("relay metrics: %w", err)
+		}
 	}
 	return r, nil
 }

@@ -18,7 +18,7 @@ func directoryCommand() *cli.Command {
 		Name:  "directory",
 		Usage: "run the directory authority: relays publish to it, clients fetch its signed relay list",
 		Description: "Prints one line when ready:\n" +
-			"   directory ready url=http://HOST:PORT key=KEY\n" +
+			"   directory ready url=http://HOST:PORT key=KEY [metrics=HOST:PORT]\n" +
 			"and then the flags that relays, proxies and hidden servers give to use it:\n" +
 			"   --directory http://HOST:PORT --directory-key KEY\n" +
 			"(listening on 0.0.0.0 or [::], HOST is DIRECTORY_IP: put this machine's address there).\n" +
@@ -26,7 +26,7 @@ func directoryCommand() *cli.Command {
 			"Several authorities: give each every authority's URL and key (--authority, --authority-key, itself\n" +
 			"included); they vote every --vote-interval and serve the list a majority signed. Relays, proxies and\n" +
 			"hidden servers then take every URL and key: --directory URL1,URL2,URL3 --directory-key KEY1,KEY2,KEY3.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7000", Usage: "address to serve HTTP on (port 0 picks a free port)", EnvVars: []string{"ONION_DIRECTORY_LISTEN"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "directory"), Usage: "directory for the signing key (directory.key) and its public half (directory.pub)", EnvVars: []string{"ONION_DIRECTORY_DATA_DIR"}},
 			&cli.DurationFlag{Name: "relay-ttl", Value: directory.DefaultRelayTTL, Usage: "drop a relay or hidden service that has not published a fresh descriptor for this long", EnvVars: []string{"ONION_DIRECTORY_RELAY_TTL"}},
@@ -40,7 +40,7 @@ func directoryCommand() *cli.Command {
 			&cli.StringFlag{Name: "rejected", Usage: "`FILE` of relay fingerprints never to list", EnvVars: []string{"ONION_DIRECTORY_REJECTED"}},
 			&cli.IntFlag{Name: "publish-rate", Value: directory.DefaultPublishRate, Usage: "relay publications one source IP address may make per minute", EnvVars: []string{"ONION_DIRECTORY_PUBLISH_RATE"}},
 			&cli.DurationFlag{Name: "vote-interval", Value: directory.DefaultVoteInterval, Usage: "with several authorities: how often they agree on a new relay list", EnvVars: []string{"ONION_VOTE_INTERVAL"}},
-		},
+		}, metricsFlags()...),
 		Action: runDirectory,
 	}
 }
@@ -58,11 +58,15 @@ func runDirectory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := admissionFlags(c)
+	met, err := startMetrics(c, log)
 	if err != nil {
 		return err
 	}
-	cfg.Key, cfg.Logger = key, log
+	cfg, err := admissionFlags(c, met)
+	if err != nil {
+		return err
+	}
+	cfg.Key, cfg.Logger, cfg.Metrics = key, log, met.reg
 	cfg.RelayTTL, cfg.ServiceTTL, cfg.ListValidity = ttl, ttl, validity
 	return directory.Run(c.Context, cfg)
 }
@@ -70,7 +74,7 @@ func runDirectory(c *cli.Context) error {
 // admissionFlags reads the flags that say which relays are listed and
 // among which authorities, and the rest of the config but the key, the
 // logger and the timings.
-func admissionFlags(c *cli.Context) (cfg directory.Config, err error) {
+func admissionFlags(c *cli.Context, met partMetrics) (cfg directory.Config, err error) {
 	if urls := c.StringSlice("authority"); len(urls) > 0 {
 		if cfg.Authorities, err = authorityFlags(urls, c.StringSlice("authority-key"), "authority"); err != nil {
 			return cfg, err
@@ -94,7 +98,7 @@ func admissionFlags(c *cli.Context) (cfg directory.Config, err error) {
 	cfg.VoteInterval = c.Duration("vote-interval")
 	cfg.Listen, cfg.AllowPrivateAddresses = c.String("listen"), c.Bool("allow-private-addresses")
 	cfg.Ready = func(i directory.Info) {
-		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
+		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s%s\n", i.URL, i.Key, met.readyField())
 		fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
 	}
 	return cfg, nil

@@ -25,12 +25,12 @@ func hiddenserverCommand() *cli.Command {
 		Usage: "run the hidden server: echo (port 7), HTTP (port 80) and your own apps (--forward), reachable only by its onion address",
 		Description: "The service builds its own circuits to meeting relays and publishes a descriptor signed\n" +
 			"by its key; it never listens on a socket. Prints\n" +
-			"`hiddenserver ready address=ADDRESS.onion` once reachable (the address is also in DATA-DIR/hostname).\n" +
+			"`hiddenserver ready address=ADDRESS.onion [metrics=HOST:PORT]` once reachable (the address is also in DATA-DIR/hostname).\n" +
 			"With --services DIR: one service per sub-directory, each with its keys, hostname and optional\n" +
 			"ports (`VPORT TARGET` lines), users, clients and links files; it prints\n" +
 			"`hiddenserver service NAME address=…` for each, then `hiddenserver ready address=FIRST services=NAME=ADDR,…`.",
 		// Not Required: urfave/cli would then demand them of `adduser` too.
-		Flags: append(directoryFlagDefs(false),
+		Flags: append(append(directoryFlagDefs(false),
 			dataDir,
 			users,
 			&cli.StringFlag{Name: "clients", Usage: "clients `FILE` (from onion hiddenserver client-key): only these clients' keys reach the service, without a password", EnvVars: []string{"ONION_CLIENTS"}},
@@ -42,7 +42,7 @@ func hiddenserverCommand() *cli.Command {
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 			plainLinksFlag(),
-		),
+		), metricsFlags()...),
 		Action: runHiddenServer,
 		Subcommands: []*cli.Command{{
 			Name:      "adduser",
@@ -80,6 +80,10 @@ func runHiddenServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	met, hsMet, err := hiddenMetrics(c, logger)
+	if err != nil {
+		return err
+	}
 	cfg := hiddenserver.Config{
 		Client:          client.Config{Directory: dir, Logger: logger, PlainLinks: c.Bool("insecure-plain-links")},
 		PublishVia:      dir.publisher,
@@ -87,10 +91,13 @@ func runHiddenServer(c *cli.Context) error {
 		PublishInterval: c.Duration("publish-interval"),
 		MaxStreams:      c.Int("max-streams"),
 		Logger:          logger,
-		Ready:           func(i hiddenserver.Info) { fmt.Printf("hiddenserver ready address=%s\n", i.Address) },
+		Metrics:         hsMet,
+		Ready: func(i hiddenserver.Info) {
+			fmt.Printf("hiddenserver ready address=%s%s\n", i.Address, met.readyField())
+		},
 	}
 	if c.String("services") != "" {
-		return runServices(c, cfg)
+		return runServices(c, cfg, met.readyField())
 	}
 	if err := serviceFiles(c, &cfg); err != nil {
 		return err
@@ -100,7 +107,7 @@ func runHiddenServer(c *cli.Context) error {
 
 // runServices runs every service of --services DIR, each configured by
 // the files in its own sub-directory; base holds what they share.
-func runServices(c *cli.Context, base hiddenserver.Config) error {
+func runServices(c *cli.Context, base hiddenserver.Config, metricsField string) error {
 	for _, f := range []string{"users", "links", "forward", "clients"} {
 		if c.IsSet(f) {
 			return cli.Exit("--"+f+" does not go with --services: put it in each service's directory", 2)
@@ -130,7 +137,7 @@ func runServices(c *cli.Context, base hiddenserver.Config) error {
 		for i, in := range infos {
 			list[i] = filepath.Base(dirs[i]) + "=" + in.Address
 		}
-		fmt.Printf("hiddenserver ready address=%s services=%s\n", infos[0].Address, strings.Join(list, ","))
+		fmt.Printf("hiddenserver ready address=%s services=%s%s\n", infos[0].Address, strings.Join(list, ","), metricsField)
 	})
 }
 

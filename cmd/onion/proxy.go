@@ -23,8 +23,8 @@ func proxyCommand() *cli.Command {
 			"SOCKS username/password, if given, isolate streams onto separate circuits.\n" +
 			"The SOCKS port also speaks SOCKS4a and HTTP proxy (CONNECT host:port, absolute http:// URLs);\n" +
 			"--http-tunnel adds a port that speaks only HTTP proxy, for HTTPS_PROXY and the like.\n" +
-			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT http_tunnel=HOST:PORT|off` once it holds a verified relay list.",
-		Flags: append(directoryFlagDefs(true),
+			"Prints `proxy ready socks=HOST:PORT status=HOST:PORT http_tunnel=HOST:PORT|off [metrics=HOST:PORT]` once it holds a verified relay list.",
+		Flags: append(append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)", EnvVars: []string{"ONION_SOCKS"}},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics); empty to disable", EnvVars: []string{"ONION_STATUS"}},
 			&cli.StringFlag{Name: "http-tunnel", Usage: "also serve an HTTP proxy (CONNECT, absolute http:// URLs) on this loopback address, e.g. 127.0.0.1:8118; empty for none", EnvVars: []string{"ONION_HTTP_TUNNEL"}},
@@ -44,7 +44,7 @@ func proxyCommand() *cli.Command {
 			clientKeyFlag(),
 			&cli.StringFlag{Name: "prompt-socket", Hidden: true, Usage: "ask for logins and URLs through this unix socket (onion up passes its own, to ask on its terminal)"},
 			&cli.StringFlag{Name: "open-urls", Usage: "what to do with URLs hidden services send: ask, always or never (default: ask on a terminal, never without one)", EnvVars: []string{"ONION_OPEN_URLS"}},
-		),
+		), metricsFlags()...),
 		Action: runProxy,
 	}
 }
@@ -60,7 +60,8 @@ func runProxy(c *cli.Context) error {
 	}
 	passwords, opener, err := hiddenServiceClient(c, logger, c.String("password-for"))
 	keys, kerr := clientKeys(c)
-	if err = errors.Join(err, kerr); err != nil {
+	met, merr := startMetrics(c, logger)
+	if err = errors.Join(err, kerr, merr); err != nil {
 		return err
 	}
 	defer keepTerminal()()
@@ -87,8 +88,9 @@ func runProxy(c *cli.Context) error {
 		SOCKSAuth:     c.String("socks-auth"),
 		DataDir:       c.String("data-dir"),
 		Logger:        logger,
+		Metrics:       met.reg,
 		Ready: func(i proxy.Info) {
-			fmt.Printf("proxy ready socks=%s status=%s http_tunnel=%s\n", i.SOCKS, i.Status, i.HTTP)
+			fmt.Printf("proxy ready socks=%s status=%s http_tunnel=%s%s\n", i.SOCKS, i.Status, i.HTTP, met.readyField())
 		},
 	})
 }

@@ -21,9 +21,9 @@ func relayCommand() *cli.Command {
 			"list that --directory-key verifies. Before it publishes, it checks that it is reachable at its\n" +
 			"address: a listed relay dials it back (it waits, warning, while not; the first relay of a network\n" +
 			"publishes untested and checks later). Then it prints\n" +
-			"   relay ready addr=HOST:PORT fingerprint=FP nickname=NAME reachable=yes|untested\n" +
+			"   relay ready addr=HOST:PORT fingerprint=FP nickname=NAME reachable=yes|untested [metrics=HOST:PORT]\n" +
 			"and the command that shows whether the directory lists it.",
-		Flags: append(directoryFlagDefs(true),
+		Flags: append(append(directoryFlagDefs(true),
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9001", Usage: "address to accept links on (port 0 picks a free port; 0.0.0.0, [::] or :PORT need --address)", EnvVars: []string{"ONION_RELAY_LISTEN"}},
 			&cli.StringFlag{Name: "address", Usage: "`HOST:PORT` to publish: where other relays and clients reach this one, if not --listen (required with 0.0.0.0, [::] or :PORT; behind NAT, the forwarded public address); an IP address ([2001:db8::5]:9001 for IPv6) or a host name, and a public IP unless the directory runs with --allow-private-addresses", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
 			&cli.BoolFlag{Name: "exit", Usage: "let circuits end here and connect to destinations", EnvVars: []string{"ONION_RELAY_EXIT"}},
@@ -33,7 +33,7 @@ func relayCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-peer-shares", Usage: "bound what peers make the relay hold only in all, not per peer address (a network on one machine, where every peer is 127.0.0.1)", EnvVars: []string{"ONION_NO_PEER_SHARES"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: relay.DefaultPublishInterval, Usage: "how often to re-publish the descriptor (keep it under the directory's --relay-ttl)", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 			plainLinksFlag(),
-		),
+		), metricsFlags()...),
 		Action: runRelay,
 	}
 }
@@ -55,6 +55,10 @@ func runRelay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	met, err := startMetrics(c, logger)
+	if err != nil {
+		return err
+	}
 	return relay.Run(c.Context, relay.Config{
 		Identity:        identity,
 		OnionKey:        onionKey,
@@ -69,18 +73,19 @@ func runRelay(c *cli.Context) error {
 		Limits:          relay.Limits{NoPeerShares: c.Bool("no-peer-shares")},
 		PlainLinks:      c.Bool("insecure-plain-links"),
 		Logger:          logger,
-		Ready:           func(i relay.Info) { printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey)) },
+		Metrics:         met.reg,
+		Ready:           func(i relay.Info) { printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey), met) },
 	})
 }
 
 // printRelayReady prints the ready line and how to check that the
 // directory lists the relay: its identity key as the list holds it.
-func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey) {
+func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey, met partMetrics) {
 	reachable := "untested"
 	if i.Reachable {
 		reachable = "yes"
 	}
-	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s reachable=%s\n", i.Addr, i.Fingerprint, i.Nickname, reachable)
+	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s reachable=%s%s\n", i.Addr, i.Fingerprint, i.Nickname, reachable, met.readyField())
 	fmt.Printf("relay listed? curl -s %s/v1/relays | grep -cF '%s'   (1: the directory lists this relay)\n",
 		strings.TrimSuffix(dirURL, "/"), base64.StdEncoding.EncodeToString(id))
 }

@@ -34,6 +34,7 @@ func upCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "forward", Usage: "passed to the hidden server: relay its virtual port to a local app, `VPORT=HOST:PORT` or VPORT=unix:/PATH (repeatable)"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
 			plainLinksFlag(), // passed to the relays, the hidden server and the proxy
+			upMetricsFlag(),
 		},
 		Action: runUp,
 	}
@@ -54,6 +55,7 @@ func runUp(c *cli.Context) error {
 		Executable: exe,
 		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),
 		Socks: c.String("socks"), Status: c.String("status"), HTTPTunnel: c.String("http-tunnel"),
+		Metrics: c.String("metrics"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: c.String("log-level"),
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),

@@ -49,6 +49,9 @@ func (n *network) startAuthorities(ctx context.Context) error {
 		if ready["key"] != keys[i] {
 			return fmt.Errorf("%s: ready with key %s, want %s", c.Name, ready["key"], keys[i])
 		}
+		if err := n.noteMetrics(c.Name, ready); err != nil {
+			return err
+		}
 		n.authorities = append(n.authorities, c)
 	}
 	n.directory = n.authorities[0]

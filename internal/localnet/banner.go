@@ -56,7 +56,7 @@ onion network is up: %s, %d relays, a hidden server and the SOCKS5 proxy, each i
   hidden server  http://%s/
   demo login     user %s, password %s
   data dir       %s
-
+%s
 Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --socks5):
   curl --socks5-hostname %s http://example.com/
   curl %s
@@ -67,7 +67,7 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
 
 %sCtrl-C stops the network.
 `, dirs, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.DirectoryKey, join,
-		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir,
+		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir, metricsLines(i),
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,
 		creds, i.Socks, i.OnionAddress,

@@ -40,6 +40,9 @@ type Config struct {
 	Socks, Status string
 	// HTTPTunnel is the proxy's HTTP proxy port (loopback); "" for none.
 	HTTPTunnel string
+	// Metrics, if set, is passed to every part as --metrics: a loopback
+	// address with port 0, so that each picks a free port of its own.
+	Metrics string
 	// DataDir keeps keys and state, one directory per part, and is never
 	// removed; "" means a temporary directory removed when Run returns.
 	DataDir string
@@ -128,7 +131,7 @@ func (cfg *Config) check() error {
 			return err
 		}
 	}
-	return nil
+	return checkMetrics(cfg.Metrics)
 }
 
 func checkListen(flag, addr string) error {

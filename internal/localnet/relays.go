@@ -57,6 +57,9 @@ func (n *network) startRelay(ctx context.Context, i int) error {
 	if err == nil {
 		err = need(ready, name, "addr", "fingerprint")
 	}
+	if err == nil {
+		err = n.noteMetrics(name, ready)
+	}
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 
 	"onion/internal/launch"
 	"onion/internal/upinfo"
@@ -69,6 +70,7 @@ type network struct {
 	proxy       *launch.Child
 	prompts     net.Listener // the proxy's prompt socket, or nil
 	info        upinfo.Info
+	metricsMu   sync.Mutex // info.Metrics, which relays fill in concurrently
 
 	restarts    int // of the directory, at most maxDirectoryRestarts
 	relaysAlive int

@@ -34,6 +34,9 @@ func (n *network) startDirectory(ctx context.Context) error {
 		return err
 	}
 	n.info.Directory, n.info.DirectoryKey, n.info.DirectoryPID = ready["url"], ready["key"], n.directory.Pid()
+	if err := n.noteMetrics("directory", ready); err != nil {
+		return err
+	}
 	return need(ready, "directory", "url", "key")
 }
 
@@ -58,6 +61,9 @@ func (n *network) startHidden(ctx context.Context) error {
 		return err
 	}
 	n.info.OnionAddress, n.info.HiddenPID = ready["address"], n.hidden.Pid()
+	if err := n.noteMetrics("hiddenserver", ready); err != nil {
+		return err
+	}
 	return need(ready, "hiddenserver", "address")
 }
 
@@ -84,12 +90,15 @@ func (n *network) startProxy(ctx context.Context) error {
 	n.info.Socks, n.info.Status, n.info.ProxyPID = ready["socks"], ready["status"], n.proxy.Pid()
 	n.info.CircuitsURL = "http://" + n.info.Status + "/circuits"
 	n.info.HTTPTunnel = cmp.Or(ready["http_tunnel"], "off")
+	if err := n.noteMetrics("proxy", ready); err != nil {
+		return err
+	}
 	return need(ready, "proxy", "socks", "status")
 }
 
 // child prepares one part: the same executable, with the global log level.
 func (n *network) child(name, command string, args ...string) *launch.Child {
-	all := append([]string{"--log-level", n.cfg.LogLevel, command}, args...)
+	all := append(append([]string{"--log-level", n.cfg.LogLevel, command}, args...), n.metricsArgs()...)
 	if n.cfg.PlainLinks && command != "directory" {
 		all = append(all, "--insecure-plain-links")
 	}

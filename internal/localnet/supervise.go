@@ -107,6 +107,9 @@ func (n *network) restartDirectory(ctx context.Context) error {
 		n.authorities[0] = d
 	}
 	n.info.DirectoryPID = d.Pid()
+	if err := n.noteMetrics("directory", ready); err != nil {
+		return err
+	}
 	return n.writeInfo()
 }
 

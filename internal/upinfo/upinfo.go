@@ -40,6 +40,10 @@ type Info struct {
 	HTTPTunnel    string   `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
 	// Forwards are the hidden server's --forward VPORT=TARGET values.
 	Forwards []string `json:"forwards,omitempty"`
+	// Metrics maps each part (directory, directory2, relay1, hiddenserver,
+	// proxy, ...) to the URL of its Prometheus metrics, with
+	// `onion up --metrics`.
+	Metrics map[string]string `json:"metrics,omitempty"`
 }
 
 // Relay is one relay that up started.
