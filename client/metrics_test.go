@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"onion/onion"
 	"onion/onion/circuit"
@@ -37,13 +36,25 @@ func TestBuildMetrics(t *testing.T) {
 	reg.MustRegister(b.Collectors()...)
 	b.Observe(20*time.Millisecond, nil)
 	b.Observe(time.Second, context.DeadlineExceeded)
-	if got := testutil.ToFloat64(b.builds.WithLabelValues("ok")); got != 1 {
-		t.Errorf("ok builds %v, want 1", got)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := testutil.ToFloat64(b.failures.WithLabelValues("timeout")); got != 1 {
-		t.Errorf("timeout failures %v, want 1", got)
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.Metric {
+			key := f.GetName()
+			for _, l := range m.Label {
+				key += " " + l.GetValue()
+			}
+			got[key] = m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		}
 	}
-	if n, err := testutil.GatherAndCount(reg, "test_circuit_build_seconds"); err != nil || n != 1 {
-		t.Errorf("histogram: %d series, %v", n, err)
+	want := map[string]float64{"test_circuit_builds_total ok": 1, "test_circuit_builds_total failed": 1,
+		"test_circuit_build_failures_total timeout": 1, "test_circuit_build_seconds": 2}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
