@@ -58,3 +58,19 @@ func TestBuildMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestFailures: the newest first, at most maxFailures, successes not kept.
+func TestFailures(t *testing.T) {
+	var f Failures
+	if got := f.Recent(); got == nil || len(got) != 0 {
+		t.Fatalf("empty: %v", got)
+	}
+	f.Build(time.Second, nil)
+	for i := range maxFailures + 5 {
+		f.Build(time.Second, fmt.Errorf("build %d: %w", i, context.DeadlineExceeded))
+	}
+	got := f.Recent()
+	if len(got) != maxFailures || got[0].Detail != fmt.Sprintf("build %d: context deadline exceeded", maxFailures+4) || got[0].Reason != "timeout" {
+		t.Errorf("%d kept, newest %+v", len(got), got[0])
+	}
+}

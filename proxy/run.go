@@ -95,7 +95,8 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	met := newMetrics(cfg.Metrics)
-	cfg.Client.OnBuild = chainBuild(cfg.Client.OnBuild, met.observeBuild)
+	failed := &client.Failures{}
+	cfg.Client.OnBuild = chainBuild(chainBuild(cfg.Client.OnBuild, met.observeBuild), failed.Build)
 	m := client.NewManager(cfg.Client)
 	met.watch(m)
 	managed := make(chan struct{})
@@ -120,7 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 		info.HTTP = httpLn.Addr().String()
 	}
 	if statusLn != nil {
-		srv := &http.Server{Handler: StatusHandler(m, met.handler()), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: statusHandler(m, met.handler(), failed), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(statusLn)
 		defer srv.Close()
 		info.Status = statusLn.Addr().String()

@@ -24,8 +24,14 @@ import (
 //	GET /live      the page's live part, which its script fetches again
 //	GET /circuits  m's circuits, JSON
 //	GET /relays    m's verified relay list, JSON
+//	GET /failures  recent failures with their reasons, JSON
 //	GET /metrics   Prometheus text format, if metrics is not nil
 func StatusHandler(m *client.Manager, metrics http.Handler) http.Handler {
+	return statusHandler(m, metrics, &client.Failures{})
+}
+
+// statusHandler is StatusHandler, listing the failures failed records.
+func statusHandler(m *client.Manager, metrics http.Handler, failed *client.Failures) http.Handler {
 	mux := http.NewServeMux()
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -36,13 +42,16 @@ func StatusHandler(m *client.Manager, metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /relays", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, relayList(m))
 	})
+	mux.HandleFunc("GET /failures", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, failed.Recent())
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
-		statusview.HTML(w, snapshot(m), "/live")
+		statusview.HTML(w, snapshot(m, failed), "/live")
 	})
 	mux.HandleFunc("GET /live", func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
-		statusview.Live(w, snapshot(m))
+		statusview.Live(w, snapshot(m, failed))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
@@ -78,9 +87,13 @@ func relayList(m *client.Manager) []statusview.Relay {
 	return out
 }
 
-// snapshot is what the page draws: the relay list and the circuits.
-func snapshot(m *client.Manager) statusview.Snapshot {
+// snapshot is what the page draws: the relay list, the circuits and the
+// recent failures.
+func snapshot(m *client.Manager, failed *client.Failures) statusview.Snapshot {
 	s := statusview.Snapshot{Relays: relayList(m), Now: time.Now()}
+	for _, f := range failed.Recent() {
+		s.Failures = append(s.Failures, statusview.Failure(f))
+	}
 	for _, c := range m.Circuits() {
 		v := statusview.Circuit{ID: c.ID, Streams: c.Streams, AgeSec: c.AgeSec,
 			BytesSent: c.BytesSent, BytesReceived: c.BytesReceived}

@@ -15,7 +15,7 @@ import (
 const maxStatusBody = 8 << 20
 
 // FetchStatus asks the status endpoint at addr (HOST:PORT, loopback) for
-// its relays and circuits, as `onion status` shows them. It never goes
+// its relays, circuits and recent failures, as `onion status` shows them. It never goes
 // through an HTTP proxy the environment names.
 func FetchStatus(ctx context.Context, addr string) (statusview.Snapshot, error) {
 	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}
@@ -23,7 +23,12 @@ func FetchStatus(ctx context.Context, addr string) (statusview.Snapshot, error) 
 	if err := getJSON(ctx, hc, "http://"+addr+"/relays", &s.Relays); err != nil {
 		return s, err
 	}
-	return s, getJSON(ctx, hc, "http://"+addr+"/circuits", &s.Circuits)
+	if err := getJSON(ctx, hc, "http://"+addr+"/circuits", &s.Circuits); err != nil {
+		return s, err
+	}
+	// A proxy from before /failures has none to give: not an error.
+	_ = getJSON(ctx, hc, "http://"+addr+"/failures", &s.Failures)
+	return s, nil
 }
 
 func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {

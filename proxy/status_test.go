@@ -79,6 +79,7 @@ func TestStatusPage(t *testing.T) {
 		{"/live", "text/html; charset=utf-8", "No circuits yet"},
 		{"/relays", "application/json", "[]"},
 		{"/circuits", "application/json", "[]"},
+		{"/failures", "application/json", "[]"},
 	} {
 		for _, host := range []string{"localhost", "evil.example"} {
 			req, _ := http.NewRequest("GET", srv.URL+tc.path, nil)

@@ -24,7 +24,7 @@ func statusCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "status", Usage: "the proxy's status address, HOST:PORT", EnvVars: []string{"ONION_STATUS"}},
 			&cli.StringFlag{Name: "info-file", Usage: "the --info-file of a running `onion up`: its proxy's status address"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON: {\"relays\": [...], \"circuits\": [...]}, as /relays and /circuits give them"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON: {\"relays\": [...], \"circuits\": [...], \"failures\": [...]}, as /relays, /circuits and /failures give them"},
 		},
 		Action: runStatus,
 	}
@@ -49,7 +49,7 @@ func runStatus(c *cli.Context) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"relays": s.Relays, "circuits": s.Circuits})
+		return enc.Encode(map[string]any{"relays": s.Relays, "circuits": s.Circuits, "failures": s.Failures})
 	}
 	colour := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	return statusview.Text(os.Stdout, s, colour)

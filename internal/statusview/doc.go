@@ -34,10 +34,19 @@ type Relay struct {
 	Published   int64  `json:"published"` // Unix seconds
 }
 
+// Failure is one recent failure, as GET /failures gives it.
+type Failure struct {
+	At     int64  `json:"at"`     // Unix seconds
+	What   string `json:"what"`   // what failed: "circuit build"
+	Reason string `json:"reason"` // one word
+	Detail string `json:"detail"` // the error; never a destination
+}
+
 // Snapshot is what one view shows.
 type Snapshot struct {
 	Relays   []Relay
 	Circuits []Circuit
+	Failures []Failure // newest first
 	Now      time.Time
 }
 

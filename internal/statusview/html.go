@@ -40,8 +40,9 @@ type page struct {
 	Short    func(string) string
 	Bytes    func(uint64) string
 	Age      func(int64) string
-	Interval int    // milliseconds between refreshes
-	Live     string // where the script fetches the live part
+	Ago      func(int64) string // Unix seconds as an age: "12s ago"
+	Interval int                // milliseconds between refreshes
+	Live     string             // where the script fetches the live part
 }
 
 // rows lays the circuits out for the SVG.
@@ -72,7 +73,8 @@ func rows(s Snapshot) ([]svgRow, int, int) {
 func newPage(s Snapshot) page {
 	r, w, h := rows(s)
 	return page{Snapshot: s, Exits: s.exits(), Uses: s.uses(), Rows: r, Width: w, Height: h,
-		Short: Short, Bytes: Bytes, Age: Age, Interval: 2000}
+		Short: Short, Bytes: Bytes, Age: Age, Interval: 2000,
+		Ago: func(at int64) string { return Age(s.Now.Unix()-at) + " ago" }}
 }
 
 // HTML writes the whole status page: the live part, drawn now (readable
@@ -136,4 +138,8 @@ The page refreshes itself every few seconds; the same facts are at <a href="/cir
 <h2>Relays</h2>
 <table><tr><th>nickname</th><th>fingerprint</th><th>address</th><th>exit</th><th>circuits</th></tr>
 {{range .Relays}}<tr class="relay-row"><td>{{.Nickname}}</td><td><code title="{{.Fingerprint}}">{{call $.Short .Fingerprint}}</code></td><td>{{.Address}}</td><td>{{if .Exit}}exit{{end}}</td><td>{{index $.Uses .Fingerprint}}</td></tr>
-{{end}}</table>{{end}}`))
+{{end}}</table>
+<h2>Recent failures</h2>
+{{if .Failures}}<table id="failures"><tr><th>when</th><th>what</th><th>reason</th><th>detail</th></tr>
+{{range .Failures}}<tr class="failure-row"><td>{{call $.Ago .At}}</td><td>{{.What}}</td><td>{{.Reason}}</td><td><code>{{.Detail}}</code></td></tr>
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}`))

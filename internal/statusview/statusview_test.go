@@ -113,3 +113,37 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestFailures: recent failures are listed, newest first, with their age
+// and reason, escaped in HTML and made printable in text.
+func TestFailures(t *testing.T) {
+	s := sample()
+	s.Failures = []Failure{
+		{At: s.Now.Unix() - 5, What: "circuit build", Reason: "timeout", Detail: "context deadline exceeded"},
+		{At: s.Now.Unix() - 70, What: "circuit build", Reason: "extend_refused", Detail: "<script>x</script>\x1b[2J"},
+	}
+	var h, txt bytes.Buffer
+	if err := Live(&h, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&txt, s, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Recent failures", "5s ago", "1m10s ago", "extend_refused", "&lt;script&gt;"} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(h.String(), "<script>x") {
+		t.Error("HTML holds an unescaped detail")
+	}
+	if !strings.Contains(txt.String(), "recent failures:") || !strings.Contains(txt.String(), "5s ago  circuit build: timeout") ||
+		strings.Contains(txt.String(), "\x1b") {
+		t.Errorf("text:\n%s", txt.String())
+	}
+	var none bytes.Buffer
+	Live(&none, sample())
+	if !strings.Contains(none.String(), "<h2>Recent failures</h2>\n<p>None.</p>") {
+		t.Error("no failures: the page does not say so")
+	}
+}

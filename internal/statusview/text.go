@@ -59,6 +59,12 @@ func Text(w io.Writer, s Snapshot, colour bool) error {
 		fmt.Fprintf(&b, "circuit %-3d %s  %d streams, %s sent, %s received, %s old\n",
 			c.ID, strings.Join(hops, " ── "), c.Streams, Bytes(c.BytesSent), Bytes(c.BytesReceived), Age(c.AgeSec))
 	}
+	if len(s.Failures) > 0 {
+		b.WriteString("\n" + paint(bold, "recent failures:") + "\n")
+	}
+	for _, f := range s.Failures {
+		fmt.Fprintf(&b, "%8s ago  %s: %s  %s\n", Age(s.Now.Unix()-f.At), printable(f.What), printable(f.Reason), paint(dim, printable(f.Detail)))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
