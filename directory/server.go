@@ -127,6 +127,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if method(w, r, http.MethodGet) {
 			s.handleService(w, strings.TrimPrefix(path, servicesPath+"/"))
 		}
+	case isNetworkPath(path):
+		s.serveNetwork(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	}

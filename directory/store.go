@@ -51,6 +51,7 @@ type stored[V any] struct {
 	published int64 // Unix seconds, as the publisher signed it
 	sig       []byte
 	expires   time.Time
+	since     time.Time // when the key was first stored, kept across replacements: its uptime
 }
 
 // put stores v under key, as published at published and signed sig. It
@@ -88,7 +89,11 @@ func (s *store[V]) put(key string, v V, published int64, sig []byte) (time.Time,
 	if s.entries == nil {
 		s.entries = make(map[string]*stored[V])
 	}
-	s.entries[key] = &stored[V]{val: v, published: published, sig: sig, expires: expires}
+	since := now
+	if held {
+		since = old.since
+	}
+	s.entries[key] = &stored[V]{val: v, published: published, sig: sig, expires: expires, since: since}
 	s.gen++
 	return expires, !held, nil
 }
@@ -122,6 +127,19 @@ func (s *store[V]) list() ([]V, uint64) {
 		vals[i] = s.entries[k].val
 	}
 	return vals, s.gen
+}
+
+// listSince is list with the time each value's key was first stored.
+func (s *store[V]) listSince() ([]V, []time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneLocked(s.now())
+	keys := slices.Sorted(maps.Keys(s.entries))
+	vals, since := make([]V, len(keys)), make([]time.Time, len(keys))
+	for i, k := range keys {
+		vals[i], since[i] = s.entries[k].val, s.entries[k].since
+	}
+	return vals, since
 }
 
 func (s *store[V]) pruneLocked(now time.Time) {

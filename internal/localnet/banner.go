@@ -50,7 +50,7 @@ onion network is up: %s, %d relays, a hidden server and the SOCKS5 proxy, each i
   HTTP proxy     %s  (HTTPS_PROXY=http://%s)
   circuits       %s
   status page    http://%s/   (in a terminal: onion status --status %s)
-  directory      %s
+  directory      %s   (network page: %s/network)
   directory key  %s%s
   relays         %s (exits: %s)
   hidden server  http://%s/
@@ -66,7 +66,7 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
   curl -x http://%s https://example.com/
 
 %sCtrl-C stops the network.
-`, dirs, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.DirectoryKey, join,
+`, dirs, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.Directory, i.DirectoryKey, join,
 		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir, metricsLines(i),
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,

@@ -32,6 +32,9 @@ type Relay struct {
 	Address     string `json:"address"`
 	Exit        bool   `json:"exit"`
 	Published   int64  `json:"published"` // Unix seconds
+	// UptimeSec is how long the directory has listed it without a break;
+	// the directory's network page knows it, a proxy does not.
+	UptimeSec int64 `json:"uptime_seconds,omitempty"`
 }
 
 // Failure is one recent failure, as GET /failures gives it.
