@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,8 +25,10 @@ import (
 // happened: circuit builds timed at the proxy and the hidden server, bytes
 // relayed by every relay of the proxy's circuit, relays listed at each
 // directory authority and the proxy, the login accepted. A request naming
-// a foreign Host gets 403 from every endpoint. Budget: 60 s (about 10 s
-// here: up starts in ~5 s, the transfers take a second).
+// a foreign Host gets 403 from every endpoint. The directory's network
+// page and the hidden server's meeting relays (issue 14's status page)
+// are checked on the same network. Budget: 60 s (10-20 s here: up starts
+// in ~5 s, the transfers take a second).
 func TestUpMetrics(t *testing.T) {
 	_, info := startUp(t, "--metrics", "127.0.0.1:0")
 	want := []string{"proxy", "hiddenserver"}
@@ -65,6 +69,65 @@ func TestUpMetrics(t *testing.T) {
 	checkRelaysCarried(t, info)
 	for _, part := range want {
 		checkForeignHost(t, info.Metrics[part])
+	}
+	checkNetworkPages(t, info)
+}
+
+// checkNetworkPages wants the directory's network page to list every
+// relay with its uptime, and the hidden server's page its meeting relays,
+// each the last hop of its circuit; both refuse a foreign Host.
+func checkNetworkPages(t *testing.T, info *upinfo.Info) {
+	t.Helper()
+	var listed []struct {
+		Nickname string `json:"nickname"`
+		Uptime   *int64 `json:"uptime_seconds"`
+	}
+	getJSONOK(t, info.Directory+"/network/relays", &listed)
+	if len(listed) != len(info.Relays) || listed[0].Uptime == nil {
+		t.Errorf("directory /network/relays: %+v, want %d relays with their uptime", listed, len(info.Relays))
+	}
+	if page := getOK(t, info.Directory+"/network"); !strings.Contains(page, fmt.Sprintf("%d relays listed", len(info.Relays))) {
+		t.Errorf("directory /network page:\n%s", page)
+	}
+	if info.HiddenStatus == "" {
+		t.Fatal("info file has no hiddenserver_status")
+	}
+	var meeting []struct {
+		Fingerprint string `json:"fingerprint"`
+		Path        []struct {
+			Fingerprint string `json:"fingerprint"`
+		} `json:"path"`
+	}
+	getJSONOK(t, "http://"+info.HiddenStatus+"/meeting", &meeting)
+	if len(meeting) == 0 || len(meeting[0].Path) != 3 || meeting[0].Path[2].Fingerprint != meeting[0].Fingerprint {
+		t.Errorf("hidden server /meeting: %+v, want meeting relays at the end of 3-hop circuits", meeting)
+	}
+	if page := getOK(t, "http://"+info.HiddenStatus+"/"); !strings.Contains(page, "meeting relays") {
+		t.Errorf("hidden server page:\n%s", page)
+	}
+	checkForeignHost(t, info.Directory+"/network")
+	checkForeignHost(t, "http://"+info.HiddenStatus+"/meeting")
+}
+
+// getOK GETs url, wanting 200, and returns the body.
+func getOK(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return string(b)
+}
+
+func getJSONOK(t *testing.T, url string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(getOK(t, url)), v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }
 

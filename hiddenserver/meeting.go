@@ -69,7 +69,7 @@ func (s *Server) establish(ctx context.Context, relay onion.RelayDescriptor) err
 		return err
 	}
 	s.mu.Lock()
-	s.meeting[relay.Fingerprint()] = &meetingCirc{relay: relay, c: c}
+	s.meeting[relay.Fingerprint()] = &meetingCirc{relay: relay, c: c, path: path, since: s.cfg.Now()}
 	s.mu.Unlock()
 	names := make([]string, len(path))
 	for i, d := range path {

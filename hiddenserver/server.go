@@ -73,6 +73,9 @@ type Config struct {
 	// Metrics, if set, counts builds, logins, streams and meeting circuits
 	// (metrics.go); several services may share one.
 	Metrics *Metrics
+	// Status, if set, shows the meeting relays on a page (status.go);
+	// several services may share one.
+	Status *Status
 }
 
 // Server is a running hidden service.
@@ -100,6 +103,8 @@ type Server struct {
 type meetingCirc struct {
 	relay onion.RelayDescriptor
 	c     *circuit.Circuit
+	path  []onion.RelayDescriptor // to the relay, which is its last hop
+	since time.Time               // when established
 }
 
 // New checks cfg.
@@ -163,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 		s.svc.Authorize = newClientKeys(cfg, s.pub).authorize
 	}
 	cfg.Metrics.add(s)
+	cfg.Status.add(s)
 	return s, nil
 }
 

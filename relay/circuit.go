@@ -152,6 +152,7 @@ func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error), origi
 		return err
 	}
 	cell := onion.Cell{CircID: c.prevID, Cmd: onion.CmdRelay, Payload: tok}
+	c.r.stats.cell(back, cell)
 	if origin {
 		return c.prev.link.SendOrigin(cell)
 	}

@@ -271,7 +271,6 @@ func (o *outLink) reader() {
 		if err != nil {
 			break
 		}
-		o.r.stats.cell(back, cell)
 		if err := o.handle(cell); err != nil {
 			o.r.logger.Warn("closing link to next relay", "err", err)
 			break

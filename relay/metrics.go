@@ -15,15 +15,15 @@ import (
 
 // stats are the relay's counters, added to where things happen.
 type stats struct {
-	cells, bytes [2]atomic.Uint64 // by direction: fwd (from the client side), back
+	cells, bytes [2]atomic.Uint64 // by direction, on the link toward the client: fwd (read), back (sent)
 	created      atomic.Uint64    // circuits created (CREATE answered)
 	handshakes   [numHandshakeFails]atomic.Uint64
 }
 
 // Directions of relayed cells.
 const (
-	fwd  = 0 // read from a previous hop: toward the exit
-	back = 1 // read from a next hop: toward the client
+	fwd  = 0 // read from the previous hop: toward the exit
+	back = 1 // sent back to the previous hop: toward the client
 )
 
 // Why a handshake failed, the reason label's values.
@@ -38,7 +38,7 @@ const (
 
 var handshakeFailNames = [numHandshakeFails]string{"tls", "tls_timeout", "preface", "create", "create_wrong_key"}
 
-// cell counts one cell read in direction dir.
+// cell counts one relay cell in direction dir.
 func (s *stats) cell(dir int, c onion.Cell) {
 	s.cells[dir].Add(1)
 	s.bytes[dir].Add(uint64(onion.CellHeaderLen + len(c.Payload)))
@@ -57,8 +57,8 @@ func (r *Relay) registerMetrics(reg prometheus.Registerer) error {
 	for dir, name := range []string{"forward", "backward"} {
 		l := prometheus.Labels{"direction": name}
 		cs = append(cs,
-			counter("cells_total", "Cells read on links, by direction (forward: from the client side; backward: from a next hop).", l, &r.stats.cells[dir]),
-			counter("bytes_total", "Bytes of the cells read on links (header and payload), by direction.", l, &r.stats.bytes[dir]))
+			counter("cells_total", "Cells relayed, by direction, counted on the link toward the client (forward: read from the previous hop; backward: sent back to it, from the next hop or this relay's exit streams).", l, &r.stats.cells[dir]),
+			counter("bytes_total", "Bytes of the cells in onion_relay_cells_total (header and payload), by direction.", l, &r.stats.bytes[dir]))
 	}
 	for i, name := range handshakeFailNames {
 		cs = append(cs, counter("handshake_failures_total", "Failed handshakes, by reason (tls, tls_timeout, preface: of a link; create, create_wrong_key: of a circuit).",

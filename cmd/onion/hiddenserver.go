@@ -25,7 +25,7 @@ func hiddenserverCommand() *cli.Command {
 		Usage: "run the hidden server: echo (port 7), HTTP (port 80) and your own apps (--forward), reachable only by its onion address",
 		Description: "The service builds its own circuits to meeting relays and publishes a descriptor signed\n" +
 			"by its key; it never listens on a socket. Prints\n" +
-			"`hiddenserver ready address=ADDRESS.onion [metrics=HOST:PORT]` once reachable (the address is also in DATA-DIR/hostname).\n" +
+			"`hiddenserver ready address=ADDRESS.onion [status=HOST:PORT] [metrics=HOST:PORT]` once reachable (the address is also in DATA-DIR/hostname).\n" +
 			"With --services DIR: one service per sub-directory, each with its keys, hostname and optional\n" +
 			"ports (`VPORT TARGET` lines), users, clients and links files; it prints\n" +
 			"`hiddenserver service NAME address=…` for each, then `hiddenserver ready address=FIRST services=NAME=ADDR,…`.",
@@ -42,6 +42,7 @@ func hiddenserverCommand() *cli.Command {
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 			plainLinksFlag(),
+			hiddenStatusFlag(),
 		), metricsFlags()...),
 		Action: runHiddenServer,
 		Subcommands: []*cli.Command{{
@@ -80,7 +81,7 @@ func runHiddenServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	met, hsMet, err := hiddenMetrics(c, logger)
+	views, err := startHiddenViews(c, logger)
 	if err != nil {
 		return err
 	}
@@ -91,13 +92,14 @@ func runHiddenServer(c *cli.Context) error {
 		PublishInterval: c.Duration("publish-interval"),
 		MaxStreams:      c.Int("max-streams"),
 		Logger:          logger,
-		Metrics:         hsMet,
+		Metrics:         views.metrics,
+		Status:          views.status,
 		Ready: func(i hiddenserver.Info) {
-			fmt.Printf("hiddenserver ready address=%s%s\n", i.Address, met.readyField())
+			fmt.Printf("hiddenserver ready address=%s%s\n", i.Address, views.ready)
 		},
 	}
 	if c.String("services") != "" {
-		return runServices(c, cfg, met.readyField())
+		return runServices(c, cfg, views.ready)
 	}
 	if err := serviceFiles(c, &cfg); err != nil {
 		return err

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
-	"onion/hiddenserver"
 	"onion/internal/loopback"
 )
 
@@ -78,17 +77,6 @@ func metricsHandler(reg *prometheus.Registry, public bool) http.Handler {
 		return mux
 	}
 	return loopback.Guard(mux)
-}
-
-// hiddenMetrics is startMetrics with the hidden server's instruments,
-// which all its services share; nil when off.
-func hiddenMetrics(c *cli.Context, log *slog.Logger) (partMetrics, *hiddenserver.Metrics, error) {
-	met, err := startMetrics(c, log)
-	if err != nil || met.reg == nil {
-		return met, nil, err
-	}
-	hs, err := hiddenserver.NewMetrics(met.reg)
-	return met, hs, err
 }
 
 // upMetricsFlag is up's --metrics: passed to every part.

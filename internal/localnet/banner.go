@@ -53,7 +53,7 @@ onion network is up: %s, %d relays, a hidden server and the SOCKS5 proxy, each i
   directory      %s   (network page: %s/network)
   directory key  %s%s
   relays         %s (exits: %s)
-  hidden server  http://%s/
+  hidden server  http://%s/%s
   demo login     user %s, password %s
   data dir       %s
 %s
@@ -67,7 +67,7 @@ Try (the proxy resolves names at the exit; socks5h / --socks5-hostname, never --
 
 %sCtrl-C stops the network.
 `, dirs, len(i.Relays), i.Socks, tunnel, tunnel, i.CircuitsURL, i.Status, i.Status, i.Directory, i.Directory, i.DirectoryKey, join,
-		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, i.DemoUser, i.DemoPassword, dataDir, metricsLines(i),
+		strings.Join(relays, " "), strings.Join(exits, " "), i.OnionAddress, hiddenStatus(i), i.DemoUser, i.DemoPassword, dataDir, metricsLines(i),
 		i.Socks, i.CircuitsURL,
 		creds, i.Socks, i.OnionAddress,
 		creds, i.Socks, i.OnionAddress,
@@ -81,4 +81,12 @@ func forwardsLine(i *upinfo.Info) string {
 		return ""
 	}
 	return "Forwarded to your apps (" + i.OnionAddress + "): " + strings.Join(i.Forwards, " ") + "\n\n"
+}
+
+// hiddenStatus points at the hidden server's status page, if it has one.
+func hiddenStatus(i *upinfo.Info) string {
+	if i.HiddenStatus == "" {
+		return ""
+	}
+	return "   (meeting relays: http://" + i.HiddenStatus + "/)"
 }

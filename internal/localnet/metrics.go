@@ -29,12 +29,11 @@ func checkMetrics(addr string) error {
 	return nil
 }
 
-// metricsArgs is the --metrics flag every child gets when asked for.
+// metricsArgs is the --metrics flag every child gets: empty when off, so
+// that an ONION_METRICS in up's environment, one address, does not reach
+// every part.
 func (n *network) metricsArgs() []string {
-	if n.cfg.Metrics == "" {
-		return nil
-	}
-	return []string{"--metrics", n.cfg.Metrics}
+	return []string{"--metrics=" + n.cfg.Metrics}
 }
 
 // noteMetrics records where part name serves its metrics, from its ready

@@ -36,7 +36,7 @@ func TestNoteMetrics(t *testing.T) {
 		t.Error("banner names metrics when off")
 	}
 	off := &network{}
-	if off.noteMetrics("relay1", map[string]string{}) != nil || off.metricsArgs() != nil {
+	if off.noteMetrics("relay1", map[string]string{}) != nil || off.metricsArgs()[0] != "--metrics=" {
 		t.Error("metrics off, yet asked for")
 	}
 }

@@ -50,7 +50,7 @@ func (n *network) startHidden(ctx context.Context) error {
 	}
 	n.info.DemoUser, n.info.DemoPassword = user, pw
 	args := append(n.directoryFlags(), "--data-dir", dir, "--users", filepath.Join(dir, usersFile),
-		"--publish-interval", n.cfg.PublishInterval.String())
+		"--publish-interval", n.cfg.PublishInterval.String(), "--status", "127.0.0.1:0")
 	for _, f := range n.cfg.Forwards {
 		args = append(args, "--forward", f)
 	}
@@ -60,7 +60,7 @@ func (n *network) startHidden(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.info.OnionAddress, n.info.HiddenPID = ready["address"], n.hidden.Pid()
+	n.info.OnionAddress, n.info.HiddenPID, n.info.HiddenStatus = ready["address"], n.hidden.Pid(), ready["status"]
 	if err := n.noteMetrics("hiddenserver", ready); err != nil {
 		return err
 	}

@@ -35,9 +35,12 @@ type Info struct {
 	Relays        []Relay  `json:"relays"`
 	OnionAddress  string   `json:"onion_address"`
 	HiddenPID     int      `json:"hiddenserver_pid"`
-	DemoUser      string   `json:"demo_user"`
-	DemoPassword  string   `json:"demo_password"`
-	HTTPTunnel    string   `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
+	// HiddenStatus is the hidden server's status page (its meeting
+	// relays), HOST:PORT.
+	HiddenStatus string `json:"hiddenserver_status,omitempty"`
+	DemoUser     string `json:"demo_user"`
+	DemoPassword string `json:"demo_password"`
+	HTTPTunnel   string `json:"http_tunnel"` // the proxy's HTTP proxy port, or "off"
 	// Forwards are the hidden server's --forward VPORT=TARGET values.
 	Forwards []string `json:"forwards,omitempty"`
 	// Metrics maps each part (directory, directory2, relay1, hiddenserver,
