@@ -7,6 +7,7 @@ package localnet
 import (
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 
@@ -29,10 +30,13 @@ func checkMetrics(addr string) error {
 	return nil
 }
 
-// metricsArgs is the --metrics flag every child gets: empty when off, so
-// that an ONION_METRICS in up's environment, one address, does not reach
-// every part.
+// metricsArgs is the --metrics flag every child gets when asked for; when
+// off, an empty one if up's environment has ONION_METRICS, one address,
+// which every part would otherwise try to listen on.
 func (n *network) metricsArgs() []string {
+	if n.cfg.Metrics == "" && os.Getenv("ONION_METRICS") == "" {
+		return nil
+	}
 	return []string{"--metrics=" + n.cfg.Metrics}
 }
 

@@ -36,7 +36,11 @@ func TestNoteMetrics(t *testing.T) {
 		t.Error("banner names metrics when off")
 	}
 	off := &network{}
-	if off.noteMetrics("relay1", map[string]string{}) != nil || off.metricsArgs()[0] != "--metrics=" {
+	if off.noteMetrics("relay1", map[string]string{}) != nil || off.metricsArgs() != nil {
 		t.Error("metrics off, yet asked for")
+	}
+	t.Setenv("ONION_METRICS", "127.0.0.1:9100")
+	if got := off.metricsArgs(); len(got) != 1 || got[0] != "--metrics=" {
+		t.Errorf("off with ONION_METRICS set: %v, want an empty --metrics", got)
 	}
 }
