@@ -179,6 +179,7 @@ func (c *relayCirc) destroy(reason onion.DestroyReason, from origin) {
 		return
 	}
 	c.dead = true
+	c.r.stats.closed(reason)
 	c.r.circuits.give(c.prev.peer)
 	next, nextID := c.next, c.nextID
 	streams := c.streams

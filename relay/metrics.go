@@ -17,6 +17,7 @@ import (
 type stats struct {
 	cells, bytes [2]atomic.Uint64 // by direction, on the link toward the client: fwd (read), back (sent)
 	created      atomic.Uint64    // circuits created (CREATE answered)
+	closedBy     [len(closeReasons)]atomic.Uint64
 	handshakes   [numHandshakeFails]atomic.Uint64
 }
 
@@ -37,6 +38,16 @@ const (
 )
 
 var handshakeFailNames = [numHandshakeFails]string{"tls", "tls_timeout", "preface", "create", "create_wrong_key"}
+
+// closeReasons name onion.DestroyReason 0 to 10 for the reason label; any
+// other value a peer sends counts as the last, "other".
+var closeReasons = [...]string{"none", "protocol", "internal", "requested", "layer", "wrong_key",
+	"connect_fail", "link_closed", "timeout", "resource", "not_listed", "other"}
+
+// closed counts a circuit closed for reason.
+func (s *stats) closed(reason onion.DestroyReason) {
+	s.closedBy[min(int(reason), len(closeReasons)-1)].Add(1)
+}
 
 // cell counts one relay cell in direction dir.
 func (s *stats) cell(dir int, c onion.Cell) {
@@ -63,6 +74,10 @@ func (r *Relay) registerMetrics(reg prometheus.Registerer) error {
 	for i, name := range handshakeFailNames {
 		cs = append(cs, counter("handshake_failures_total", "Failed handshakes, by reason (tls, tls_timeout, preface: of a link; create, create_wrong_key: of a circuit).",
 			prometheus.Labels{"reason": name}, &r.stats.handshakes[i]))
+	}
+	for i, name := range closeReasons {
+		cs = append(cs, counter("circuits_closed_total", "Circuits closed, by the DESTROY reason (none and requested: the client closed it; layer: a cell failed its layer's authentication; others: PROTOCOL.md §2.3).",
+			prometheus.Labels{"reason": name}, &r.stats.closedBy[i]))
 	}
 	cs = append(cs,
 		counter("circuits_created_total", "Circuits created (CREATE answered).", nil, &r.stats.created),
