@@ -75,7 +75,8 @@ func TestUpMetrics(t *testing.T) {
 
 // checkNetworkPages wants the directory's network page to list every
 // relay with its uptime, and the hidden server's page its meeting relays,
-// each the last hop of its circuit; both refuse a foreign Host.
+// each the last hop of its circuit, which the proxy's page shows too; the
+// first two refuse a foreign Host.
 func checkNetworkPages(t *testing.T, info *upinfo.Info) {
 	t.Helper()
 	var listed []struct {
@@ -104,6 +105,9 @@ func checkNetworkPages(t *testing.T, info *upinfo.Info) {
 	}
 	if page := getOK(t, "http://"+info.HiddenStatus+"/"); !strings.Contains(page, "meeting relays") {
 		t.Errorf("hidden server page:\n%s", page)
+	}
+	if live := getOK(t, "http://"+info.Status+"/live"); !strings.Contains(live, "hidden server: meeting relays") {
+		t.Errorf("the proxy's status page does not show the hidden server's meeting relays:\n%s", live)
 	}
 	checkForeignHost(t, info.Directory+"/network")
 	checkForeignHost(t, "http://"+info.HiddenStatus+"/meeting")

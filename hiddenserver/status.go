@@ -36,14 +36,7 @@ func (st *Status) add(s *Server) {
 }
 
 // MeetingRelay is one meeting relay as GET /meeting gives it.
-type MeetingRelay struct {
-	Service     string           `json:"service"` // the onion address it serves
-	Nickname    string           `json:"nickname"`
-	Fingerprint string           `json:"fingerprint"`
-	Address     string           `json:"address"`
-	Path        []statusview.Hop `json:"path"` // the circuit to it, the relay last
-	AgeSec      int64            `json:"age_seconds"`
-}
+type MeetingRelay = statusview.MeetingRelay
 
 // Meeting lists the meeting relays of every service, by service and
 // nickname.
@@ -95,10 +88,5 @@ func (st *Status) Handler() http.Handler {
 }
 
 func (st *Status) view() statusview.Meeting {
-	v := statusview.Meeting{Now: time.Now()}
-	for _, m := range st.Meeting() {
-		v.Relays = append(v.Relays, statusview.MeetingRelay{Service: m.Service, Nickname: m.Nickname,
-			Fingerprint: m.Fingerprint, Address: m.Address, Path: m.Path, AgeSec: m.AgeSec})
-	}
-	return v
+	return statusview.Meeting{Relays: st.Meeting(), Now: time.Now()}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"onion/client"
+	"onion/internal/loopback"
 )
 
 // Config is everything Run needs. Zero values of the optional fields work.
@@ -51,6 +52,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	ConnectTimeout   time.Duration
 	Logger           *slog.Logger // nil: discard
+	// HiddenStatus, if set, is the loopback status address of this
+	// network's hidden server: the status page shows its meeting relays.
+	HiddenStatus string
 	// Metrics, if set, also gets the proxy's Prometheus instruments (the
 	// status endpoint's /metrics has them in any case): `--metrics`.
 	Metrics prometheus.Registerer
@@ -121,7 +125,7 @@ func Run(ctx context.Context, cfg Config) error {
 		info.HTTP = httpLn.Addr().String()
 	}
 	if statusLn != nil {
-		srv := &http.Server{Handler: statusHandler(m, met.handler(), failed), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: statusHandler(m, met.handler(), statusSources{failed: failed, hidden: cfg.HiddenStatus}), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(statusLn)
 		defer srv.Close()
 		info.Status = statusLn.Addr().String()
@@ -136,6 +140,11 @@ func Run(ctx context.Context, cfg Config) error {
 // load reads the SOCKS accounts file and the data dir's pinned costs into
 // cfg.Client.CostPins.
 func (cfg *Config) load() (*SOCKSUsers, error) {
+	if cfg.HiddenStatus != "" {
+		if err := loopback.Addr(cfg.HiddenStatus); err != nil {
+			return nil, fmt.Errorf("hidden server status: %w", err)
+		}
+	}
 	if cfg.DataDir != "" {
 		if err := privateDir(cfg.DataDir); err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ package proxy
 // only requests naming a loopback address or localhost are served.
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -27,11 +28,21 @@ import (
 //	GET /failures  recent failures with their reasons, JSON
 //	GET /metrics   Prometheus text format, if metrics is not nil
 func StatusHandler(m *client.Manager, metrics http.Handler) http.Handler {
-	return statusHandler(m, metrics, &client.Failures{})
+	return statusHandler(m, metrics, statusSources{failed: &client.Failures{}})
 }
 
-// statusHandler is StatusHandler, listing the failures failed records.
-func statusHandler(m *client.Manager, metrics http.Handler, failed *client.Failures) http.Handler {
+// statusSources are what the page shows besides the Manager's state.
+type statusSources struct {
+	failed *client.Failures
+	// hidden is the status address of this network's hidden server
+	// (Config.HiddenStatus), whose meeting relays the page shows; "" for none.
+	hidden string
+}
+
+// statusHandler is StatusHandler, with the failures and meeting relays
+// of src.
+func statusHandler(m *client.Manager, metrics http.Handler, src statusSources) http.Handler {
+	failed := src.failed
 	mux := http.NewServeMux()
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -47,11 +58,11 @@ func statusHandler(m *client.Manager, metrics http.Handler, failed *client.Failu
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
-		statusview.HTML(w, snapshot(m, failed), "/live")
+		statusview.HTML(w, snapshot(r.Context(), m, src), "/live")
 	})
 	mux.HandleFunc("GET /live", func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w)
-		statusview.Live(w, snapshot(m, failed))
+		statusview.Live(w, snapshot(r.Context(), m, src))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
@@ -89,11 +100,12 @@ func relayList(m *client.Manager) []statusview.Relay {
 
 // snapshot is what the page draws: the relay list, the circuits and the
 // recent failures.
-func snapshot(m *client.Manager, failed *client.Failures) statusview.Snapshot {
+func snapshot(ctx context.Context, m *client.Manager, src statusSources) statusview.Snapshot {
 	s := statusview.Snapshot{Relays: relayList(m), Now: time.Now()}
-	for _, f := range failed.Recent() {
+	for _, f := range src.failed.Recent() {
 		s.Failures = append(s.Failures, statusview.Failure(f))
 	}
+	s.Meeting = fetchMeeting(ctx, src.hidden)
 	for _, c := range m.Circuits() {
 		v := statusview.Circuit{ID: c.ID, Streams: c.Streams, AgeSec: c.AgeSec,
 			BytesSent: c.BytesSent, BytesReceived: c.BytesReceived}

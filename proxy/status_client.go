@@ -49,3 +49,23 @@ func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
 	}
 	return nil
 }
+
+// meetingClient asks the hidden server, on loopback, never through a proxy
+// the environment names; one shared client, so its connection is reused.
+var meetingClient = &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConns: 1, IdleConnTimeout: 30 * time.Second}}
+
+// fetchMeeting asks the hidden server's status endpoint at addr for its
+// meeting relays, briefly: the page is drawn without them if it does not
+// answer. "" asks nothing.
+func fetchMeeting(ctx context.Context, addr string) []statusview.MeetingRelay {
+	if addr == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var list []statusview.MeetingRelay
+	if err := getJSON(ctx, meetingClient, "http://"+addr+"/meeting", &list); err != nil {
+		return nil
+	}
+	return list
+}

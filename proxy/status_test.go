@@ -137,3 +137,40 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPageMeeting: given a hidden server's status address, the page
+// shows its meeting relays; one that does not answer leaves them out and
+// the page still served.
+func TestStatusPageMeeting(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/meeting" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, `[{"service":"abc.onion","nickname":"relay4","fingerprint":"FP4","address":"127.0.0.1:4",
+			"path":[{"nickname":"relay1"},{"nickname":"relay2"},{"nickname":"relay4"}],"age_seconds":61}]`)
+	}))
+	defer hs.Close()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	for _, tc := range []struct{ addr, want string }{
+		{strings.TrimPrefix(hs.URL, "http://"), "hidden server &rarr; <span title=\" \">relay1</span>"},
+		{strings.TrimPrefix(dead.URL, "http://"), "Recent failures"},
+	} {
+		srv := httptest.NewServer(statusHandler(client.NewManager(client.Config{}), nil,
+			statusSources{failed: &client.Failures{}, hidden: tc.addr}))
+		resp, err := http.Get(srv.URL + "/live")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
+			t.Errorf("hidden status %s: %s, lacks %q:\n%s", tc.addr, resp.Status, tc.want, body)
+		}
+		if tc.addr != strings.TrimPrefix(hs.URL, "http://") && strings.Contains(string(body), "meeting relays") {
+			t.Error("meeting relays shown without a hidden server")
+		}
+	}
+}

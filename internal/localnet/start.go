@@ -82,6 +82,9 @@ func (n *network) startProxy(ctx context.Context) error {
 		args = append(args, "--http-tunnel", n.cfg.HTTPTunnel)
 	}
 	args = append(args, n.servePrompts()...)
+	if n.info.HiddenStatus != "" {
+		args = append(args, "--hidden-status", n.info.HiddenStatus)
+	}
 	n.proxy = n.child("proxy", "proxy", args...)
 	ready, err := n.proxy.Start(ctx)
 	if err != nil {

@@ -50,7 +50,10 @@ type Snapshot struct {
 	Relays   []Relay
 	Circuits []Circuit
 	Failures []Failure // newest first
-	Now      time.Time
+	// Meeting are the meeting relays of this network's hidden server,
+	// when the proxy was told where its status page is (onion up).
+	Meeting []MeetingRelay
+	Now     time.Time
 }
 
 // uses counts the circuits each relay (by fingerprint) is on.

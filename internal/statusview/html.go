@@ -139,6 +139,10 @@ The page refreshes itself every few seconds; the same facts are at <a href="/cir
 <table><tr><th>nickname</th><th>fingerprint</th><th>address</th><th>exit</th><th>circuits</th></tr>
 {{range .Relays}}<tr class="relay-row"><td>{{.Nickname}}</td><td><code title="{{.Fingerprint}}">{{call $.Short .Fingerprint}}</code></td><td>{{.Address}}</td><td>{{if .Exit}}exit{{end}}</td><td>{{index $.Uses .Fingerprint}}</td></tr>
 {{end}}</table>
+{{if .Meeting}}<h2>This network's hidden server: meeting relays</h2>
+<table id="meeting"><tr><th>service</th><th>meeting relay</th><th>circuit</th><th>established</th></tr>
+{{range .Meeting}}<tr class="meeting-row"><td><code title="{{.Service}}">{{call $.Short .Service}}</code></td><td>{{.Nickname}}</td><td>hidden server{{range .Path}} &rarr; <span title="{{.Fingerprint}} {{.Address}}">{{.Nickname}}</span>{{end}}</td><td>{{call $.Age .AgeSec}} ago</td></tr>
+{{end}}</table>{{end}}
 <h2>Recent failures</h2>
 {{if .Failures}}<table id="failures"><tr><th>when</th><th>what</th><th>reason</th><th>detail</th></tr>
 {{range .Failures}}<tr class="failure-row"><td>{{call $.Ago .At}}</td><td>{{.What}}</td><td>{{.Reason}}</td><td><code>{{.Detail}}</code></td></tr>

@@ -9,14 +9,15 @@ import (
 // The hidden server's page: its meeting relays, each with the circuit
 // that reaches it.
 
-// MeetingRelay is one meeting relay of a service.
+// MeetingRelay is one meeting relay of a service, as the hidden server's
+// GET /meeting gives it.
 type MeetingRelay struct {
-	Service     string // the onion address it serves
-	Nickname    string
-	Fingerprint string
-	Address     string
-	Path        []Hop // the circuit to it, the relay last
-	AgeSec      int64
+	Service     string `json:"service"` // the onion address it serves
+	Nickname    string `json:"nickname"`
+	Fingerprint string `json:"fingerprint"`
+	Address     string `json:"address"`
+	Path        []Hop  `json:"path"` // the circuit to it, the relay last
+	AgeSec      int64  `json:"age_seconds"`
 }
 
 // Meeting is what the hidden server's page shows.
