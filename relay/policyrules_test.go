@@ -36,9 +36,9 @@ func TestPolicyRules(t *testing.T) {
 		{"1.1.1.1:80", true},
 		{"[2a00:1450::1]:22", true},
 		{"[2a00:1451::1]:22", false},
-		{"127.0.0.1:80", false},  // the implicit reject private:*
-		{"10.1.2.3:443", false},  // likewise
-		{"[::1]:80", false},      // likewise
+		{"127.0.0.1:80", false}, // the implicit reject private:*
+		{"10.1.2.3:443", false}, // likewise
+		{"[::1]:80", false},     // likewise
 		{"[::ffff:93.184.216.34]:80", true},
 	} {
 		if got := p.Allow(netip.MustParseAddrPort(c.dest)); got != c.allow {

@@ -41,12 +41,12 @@ type Publisher interface {
 // Config is everything a relay needs. Fields marked optional have working
 // zero values.
 type Config struct {
-	Identity  ed25519.PrivateKey // long-term identity; signs the descriptor
-	OnionKey  *ecdh.PrivateKey   // answers CREATE
-	Nickname  string             // optional; "relay" and the fingerprint's first 8 characters
-	Address   string             // host:port published in the descriptor; Run's default: the listener's address
-	Exit      bool
-	Policy    Policy    // exit policy; nil means RejectPrivate
+	Identity ed25519.PrivateKey // long-term identity; signs the descriptor
+	OnionKey *ecdh.PrivateKey   // answers CREATE
+	Nickname string             // optional; "relay" and the fingerprint's first 8 characters
+	Address  string             // host:port published in the descriptor; Run's default: the listener's address
+	Exit     bool
+	Policy   Policy // exit policy; nil means RejectPrivate
 	// Bandwidth is the bandwidth (bytes/s) the descriptor advertises;
 	// zero means onion.DefaultBandwidth. Family names the fingerprints of
 	// the operator's other relays (PROTOCOL.md §7.1, §8.5).
@@ -218,9 +218,9 @@ func (r *Relay) Fingerprint() string { return r.fp }
 // Descriptor is this relay's signed descriptor as of now.
 func (r *Relay) Descriptor() onion.RelayDescriptor {
 	d := onion.RelayDescriptor{
-		Nickname:  r.cfg.Nickname,
-		Address:   r.cfg.Address,
-		OnionKey:  r.cfg.OnionKey.PublicKey().Bytes(),
+		Nickname:   r.cfg.Nickname,
+		Address:    r.cfg.Address,
+		OnionKey:   r.cfg.OnionKey.PublicKey().Bytes(),
 		Exit:       r.cfg.Exit,
 		Published:  r.cfg.Now().Unix(),
 		Bandwidth:  r.cfg.Bandwidth,
