@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"onion/onion"
@@ -96,5 +97,34 @@ func TestExitKeyPerPort(t *testing.T) {
 	}
 	if got := m.exitKey("other", 22); got != "other" {
 		t.Errorf("a key without a circuit: %q", got)
+	}
+}
+
+// TestPathFamilies: two relays that name each other are never on one
+// path; a one-sided declaration changes nothing.
+func TestPathFamilies(t *testing.T) {
+	relays := descriptors(6, 3)
+	sign := func(i int) { relays[i].Sign(oniontest.RelayKeys(relays[i].Nickname).Identity) }
+	relays[0].Family = []string{relays[3].Fingerprint()} // mutual: relay1 and relay4
+	relays[3].Family = []string{relays[0].Fingerprint()}
+	relays[1].Family = []string{relays[4].Fingerprint()} // one-sided: relay2 names relay5
+	for _, i := range []int{0, 1, 3} {
+		sign(i)
+	}
+	m := pathManager(t, relays, newFakeClock(), 4)
+	oneSided := false
+	for range draws {
+		path, err := m.pickPathTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := nicknames(path)
+		if slices.Contains(names, "relay1") && slices.Contains(names, "relay4") {
+			t.Fatalf("path %v holds a family", names)
+		}
+		oneSided = oneSided || slices.Contains(names, "relay2") && slices.Contains(names, "relay5")
+	}
+	if !oneSided {
+		t.Errorf("relay2 and relay5 (one-sided family) never shared a path in %d", draws)
 	}
 }
