@@ -72,6 +72,9 @@ func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.R
 					"(a network on one machine or a LAN runs it with --allow-private-addresses)", err)
 		}
 	}
+	// The list carries the authority's weight, not the relay's word
+	// (PROTOCOL.md §7.4); what the relay sent there is not signed.
+	d.Weight = onion.CappedWeight(d.Bandwidth, s.weightCap)
 	fp := d.Fingerprint()
 	expires, isNew, err := s.relays.put(fp, *d, d.Published, d.Signature)
 	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err
