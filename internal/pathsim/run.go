@@ -1,0 +1,99 @@
+package pathsim
+
+// One run of the whole simulation, and its report.
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"onion/directory"
+)
+
+// Params are a whole run's parameters.
+type Params struct {
+	Seed     uint64
+	Network  NetworkParams
+	Attacker AttackerParams
+	// PerAddress is the directory's per-address limit (0: its default).
+	PerAddress int
+	// Circuits is how many circuits each scenario draws for the measured
+	// compromise fraction.
+	Circuits int
+	Exposure ExposureParams
+}
+
+// DefaultParams are the parameters of the figures in docs/SECURITY.md.
+func DefaultParams() Params {
+	return Params{Seed: 1, Network: DefaultNetwork(), Attacker: DefaultAttacker(),
+		Circuits: 1_000_000, Exposure: DefaultExposure()}
+}
+
+// Scenario is one selector over one list: what it should give the
+// attacker and what drawing circuits gave.
+type Scenario struct {
+	Name     string
+	Relays   int // listed
+	Expect   Expectation
+	Measured Measured
+}
+
+// Report is a run's outcome.
+type Report struct {
+	Params    Params
+	Selection string // the name of the selection under test
+	Honest    Stats
+	Admission Admission
+	Scenarios []Scenario
+	Exposure  []Exposure // without guards, then with
+}
+
+// Run runs the simulation with the selection sel (named name).
+func Run(p Params, name string, sel NewSelector) (*Report, error) {
+	rng := rand.New(rand.NewPCG(p.Seed, 0x6f6e696f6e)) // "onion"
+	honest, err := Honest(p.Network, rng)
+	if err != nil {
+		return nil, err
+	}
+	sybils, err := Sybils(p.Attacker, rng)
+	if err != nil {
+		return nil, err
+	}
+	adm, err := Admit(directory.Config{MaxRelaysPerAddress: p.PerAddress}, honest, sybils, p.Attacker.Share)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Params: p, Selection: name, Honest: Summarise(honest), Admission: adm}
+	everyone := append(append([]Relay(nil), honest...), sybils...)
+	for _, sc := range []struct {
+		name   string
+		relays []Relay
+		sel    NewSelector
+	}{
+		{"uniform (before issue 13), every Sybil listed", everyone, Uniform},
+		{"uniform, after admission", adm.Listed, Uniform},
+		{name + ", after admission", adm.Listed, sel},
+	} {
+		s, err := scenario(sc.name, sc.relays, sc.sel, p.Circuits, rng)
+		if err != nil {
+			return nil, err
+		}
+		r.Scenarios = append(r.Scenarios, s)
+	}
+	for _, guards := range []bool{false, true} {
+		x, err := Expose(sel, adm.Listed, p.Exposure, guards, rng)
+		if err != nil {
+			return nil, err
+		}
+		r.Exposure = append(r.Exposure, x)
+	}
+	return r, nil
+}
+
+func scenario(name string, relays []Relay, newSel NewSelector, n int, rng *rand.Rand) (Scenario, error) {
+	sel := newSel(relays)
+	m, err := Circuits(sel, relays, n, rng)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return Scenario{Name: name, Relays: len(relays), Expect: Expect(sel, relays), Measured: m}, nil
+}
