@@ -104,3 +104,21 @@ func TestInternalBelowCmd(t *testing.T) {
 		}
 	}
 }
+
+// TestPathselPure: path selection is pure (the client runtime and the
+// simulation share it): it imports nothing of the module but the wire
+// package.
+func TestPathselPure(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	wire := map[string]bool{"onion/client/pathsel": true}
+	for _, dep := range imports(t, "onion/onion") {
+		wire[dep] = true
+	}
+	for _, dep := range imports(t, "onion/client/pathsel") {
+		if !wire[dep] && strings.HasPrefix(dep, "onion/") {
+			t.Errorf("onion/client/pathsel imports %s", dep)
+		}
+	}
+}
