@@ -33,20 +33,23 @@ func DefaultAttacker() AttackerParams {
 }
 
 // Sybils draws the attacker's descriptors, ports 10000 and up on each of
-// its addresses in turn. Their bandwidth is set by List.
+// its addresses in turn. Their bandwidth is set by Spread.
 func Sybils(p AttackerParams, rng *rand.Rand) ([]Relay, error) {
 	if p.Share < 0 || p.Share >= 1 || p.Relays < 0 || p.Addresses <= 0 || p.Addresses > 256 || p.ExitFraction < 0 || p.ExitFraction > 1 {
 		return nil, fmt.Errorf("pathsim: bad attacker parameters %+v", p)
 	}
 	relays := make([]Relay, p.Relays)
 	for i := range relays {
-		ip := netip.AddrFrom4([4]byte{attackerFirstOctet, byte(i % p.Addresses), 0, 1})
-		addr := netip.AddrPortFrom(ip, uint16(10000+i/p.Addresses))
-		// Exits are spread evenly through the order of publication, so
-		// that the first relays of each address (the ones listed) hold
-		// the same mix as all.
+		// Two relays at each address in turn, and exits spread evenly
+		// through the order of publication, so that the relays listed
+		// (the first two of each address) hold the same mix as all, and
+		// at half exits each address has one exit and one other relay.
+		// (An attacker that keeps its exits and its other relays in
+		// different /16s escapes the /16 rule's toll; Expectation.Exact.)
+		ip := netip.AddrFrom4([4]byte{attackerFirstOctet, byte(i / 2 % p.Addresses), 0, 1})
+		addr := netip.AddrPortFrom(ip, uint16(10000+i))
 		exit := int(float64(i+1)*p.ExitFraction) > int(float64(i)*p.ExitFraction)
-		relays[i] = Relay{Desc: descriptor(rng, fmt.Sprintf("sybil%d", i), addr, exit), Attacker: true}
+		relays[i] = newRelay(descriptor(rng, fmt.Sprintf("sybil%d", i), addr, exit), true)
 	}
 	return relays, nil
 }
@@ -63,9 +66,8 @@ type Admission struct {
 
 // Admit publishes the honest relays, then the Sybils, to an authority
 // with cfg's rules (the real code: directory.Admit, address by address;
-// see admitByAddress), and gives the
-// attacker's capacity, share/(1−share) of the honest total, to its relays
-// that are listed, evenly.
+// see admitByAddress), and gives the attacker's capacity to its relays
+// that are listed (Spread).
 func Admit(cfg directory.Config, honest, sybils []Relay, share float64) (Admission, error) {
 	all := append(append([]Relay(nil), honest...), sybils...)
 	if cfg.Now == nil {
@@ -83,15 +85,12 @@ func Admit(cfg directory.Config, honest, sybils []Relay, share float64) (Admissi
 	if err != nil {
 		return Admission{}, err
 	}
-	var honestBW int64
 	for i, r := range all {
 		switch {
 		case why[i] == nil:
 			a.Listed = append(a.Listed, r)
 			if r.Attacker {
 				a.SybilsListed++
-			} else {
-				honestBW += r.Bandwidth
 			}
 		case r.Attacker:
 			if a.SybilsRefused == 0 {
@@ -102,19 +101,34 @@ func Admit(cfg directory.Config, honest, sybils []Relay, share float64) (Admissi
 			a.HonestRefused++
 		}
 	}
-	if a.SybilsListed == 0 {
-		return a, nil
+	return a, Spread(a.Listed, share)
+}
+
+// Spread gives the attacker's relays in relays its capacity, share/(1−share)
+// of the honest relays' total there, evenly.
+func Spread(relays []Relay, share float64) error {
+	if share < 0 || share >= 1 {
+		return errors.New("pathsim: the attacker's share must be in [0, 1)")
 	}
-	if share >= 1 {
-		return Admission{}, errors.New("pathsim: the attacker's share must be below 1")
-	}
-	each := int64(share / (1 - share) * float64(honestBW) / float64(a.SybilsListed))
-	for i := range a.Listed {
-		if a.Listed[i].Attacker {
-			a.Listed[i].Bandwidth = max(minBandwidth, min(each, maxBandwidth))
+	var honest int64
+	n := 0
+	for _, r := range relays {
+		if r.Attacker {
+			n++
+		} else {
+			honest += r.Bandwidth
 		}
 	}
-	return a, nil
+	if n == 0 {
+		return nil
+	}
+	each := int64(share / (1 - share) * float64(honest) / float64(n))
+	for i := range relays {
+		if relays[i].Attacker {
+			relays[i].Bandwidth = max(minBandwidth, min(each, onion.MaxBandwidth))
+		}
+	}
+	return nil
 }
 
 // admitByAddress runs directory.Admit on the relays of each IP address

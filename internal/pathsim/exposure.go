@@ -180,6 +180,7 @@ func (cl *simClient) circuit(d *dayList, guards bool, now time.Duration, rng *ra
 	first := d.global[path[0]]
 	cl.seen[first] = true
 	fa := d.relays[path[0]].Attacker
-	cl.first = cl.first || fa
-	return fa && d.relays[path[2]].Attacker, nil
+	both := fa && d.relays[path[2]].Attacker
+	cl.first, cl.both = cl.first || fa, cl.both || both
+	return both, nil
 }

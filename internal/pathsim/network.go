@@ -18,10 +18,20 @@ type Relay struct {
 	Desc      onion.RelayDescriptor
 	Bandwidth int64 // bytes/s it can carry (and advertises)
 	Attacker  bool
+	fp        string // Desc.Fingerprint(), a hash, kept
+}
+
+func newRelay(d onion.RelayDescriptor, attacker bool) Relay {
+	return Relay{Desc: d, Attacker: attacker, fp: d.Fingerprint()}
 }
 
 // Fingerprint is the relay's fingerprint.
-func (r *Relay) Fingerprint() string { return r.Desc.Fingerprint() }
+func (r *Relay) Fingerprint() string {
+	if r.fp == "" {
+		return r.Desc.Fingerprint()
+	}
+	return r.fp
+}
 
 // Network parameters. The defaults describe Tor's consensus in spirit
 // (metrics.torproject.org, 2024-2025): about 7,000 relays, about a quarter
@@ -38,7 +48,6 @@ const (
 	DefaultSubnets        = 2500 // IPv4 /16s the honest relays live in
 	DefaultSubnetSkew     = 1.2  // Zipf exponent: hosting providers crowd a few /16s
 	minBandwidth          = 10 << 10
-	maxBandwidth          = 1 << 40 // onion.MaxBandwidth once descriptors carry bandwidth
 	honestPort            = 9001
 	attackerFirstOctet    = 185 // the attacker's /16s are 185.0-185.K; honest ones are in 11-99
 	honestFirstOctetLow   = 11
@@ -74,11 +83,9 @@ func Honest(p NetworkParams, rng *rand.Rand) ([]Relay, error) {
 		pre := prefixes[zipf.Uint64()]
 		ip := netip.AddrFrom4([4]byte{byte(honestFirstOctetLow + pre/256), byte(pre % 256), byte(rng.IntN(256)), byte(1 + rng.IntN(254))})
 		bw := p.MedianBW * math.Exp(p.Sigma*rng.NormFloat64())
-		relays[i] = Relay{
-			Desc: descriptor(rng, fmt.Sprintf("honest%d", i), netip.AddrPortFrom(ip, honestPort),
-				rng.Float64() < p.ExitFraction),
-			Bandwidth: int64(max(minBandwidth, min(bw, maxBandwidth))),
-		}
+		relays[i] = newRelay(descriptor(rng, fmt.Sprintf("honest%d", i), netip.AddrPortFrom(ip, honestPort),
+			rng.Float64() < p.ExitFraction), false)
+		relays[i].Bandwidth = int64(max(minBandwidth, min(bw, onion.MaxBandwidth)))
 	}
 	return relays, nil
 }
@@ -136,4 +143,20 @@ func Summarise(relays []Relay) Stats {
 	}
 	s.Subnets, s.Addresses = len(subnets), len(addrs)
 	return s
+}
+
+// Weigh returns a copy of relays as an authority lists them: each
+// descriptor advertising its Bandwidth, with the weight the authorities
+// give it, onion.CappedWeight with limit (0 or less: no cap, the weight is
+// the bandwidth, as if measured).
+func Weigh(relays []Relay, limit int64) []Relay {
+	out := append([]Relay(nil), relays...)
+	for i := range out {
+		out[i].Desc.Bandwidth = out[i].Bandwidth
+		out[i].Desc.Weight = out[i].Bandwidth
+		if limit > 0 {
+			out[i].Desc.Weight = onion.CappedWeight(out[i].Bandwidth, limit)
+		}
+	}
+	return out
 }

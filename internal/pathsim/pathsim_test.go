@@ -144,7 +144,7 @@ func TestDeterministic(t *testing.T) {
 	p.Network.Relays, p.Circuits, p.Exposure.Clients, p.Exposure.Days = 500, 2000, 2, 2
 	var out [2]bytes.Buffer
 	for i := range out {
-		r, err := Run(p, "uniform", Uniform)
+		r, err := Run(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,25 +156,70 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestGuardsLimitExposure: over 30 days a client with guards uses a few
-// first hops, one without uses thousands.
+// first hops, one without uses hundreds (2,000 relays here, to keep the
+// test fast under -race; `onion sim` runs 7,000).
 func TestGuardsLimitExposure(t *testing.T) {
 	rng := testRand(4)
-	honest, err := Honest(DefaultNetwork(), rng)
+	n := DefaultNetwork()
+	n.Relays = 2000
+	honest, err := Honest(n, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := DefaultExposure()
-	p.Clients = 20
+	p.Clients = 4
 	var distinct [2]float64
 	for i, guards := range []bool{false, true} {
-		x, err := Expose(Uniform, honest, p, guards, rng)
+		x, err := Expose(Pathsel, Weigh(honest, 0), p, guards, rng)
 		if err != nil {
 			t.Fatal(err)
 		}
 		distinct[i] = x.DistinctMean
 	}
 	t.Logf("distinct first hops in 30 days: %.1f without guards, %.1f with", distinct[0], distinct[1])
-	if distinct[0] < 1000 || distinct[1] < 1 || distinct[1] > 6 {
-		t.Fatalf("distinct first hops: %.1f without guards (want > 1000), %.1f with (want 1-6)", distinct[0], distinct[1])
+	if distinct[0] < 500 || distinct[1] < 1 || distinct[1] > 6 {
+		t.Fatalf("distinct first hops: %.1f without guards (want > 500), %.1f with (want 1-6)", distinct[0], distinct[1])
+	}
+}
+
+// attackedNetwork is the default network after admission, with the
+// default attacker, its weights its bandwidth: the attacker holds 10% of
+// the weight.
+func attackedNetwork(t *testing.T, rng *rand.Rand) []Relay {
+	t.Helper()
+	honest, err := Honest(DefaultNetwork(), rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sybils, err := Sybils(DefaultAttacker(), rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Admit(directory.Config{}, honest, sybils, DefaultAttacker().Share)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Weigh(a.Listed, 0)
+}
+
+// TestPathselMatchesClosedForm: the client's selection over 7,000 relays
+// gives an attacker with 10% of the weight on 8 relays in 4 /16s the
+// closed-form share of circuits. It fails if selection is biased: drawing
+// first hops or exits uniformly (the attacker's 8 relays of 7,008 would
+// get about 0.0003%), ignoring the /16 rule (g × e, a quarter above the
+// exact figure here: 6 standard errors), or weighting exits in the
+// first-hop position.
+func TestPathselMatchesClosedForm(t *testing.T) {
+	rng := testRand(5)
+	relays := attackedNetwork(t, rng)
+	x := checkClosedForm(t, "pathsel", Pathsel, relays, 40000, rng)
+	if x.GuardShare < 0.05 || x.ExitShare < 0.1 {
+		t.Fatalf("guard share %.4f, exit share %.4f: the attacker should hold about 7%% and 19%%", x.GuardShare, x.ExitShare)
+	}
+	if se := math.Sqrt(x.Exact * (1 - x.Exact) / 40000); x.Product-x.Exact < 4.5*se {
+		t.Errorf("g × e %.5f and exact %.5f are within 4.5 standard errors (%.5f): the test cannot tell whether the /16 rule holds", x.Product, x.Exact, se)
+	}
+	if se := math.Sqrt(x.Exact * (1 - x.Exact) / 40000); x.Product-x.Exact < 4.5*se {
+		t.Errorf("g × e %.5f and exact %.5f are within 4.5 standard errors (%.5f): the test cannot tell whether the /16 rule holds", x.Product, x.Exact, se)
 	}
 }

@@ -5,6 +5,8 @@ package pathsim
 import (
 	"fmt"
 	"io"
+
+	"onion/client"
 )
 
 // Write prints the report.
@@ -24,25 +26,27 @@ func (r *Report) Write(w io.Writer) error {
 		pr("  the directory's reason: %s\n", a.FirstRefusal)
 	}
 	pr("\ncircuits with the attacker's relay as both first hop and exit (no guards, a fresh path each):\n")
-	pr("  %-48s %7s %8s %8s %10s %10s %10s %9s\n", "selection and list", "relays", "guard", "exit", "g × e", "exact", "measured", "circuits")
+	pr("  %-56s %7s %8s %8s %10s %10s %10s %9s\n", "selection and list", "relays", "guard", "exit", "g × e", "exact", "measured", "circuits")
 	for _, s := range r.Scenarios {
-		pr("  %-48s %7d %7.3f%% %7.3f%% %9.4f%% %9.4f%% %9.4f%% %9d\n", s.Name, s.Relays,
+		pr("  %-56s %7d %7.3f%% %7.3f%% %9.4f%% %9.4f%% %9.4f%% %9d\n", s.Name, s.Relays,
 			100*s.Expect.GuardShare, 100*s.Expect.ExitShare, 100*s.Expect.Product, 100*s.Expect.Exact,
 			100*s.Measured.Fraction(), s.Measured.Circuits)
 	}
 	pr("  (guard, exit: the attacker's share of the first-hop and exit weight; exact: g × e with the\n")
-	pr("  rule that first hop and exit differ and, for %s, are not in one /16)\n", r.Selection)
+	pr("  rule that first hop and exit differ and, for pathsel, are not in one /16)\n")
 	if len(r.Exposure) > 0 {
 		x := r.Exposure[0]
-		pr("\nfirst hops over %d days, a circuit every %s (%d circuits), %d clients, %.0f%% of relays missing from each day's list, %s:\n",
-			p.Exposure.Days, p.Exposure.Every, x.CircuitsPerClient, x.Clients, 100*p.Exposure.Churn, r.Selection)
-		pr("  %-14s %14s %12s %22s %22s\n", "", "distinct mean", "max", "clients, attacker first", "clients, attacker both")
+		pr("\nfirst hops over %d days, a circuit every %s (%d circuits), %d clients, %.0f%% of relays missing from each day's list,\n",
+			p.Exposure.Days, p.Exposure.Every, x.CircuitsPerClient, x.Clients, 100*p.Exposure.Churn)
+		pr("pathsel over the list after admission, weight = bandwidth; guard sets as client.Guards keeps them (%d guards, %.0f days):\n",
+			client.GuardSetSize, client.GuardLifetime.Hours()/24)
+		pr("  %-14s %14s %6s %24s %24s %16s\n", "", "distinct mean", "max", "clients: attacker first", "attacker both ends", "circuits: both")
 		for _, x := range r.Exposure {
 			name := "without guards"
 			if x.Guards {
 				name = "with guards"
 			}
-			pr("  %-14s %14.1f %12d %21.1f%% %21.1f%%\n", name, x.DistinctMean, x.DistinctMax, 100*x.AttackerFirst, 100*x.Compromised)
+			pr("  %-14s %14.1f %6d %23.1f%% %23.1f%% %15.3f%%\n", name, x.DistinctMean, x.DistinctMax, 100*x.AttackerFirst, 100*x.Compromised, 100*x.CircuitsCompromised)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"onion/directory"
+	"onion/onion"
 )
 
 // Params are a whole run's parameters.
@@ -16,6 +17,9 @@ type Params struct {
 	Attacker AttackerParams
 	// PerAddress is the directory's per-address limit (0: its default).
 	PerAddress int
+	// WeightCap is the most weight the authorities give one relay (0 or
+	// less: none).
+	WeightCap int64
 	// Circuits is how many circuits each scenario draws for the measured
 	// compromise fraction.
 	Circuits int
@@ -25,7 +29,7 @@ type Params struct {
 // DefaultParams are the parameters of the figures in docs/SECURITY.md.
 func DefaultParams() Params {
 	return Params{Seed: 1, Network: DefaultNetwork(), Attacker: DefaultAttacker(),
-		Circuits: 1_000_000, Exposure: DefaultExposure()}
+		WeightCap: onion.DefaultWeightCap, Circuits: 1_000_000, Exposure: DefaultExposure()}
 }
 
 // Scenario is one selector over one list: what it should give the
@@ -40,15 +44,16 @@ type Scenario struct {
 // Report is a run's outcome.
 type Report struct {
 	Params    Params
-	Selection string // the name of the selection under test
 	Honest    Stats
 	Admission Admission
 	Scenarios []Scenario
 	Exposure  []Exposure // without guards, then with
 }
 
-// Run runs the simulation with the selection sel (named name).
-func Run(p Params, name string, sel NewSelector) (*Report, error) {
+// Run runs the simulation: the lists, then each scenario's circuits, then
+// the exposure of clients (over the list after admission, the attacker's
+// weight its bandwidth).
+func Run(p Params) (*Report, error) {
 	rng := rand.New(rand.NewPCG(p.Seed, 0x6f6e696f6e)) // "onion"
 	honest, err := Honest(p.Network, rng)
 	if err != nil {
@@ -62,16 +67,25 @@ func Run(p Params, name string, sel NewSelector) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Params: p, Selection: name, Honest: Summarise(honest), Admission: adm}
 	everyone := append(append([]Relay(nil), honest...), sybils...)
+	if err := Spread(everyone, p.Attacker.Share); err != nil {
+		return nil, err
+	}
+	capped := "weights uncapped"
+	if p.WeightCap > 0 {
+		capped = "weights capped at " + rate(float64(p.WeightCap))
+	}
+	measured := Weigh(adm.Listed, 0)
+	r := &Report{Params: p, Honest: Summarise(honest), Admission: adm}
 	for _, sc := range []struct {
 		name   string
 		relays []Relay
 		sel    NewSelector
 	}{
-		{"uniform (before issue 13), every Sybil listed", everyone, Uniform},
-		{"uniform, after admission", adm.Listed, Uniform},
-		{name + ", after admission", adm.Listed, sel},
+		{"uniform (before issue 13), all Sybils listed", everyone, Uniform},
+		{"pathsel, all Sybils listed, " + capped, Weigh(everyone, p.WeightCap), Pathsel},
+		{"pathsel, admission, " + capped, Weigh(adm.Listed, p.WeightCap), Pathsel},
+		{"pathsel, admission, weight = bandwidth", measured, Pathsel},
 	} {
 		s, err := scenario(sc.name, sc.relays, sc.sel, p.Circuits, rng)
 		if err != nil {
@@ -80,7 +94,7 @@ func Run(p Params, name string, sel NewSelector) (*Report, error) {
 		r.Scenarios = append(r.Scenarios, s)
 	}
 	for _, guards := range []bool{false, true} {
-		x, err := Expose(sel, adm.Listed, p.Exposure, guards, rng)
+		x, err := Expose(Pathsel, measured, p.Exposure, guards, rng)
 		if err != nil {
 			return nil, err
 		}
