@@ -7,9 +7,10 @@ import "onion/onion"
 // Admit runs the listing rules of an authority configured by cfg over
 // descs, published in that order, each once, at cfg.Now (or the clock):
 // the public-address check (unless cfg.AllowPrivateAddresses), the
-// admission rules (per-address limit, rejected and approved lists) and the
-// MaxRelays bound. That is the very code POST /v1/relays runs after its
-// per-source rate limit and the descriptor's signature check, which Admit
+// admission rules (per-address limit, rejected and approved lists), the
+// MaxRelays bound, and the weight it gives each relay listed (its
+// Bandwidth capped at cfg.MaxRelayWeight). That is the very code POST
+// /v1/relays runs after its per-source rate limit and the descriptor's signature check, which Admit
 // skips: a simulation feeds an authority thousands of relays without
 // signing or sending them. Each descriptor's Published is set to now.
 // Admit returns the descriptors listed, in the order given, and, index for
@@ -18,7 +19,7 @@ func Admit(cfg Config, descs []onion.RelayDescriptor) ([]onion.RelayDescriptor, 
 	s, err := newServer(Config{
 		Now: cfg.Now, MaxRelays: cfg.MaxRelays, MaxRelaysPerAddress: cfg.MaxRelaysPerAddress,
 		Approved: cfg.Approved, Rejected: cfg.Rejected, ApprovedOnly: cfg.ApprovedOnly,
-		AllowPrivateAddresses: cfg.AllowPrivateAddresses,
+		AllowPrivateAddresses: cfg.AllowPrivateAddresses, MaxRelayWeight: cfg.MaxRelayWeight,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -28,7 +29,7 @@ func Admit(cfg Config, descs []onion.RelayDescriptor) ([]onion.RelayDescriptor, 
 	why := make([]error, len(descs))
 	for i, d := range descs {
 		d.Published = now.Unix()
-		_, _, why[i] = s.storeRelay(d)
+		_, _, why[i] = s.storeRelay(&d)
 		if why[i] == nil {
 			listed = append(listed, d)
 		}

@@ -67,14 +67,14 @@ func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.R
 		return PublishResult{}, false, err
 	}
 	fp := d.Fingerprint()
-	expires, isNew, err := s.storeRelay(*d)
+	expires, isNew, err := s.storeRelay(d)
 	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err
 }
 
 // storeRelay lists a descriptor whose signature is checked, if the
 // listing rules let it in: a public address, then the store's admission
-// rules (admission.go) and bound.
-func (s *server) storeRelay(d onion.RelayDescriptor) (time.Time, bool, error) {
+// rules (admission.go) and bound. It sets the weight the list gives d.
+func (s *server) storeRelay(d *onion.RelayDescriptor) (time.Time, bool, error) {
 	if !s.allowPrivate {
 		if err := checkPublicAddress(d.Address); err != nil {
 			return time.Time{}, false, refused(http.StatusBadRequest,
@@ -82,7 +82,10 @@ func (s *server) storeRelay(d onion.RelayDescriptor) (time.Time, bool, error) {
 					"(a network on one machine or a LAN runs it with --allow-private-addresses)", err)
 		}
 	}
-	return s.relays.put(d.Fingerprint(), d, d.Published, d.Signature)
+	// The list carries the authority's weight, not the relay's word
+	// (PROTOCOL.md §7.4); what the relay sent there is not signed.
+	d.Weight = onion.CappedWeight(d.Bandwidth, s.weightCap)
+	return s.relays.put(d.Fingerprint(), *d, d.Published, d.Signature)
 }
 
 func (s *server) relayExpired(fp string, d onion.RelayDescriptor) {

@@ -87,7 +87,8 @@ func startAuthNet(t *testing.T, liar *lyingAuthority) *authNet {
 	}
 	n.waitListed(t, 3)
 	n.proxy = startProc(t, "proxy", "proxy", "--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
-		"--directory", strings.Join(n.urls, ","), "--directory-key", strings.Join(n.keys, ","), "--refresh-interval", "1s")
+		"--directory", strings.Join(n.urls, ","), "--directory-key", strings.Join(n.keys, ","), "--refresh-interval", "1s",
+		"--lab=false") // its relays are on distinct /16s: the subnet rule holds
 	n.socks = n.proxy.ready["socks"]
 	return n
 }

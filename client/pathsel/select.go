@@ -23,6 +23,9 @@ var (
 	// ErrNoExit means no exit in the list allows the requested port (or,
 	// with the other rules, none can end a path).
 	ErrNoExit = fmt.Errorf("%w: no usable exit", ErrNoPath)
+	// ErrNoExitForPort means no exit's policy summary allows the
+	// requested port (it wraps ErrNoExit).
+	ErrNoExitForPort = fmt.Errorf("%w for the port", ErrNoExit)
 	// ErrGuardsUnusable means none of Options.Guards can start a path.
 	ErrGuardsUnusable = fmt.Errorf("%w: no entry guard can start a path", ErrNoPath)
 )
@@ -211,7 +214,7 @@ func (l *List) noExit(opt Options, first *node) error {
 	case exits == 0:
 		return fmt.Errorf("%w: the relay list has no exit", ErrNoExit)
 	case allow == 0 && opt.Port != 0:
-		return fmt.Errorf("%w: none of the %d exits allows port %d", ErrNoExit, exits, opt.Port)
+		return fmt.Errorf("%w: none of the %d exits allows port %d", ErrNoExitForPort, exits, opt.Port)
 	case first != nil:
 		return fmt.Errorf("%w: none of the %d exits that allow the port may share a path with first hop %s (same subnet or family, or it is the only one)", ErrNoExit, allow, first.d.Nickname)
 	}

@@ -307,3 +307,21 @@ func TestLastHopGiven(t *testing.T) {
 		t.Fatalf("path %v, %v", fps(path), err)
 	}
 }
+
+// BenchmarkSelect7000: one path from an indexed list of 7,000 relays with
+// heavy-tailed weights (the simulation's scale).
+func BenchmarkSelect7000(b *testing.B) {
+	rng := seeded(11)
+	var relays []onion.RelayDescriptor
+	for i := range 7000 {
+		w := int64(20<<10) + rng(int64(10<<20))*rng(100)/100 // skewed
+		relays = append(relays, relay(i, fmt.Sprintf("%d.%d.0.1:9001", 1+i/250, i%250), i%5 == 0, w))
+	}
+	l := New(relays)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := l.Select(Options{Port: 443}, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

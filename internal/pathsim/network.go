@@ -147,8 +147,10 @@ func Summarise(relays []Relay) Stats {
 
 // Weigh returns a copy of relays as an authority lists them: each
 // descriptor advertising its Bandwidth, with the weight the authorities
-// give it, onion.CappedWeight with limit (0 or less: no cap, the weight is
-// the bandwidth, as if measured).
+// give it: onion.CappedWeight with limit, as the directory computes it when
+// a relay publishes (directory.Admit sets it too, but the attacker's
+// bandwidth is known only after admission), or with a limit of 0 or less
+// the bandwidth itself, as if measured.
 func Weigh(relays []Relay, limit int64) []Relay {
 	out := append([]Relay(nil), relays...)
 	for i := range out {
