@@ -205,10 +205,9 @@ func attackedNetwork(t *testing.T, rng *rand.Rand) []Relay {
 // TestPathselMatchesClosedForm: the client's selection over 7,000 relays
 // gives an attacker with 10% of the weight on 8 relays in 4 /16s the
 // closed-form share of circuits. It fails if selection is biased: drawing
-// first hops or exits uniformly (the attacker's 8 relays of 7,008 would
-// get about 0.0003%), ignoring the /16 rule (g × e, a quarter above the
-// exact figure here: 6 standard errors), or weighting exits in the
-// first-hop position.
+// relays uniformly (the attacker's 8 relays of 7,008 would get about
+// 0.0003%, 19 standard errors off) or ignoring the /16 rule (g × e, a
+// quarter above the exact figure here: 6 standard errors).
 func TestPathselMatchesClosedForm(t *testing.T) {
 	rng := testRand(5)
 	relays := attackedNetwork(t, rng)
