@@ -5,6 +5,7 @@ package pathsim
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"onion/directory"
 	"onion/onion"
@@ -54,6 +55,9 @@ type Report struct {
 // the exposure of clients (over the list after admission, the attacker's
 // weight its bandwidth).
 func Run(p Params) (*Report, error) {
+	if e := p.Exposure; p.Circuits <= 0 || e.Clients <= 0 || e.Days <= 0 || e.Every <= 0 || e.Every > 24*time.Hour {
+		return nil, fmt.Errorf("pathsim: bad circuit or exposure parameters: %d circuits, %+v", p.Circuits, e)
+	}
 	rng := rand.New(rand.NewPCG(p.Seed, 0x6f6e696f6e)) // "onion"
 	honest, err := Honest(p.Network, rng)
 	if err != nil {
