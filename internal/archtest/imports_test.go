@@ -19,6 +19,10 @@ var (
 	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat", "onion/internal/netscope", "onion/internal/testhosts", "onion/internal/sockopt", "onion/internal/prompt", "onion/internal/ptytest", "onion/internal/statusview"}
 )
 
+// tools run a role's or the runtime's code from the outside (a
+// simulation); nothing below cmd/onion imports them.
+var tools = []string{"onion/internal/pathsim"}
+
 func imports(t *testing.T, pkg string) []string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath", pkg).Output()
@@ -53,6 +57,15 @@ func TestImportsPointDown(t *testing.T) {
 			}
 			if strings.HasPrefix(dep, "onion/cmd/") {
 				t.Errorf("%s imports %s", p, dep)
+			}
+		}
+	}
+	for _, p := range append(append(append([]string{}, roles...), runtime...), engine...) {
+		for _, dep := range imports(t, p) {
+			for _, tool := range tools {
+				if dep == tool {
+					t.Errorf("%s imports the tool %s", p, tool)
+				}
 			}
 		}
 	}
