@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"onion/client/pathsel"
 	"onion/internal/keyfile"
 	"onion/onion"
 )
@@ -85,17 +86,14 @@ func (g *Guards) Fingerprints() []string {
 	return fps
 }
 
-// pick returns the first guard in usable and not in avoid, after dropping
-// guards past their lifetime or no longer listed and sampling new ones
-// from listed up to GuardSetSize. With no guard usable it returns false
-// and logs, once until a guard is usable again, that circuits start at
-// other relays.
-// quiet: a first try, after which the caller tries again; only the last
-// try says that the circuit starts outside the guards.
-func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]bool, now time.Time, randIntn func(int) int, log *slog.Logger, quiet bool) (onion.RelayDescriptor, bool) {
+// usable returns the guards in usable, in the set's order, after
+// dropping guards past their lifetime or no longer listed and sampling
+// new ones from listed up to GuardSetSize, weighted for the guard
+// position (pathsel.PickGuard).
+func (g *Guards) usable(listed, usable []onion.RelayDescriptor, now time.Time, rng pathsel.Rand, log *slog.Logger) []onion.RelayDescriptor {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.refreshLocked(listed, now, randIntn) {
+	if g.refreshLocked(listed, now, rng) {
 		if err := g.saveLocked(); err != nil {
 			log.Warn("cannot save the guards", "err", err)
 		}
@@ -104,21 +102,35 @@ func (g *Guards) pick(listed, usable []onion.RelayDescriptor, avoid map[string]b
 	for _, d := range usable {
 		byFP[d.Fingerprint()] = d
 	}
+	var out []onion.RelayDescriptor
 	for _, e := range g.list {
-		if d, ok := byFP[e.Fingerprint]; ok && !avoid[e.Fingerprint] {
-			g.fellBack = false
-			return d, true
+		if d, ok := byFP[e.Fingerprint]; ok {
+			out = append(out, d)
 		}
 	}
-	if !quiet && !g.fellBack {
+	return out
+}
+
+// served notes that a circuit starts at a guard again.
+func (g *Guards) served() {
+	g.mu.Lock()
+	g.fellBack = false
+	g.mu.Unlock()
+}
+
+// fellBackOnce logs, once until a guard serves again, that circuits start
+// outside the guard set.
+func (g *Guards) fellBackOnce(log *slog.Logger) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.fellBack {
 		g.fellBack = true
 		log.Warn("no entry guard usable now: this circuit starts at a relay outside the guard set", "guards", len(g.list))
 	}
-	return onion.RelayDescriptor{}, false
 }
 
 // refreshLocked rotates and fills the set; it reports whether it changed.
-func (g *Guards) refreshLocked(listed []onion.RelayDescriptor, now time.Time, randIntn func(int) int) bool {
+func (g *Guards) refreshLocked(listed []onion.RelayDescriptor, now time.Time, rng pathsel.Rand) bool {
 	isListed := make(map[string]bool, len(listed))
 	for _, d := range listed {
 		isListed[d.Fingerprint()] = true
@@ -131,20 +143,22 @@ func (g *Guards) refreshLocked(listed []onion.RelayDescriptor, now time.Time, ra
 	}
 	changed := len(kept) != len(g.list)
 	g.list = kept
+	if len(g.list) >= GuardSetSize {
+		return changed
+	}
 	held := make(map[string]bool)
 	for _, e := range g.list {
 		held[e.Fingerprint] = true
 	}
-	var candidates []string
-	for _, d := range listed {
-		if !held[d.Fingerprint()] {
-			candidates = append(candidates, d.Fingerprint())
+	l := pathsel.New(listed)
+	for len(g.list) < GuardSetSize {
+		d, ok := l.PickGuard(func(fp string) bool { return held[fp] }, rng)
+		if !ok {
+			break
 		}
-	}
-	for len(g.list) < GuardSetSize && len(candidates) > 0 {
-		i := randIntn(len(candidates))
-		g.list = append(g.list, guardEntry{Fingerprint: candidates[i], Added: now.Unix()})
-		candidates = append(candidates[:i], candidates[i+1:]...)
+		fp := d.Fingerprint()
+		g.list = append(g.list, guardEntry{Fingerprint: fp, Added: now.Unix()})
+		held[fp] = true
 		changed = true
 	}
 	return changed

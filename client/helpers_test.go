@@ -57,7 +57,7 @@ func descriptor(i int, exit bool) onion.RelayDescriptor {
 	k := oniontest.RelayKeys(fmt.Sprintf("relay%d", i))
 	d := onion.RelayDescriptor{
 		Nickname: fmt.Sprintf("relay%d", i),
-		Address:  fmt.Sprintf("10.0.0.%d:9001", i),
+		Address:  fmt.Sprintf("10.%d.0.1:9001", i), // distinct /16s: the subnet rule holds
 		OnionKey: k.OnionPub(),
 		Exit:     exit,
 	}
@@ -137,7 +137,7 @@ func startNet(t *testing.T, n, exits int) *testNet {
 			Identity: k.Identity,
 			OnionKey: k.Onion,
 			Nickname: fmt.Sprintf("relay%d", i),
-			Address:  fmt.Sprintf("10.0.0.%d:9001", i),
+			Address:  fmt.Sprintf("10.%d.0.1:9001", i), // distinct /16s: the subnet rule holds
 			Exit:     i <= exits,
 			Policy:   relay.AcceptAll,
 			Relays:   list,

@@ -49,9 +49,13 @@ type Config struct {
 	// PlainLinks turns TLS off on links, for benchmarks that measure what
 	// TLS costs and nothing else: the relays must have plain links too.
 	PlainLinks bool
-	Logger     *slog.Logger // optional
-	Rand       io.Reader    // optional: crypto/rand; drives path choice and handshakes
-	Now        func() time.Time
+	// Lab turns off the rule that no two relays of a path share an IPv4
+	// /16 or IPv6 /32 (PROTOCOL.md §8.5): for test networks whose relays
+	// share an address.
+	Lab    bool
+	Logger *slog.Logger // optional
+	Rand   io.Reader    // optional: crypto/rand; drives path choice and handshakes
+	Now    func() time.Time
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
@@ -287,7 +291,7 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 	key := isolationKey(req)
 	if deadline, ok := ctx.Deadline(); ok && !m.cfg.WaitConnected {
 		if ce := m.warm(key); ce != nil && ce.hasReached(target) {
-			if s, err := m.dialEarly(deadline, ce, key, target, req.Early); err == nil {
+			if s, err := m.dialEarly(deadline, ce, key, target, req.Port, req.Early); err == nil {
 				return s, nil
 			}
 			// No stream on it (the circuit is closing, or full): the usual path.
@@ -299,7 +303,7 @@ func (m *Manager) DialStream(ctx context.Context, req DialRequest) (net.Conn, er
 		return nil, err
 	}
 	s.Begin() // on no circuit yet: BEGIN goes out as soon as it has one
-	if err := m.connect(ctx, key, &at, s); err != nil {
+	if err := m.connect(ctx, key, req.Port, &at, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -315,10 +319,29 @@ func isolationKey(req DialRequest) string {
 		strconv.Itoa(len(req.Username)) + ":" + req.Username + req.Password
 }
 
-// circuitFor returns the circuit new streams with this key use, building one
-// if there is none young enough. Concurrent callers share one build.
-func (m *Manager) circuitFor(ctx context.Context, key string) (*circEntry, error) {
-	return m.circuitForWith(ctx, key, func() (*circEntry, error) { return m.build(key) })
+// circuitFor returns the circuit new streams with this key to port use
+// (0: any port), building one if there is none young enough. Concurrent
+// callers share one build.
+func (m *Manager) circuitFor(ctx context.Context, key string, port uint16) (*circEntry, error) {
+	k := m.exitKey(key, port)
+	return m.circuitForWith(ctx, k, func() (*circEntry, error) { return m.build(k, port) })
+}
+
+// exitKey is key, unless key's circuit ends at an exit whose policy
+// summary refuses port: then a key of its own for circuits to that port
+// (still apart from every other isolation key, since it starts with key).
+// A key's circuit is built for the first port asked for.
+func (m *Manager) exitKey(key string, port uint16) string {
+	if port == 0 {
+		return key
+	}
+	m.mu.Lock()
+	ce := m.current[key]
+	m.mu.Unlock()
+	if ce == nil || ce.path[len(ce.path)-1].Summary().Allows(port) {
+		return key
+	}
+	return key + "\x00port " + strconv.Itoa(int(port))
 }
 
 // circuitForWith is circuitFor with the build step given.

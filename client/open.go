@@ -66,7 +66,7 @@ func newStream(target string, early []byte, at *atomic.Pointer[circEntry]) (*cir
 // retired and s moves to the key's circuit, a fresh one; a second failed
 // circuit ends the attempt. On failure s is given up (the exit told, if it
 // knew of it), with an *OpenError where the exit or a timeout decided.
-func (m *Manager) connect(ctx context.Context, key string, at *atomic.Pointer[circEntry], s *circuit.Stream) error {
+func (m *Manager) connect(ctx context.Context, key string, port uint16, at *atomic.Pointer[circEntry], s *circuit.Stream) error {
 	failed := 0
 	for {
 		err := s.WaitConnected(ctx)
@@ -92,7 +92,7 @@ func (m *Manager) connect(ctx context.Context, key string, at *atomic.Pointer[ci
 				return err
 			}
 		}
-		ce, err := m.circuitFor(ctx, key)
+		ce, err := m.circuitFor(ctx, key, port)
 		if err != nil {
 			s.Fail(err)
 			return err
@@ -105,7 +105,7 @@ func (m *Manager) connect(ctx context.Context, key string, at *atomic.Pointer[ci
 // dialEarly attaches a stream to target to ce and returns it without
 // waiting for CONNECTED; connect waits in the background, until deadline
 // at the latest, and a failure there resets the application's connection.
-func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target string, early []byte) (net.Conn, error) {
+func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target string, port uint16, early []byte) (net.Conn, error) {
 	var at atomic.Pointer[circEntry]
 	at.Store(ce)
 	s, err := newStream(target, early, &at)
@@ -118,7 +118,7 @@ func (m *Manager) dialEarly(deadline time.Time, ce *circEntry, key, target strin
 	ctx, cancel := context.WithDeadline(m.stop, deadline)
 	settle := func() {
 		defer cancel()
-		err := m.connect(ctx, key, &at, s)
+		err := m.connect(ctx, key, port, &at, s)
 		if err != nil && !errors.Is(err, net.ErrClosed) {
 			m.logger.Info("stream failed after an early SOCKS reply; the application's connection is reset", "err", err)
 		}

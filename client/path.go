@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
+	"onion/client/pathsel"
 	"onion/onion"
 	"onion/onion/circuit"
 )
@@ -26,9 +28,10 @@ const (
 	earlyRefreshTimeout = 10 * time.Second
 )
 
-// build makes the circuit that streams with key share.
-func (m *Manager) build(key string) (*circEntry, error) {
-	c, path, err := m.BuildCircuit(context.Background(), nil)
+// build makes the circuit that streams with key share, to an exit that
+// allows port (0: any).
+func (m *Manager) build(key string, port uint16) (*circEntry, error) {
+	c, path, err := m.buildCircuit(context.Background(), nil, port)
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +79,17 @@ func (m *Manager) newID() int {
 // for a while and tries another path, up to BuildAttempts in all, but
 // never another last hop that was given.
 func (m *Manager) BuildCircuit(ctx context.Context, last *onion.RelayDescriptor) (*circuit.Circuit, []onion.RelayDescriptor, error) {
+	return m.buildCircuit(ctx, last, 0)
+}
+
+// buildCircuit is BuildCircuit with an exit that allows port (0: any)
+// when last is nil.
+func (m *Manager) buildCircuit(ctx context.Context, last *onion.RelayDescriptor, port uint16) (*circuit.Circuit, []onion.RelayDescriptor, error) {
 	var lastErr error
 	for attempt := 1; attempt <= m.cfg.BuildAttempts; attempt++ {
-		path, err := m.pickPathTo(last)
+		path, err := m.pickPath(last, port)
 		if errors.Is(err, ErrNotEnoughRelays) && m.refreshEarly(ctx) {
-			path, err = m.pickPathTo(last)
+			path, err = m.pickPath(last, port)
 		}
 		if err != nil {
 			if lastErr != nil {
@@ -174,94 +183,114 @@ func hop(d onion.RelayDescriptor) circuit.Hop {
 	return circuit.Hop{Address: d.Address, IdentityKey: d.IdentityKey, OnionKey: d.OnionKey}
 }
 
-// pickGuard is the first hop from the guard set, if the manager has one
-// and one of them is usable: never the given last hop, nor the only exit.
-func (m *Manager) pickGuard(usable, exits []onion.RelayDescriptor, last *onion.RelayDescriptor, quiet bool) (onion.RelayDescriptor, bool) {
+// guardCandidates are the guards that may start a path, in order: the
+// usable guards not suspect, then the suspect ones (a suspect guard
+// rather than a relay outside the guard set: guards exist so that
+// failures do not walk the first hop). Nil without a guard set.
+func (m *Manager) guardCandidates(usable []onion.RelayDescriptor, suspect map[string]bool) []onion.RelayDescriptor {
 	if m.cfg.Guards == nil {
-		return onion.RelayDescriptor{}, false
+		return nil
 	}
-	avoid := map[string]bool{}
-	if last != nil {
-		avoid[last.Fingerprint()] = true
+	guards := m.cfg.Guards.usable(m.Relays(), usable, m.cfg.Now(), m.rand64, m.logger)
+	var clean, suspects []onion.RelayDescriptor
+	for _, g := range guards {
+		if suspect[g.Fingerprint()] {
+			suspects = append(suspects, g)
+		} else {
+			clean = append(clean, g)
+		}
 	}
-	if len(exits) == 1 {
-		avoid[exits[0].Fingerprint()] = true
-	}
-	return m.cfg.Guards.pick(m.Relays(), usable, avoid, m.cfg.Now(), m.randIntn, m.logger, quiet)
+	return append(clean, suspects...)
 }
 
-// pickPathTo chooses three distinct relays at random, the last one given or
-// else an exit, starting at a guard when the manager keeps guards.
-// Suspects (of tampering, or of not reaching the next relay) are avoided
-// in each position where another relay can take their place: a network of
-// few relays would otherwise be left with none, and falling back to
-// suspects everywhere would send the next build through the very pair
-// that failed.
+// pickPathTo is pickPath to any port.
 func (m *Manager) pickPathTo(last *onion.RelayDescriptor) ([]onion.RelayDescriptor, error) {
-	clean, cleanExits := m.usable(true)
+	return m.pickPath(last, 0)
+}
+
+// pickPath chooses three relays by the path rules (client/pathsel,
+// PROTOCOL.md §8.5): the last one given or else an exit whose policy
+// summary allows port (0: any), starting at a guard when the manager
+// keeps guards. Suspects (of tampering, or of not reaching the next
+// relay) are avoided in each position where another relay can take their
+// place: a network of few relays would otherwise be left with none, and
+// falling back to suspects everywhere would send the next build through
+// the very pair that failed.
+func (m *Manager) pickPath(last *onion.RelayDescriptor, port uint16) ([]onion.RelayDescriptor, error) {
 	usable, exits := m.usable(false)
+	n := len(usable)
 	if last != nil {
-		exits, cleanExits = []onion.RelayDescriptor{*last}, nil
-		usable = append(usable, *last) // it may be down for us, but it is the service's choice
-	}
-	if len(usable) < pathLen || len(exits) == 0 {
-		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, len(usable), len(exits))
-	}
-	path := []onion.RelayDescriptor{}
-	chosen := map[string]bool{}
-	// A clean guard first; a suspect one rather than a relay outside the
-	// guard set (guards exist so that failures do not walk the first hop).
-	guard, ok := m.pickGuard(clean, exits, last, true)
-	if !ok {
-		guard, ok = m.pickGuard(usable, exits, last, false)
-	}
-	if ok {
-		path, chosen[guard.Fingerprint()] = append(path, guard), true
-	}
-	exit := m.pick(cleanExits, exits, chosen)
-	if exit == nil {
-		return nil, fmt.Errorf("%w: no exit but the guard", ErrNotEnoughRelays)
-	}
-	chosen[exit.Fingerprint()] = true
-	for len(path) < pathLen-1 {
-		d := m.pick(clean, usable, chosen)
-		if d == nil {
-			return nil, fmt.Errorf("%w: %d usable relays", ErrNotEnoughRelays, len(usable))
+		exits = []onion.RelayDescriptor{*last}
+		if !slices.ContainsFunc(usable, func(d onion.RelayDescriptor) bool { return d.Fingerprint() == last.Fingerprint() }) {
+			n++ // it may be down for us, but it is the service's choice
 		}
-		chosen[d.Fingerprint()] = true
-		path = append(path, *d)
 	}
-	return append(path, *exit), nil
+	if n < pathLen || len(exits) == 0 {
+		return nil, fmt.Errorf("%w: %d usable relays, %d exits", ErrNotEnoughRelays, n, len(exits))
+	}
+	suspect := m.suspects()
+	opt := pathsel.Options{Lab: m.cfg.Lab, Port: port, Last: last, Avoid: func(fp string) bool { return suspect[fp] }}
+	list := pathsel.New(usable)
+	if opt.Guards = m.guardCandidates(usable, suspect); len(opt.Guards) > 0 {
+		path, err := list.Select(opt, m.rand64)
+		if err == nil {
+			m.cfg.Guards.served()
+			return path, nil
+		}
+		if !errors.Is(err, pathsel.ErrGuardsUnusable) {
+			return nil, pathError(err)
+		}
+		opt.Guards = nil
+	}
+	path, err := list.Select(opt, m.rand64)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	if m.cfg.Guards != nil {
+		m.cfg.Guards.fellBackOnce(m.logger)
+	}
+	return path, nil
 }
 
-// pick chooses at random a relay not in chosen: from preferred if it has
-// one, else from all; nil if neither has.
-func (m *Manager) pick(preferred, all []onion.RelayDescriptor, chosen map[string]bool) *onion.RelayDescriptor {
-	for _, from := range [][]onion.RelayDescriptor{preferred, all} {
-		rest := make([]onion.RelayDescriptor, 0, len(from))
-		for _, d := range from {
-			if !chosen[d.Fingerprint()] {
-				rest = append(rest, d)
-			}
-		}
-		if len(rest) > 0 {
-			return &rest[m.randIntn(len(rest))]
-		}
+// pathError is a pathsel error as the manager reports it: a list that
+// cannot make a path is ErrNotEnoughRelays (fetched again early), an exit
+// policy that allows no exit the port is an OpenError the SOCKS client
+// sees as "not allowed".
+func pathError(err error) error {
+	if errors.Is(err, pathsel.ErrNoExitForPort) {
+		return &OpenError{Reason: onion.EndExitPolicy, Err: err}
 	}
-	return nil
+	return fmt.Errorf("%w: %w", ErrNotEnoughRelays, err)
 }
 
-func (m *Manager) randIntn(n int) int {
+// suspects are the relays suspect now.
+func (m *Manager) suspects() map[string]bool {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]bool, len(m.suspect))
+	for fp, until := range m.suspect {
+		if now.Before(until) {
+			out[fp] = true
+		}
+	}
+	return out
+}
+
+// rand64 is a pathsel.Rand from Config.Rand.
+func (m *Manager) rand64(n int64) int64 {
 	r := m.cfg.Rand
 	if r == nil {
 		r = rand.Reader
 	}
-	v, err := rand.Int(r, big.NewInt(int64(n)))
+	v, err := rand.Int(r, big.NewInt(n))
 	if err != nil {
 		panic("client: entropy source failed: " + err.Error())
 	}
-	return int(v.Int64())
+	return v.Int64()
 }
+
+func (m *Manager) randIntn(n int) int { return int(m.rand64(int64(n))) }
 
 // usable lists the relays not down, and not suspect if avoidSuspects.
 func (m *Manager) usable(avoidSuspects bool) (usable, exits []onion.RelayDescriptor) {

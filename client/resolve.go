@@ -43,7 +43,7 @@ func (m *Manager) Resolve(ctx context.Context, req DialRequest, reverse bool) ([
 	} else if onion.IsOnionHost(name) {
 		return nil, ErrResolveOnion
 	}
-	ce, err := m.circuitFor(ctx, isolationKey(req))
+	ce, err := m.circuitFor(ctx, isolationKey(req), 0)
 	if err != nil {
 		return nil, err
 	}

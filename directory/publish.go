@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"onion/onion"
 )
@@ -65,16 +66,26 @@ func (s *server) publishRelay(w http.ResponseWriter, r *http.Request, d *onion.R
 	if err := readDescriptor(w, r, d, MaxDescriptorBody); err != nil {
 		return PublishResult{}, false, err
 	}
+	fp := d.Fingerprint()
+	expires, isNew, err := s.storeRelay(d)
+	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err
+}
+
+// storeRelay lists a descriptor whose signature is checked, if the
+// listing rules let it in: a public address, then the store's admission
+// rules (admission.go) and bound. It sets the weight the list gives d.
+func (s *server) storeRelay(d *onion.RelayDescriptor) (time.Time, bool, error) {
 	if !s.allowPrivate {
 		if err := checkPublicAddress(d.Address); err != nil {
-			return PublishResult{}, false, refused(http.StatusBadRequest,
+			return time.Time{}, false, refused(http.StatusBadRequest,
 				"descriptor address: %v; this directory lists relays at public IP addresses only "+
 					"(a network on one machine or a LAN runs it with --allow-private-addresses)", err)
 		}
 	}
-	fp := d.Fingerprint()
-	expires, isNew, err := s.relays.put(fp, *d, d.Published, d.Signature)
-	return PublishResult{Fingerprint: fp, Expires: expires.Unix()}, isNew, err
+	// The list carries the authority's weight, not the relay's word
+	// (PROTOCOL.md §7.4); what the relay sent there is not signed.
+	d.Weight = onion.CappedWeight(d.Bandwidth, s.weightCap)
+	return s.relays.put(d.Fingerprint(), *d, d.Published, d.Signature)
 }
 
 func (s *server) relayExpired(fp string, d onion.RelayDescriptor) {

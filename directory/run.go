@@ -70,6 +70,11 @@ type Config struct {
 	// have listed; a new one beyond it is refused with 403. Zero means
 	// DefaultMaxRelaysPerAddress.
 	MaxRelaysPerAddress int
+	// MaxRelayWeight caps the weight (bytes/s) the authority gives a
+	// relay on its list: min(advertised bandwidth, MaxRelayWeight), or
+	// onion.UnadvertisedWeight for a relay that advertises none
+	// (PROTOCOL.md §7.4). Zero means onion.DefaultWeightCap.
+	MaxRelayWeight int64
 	// Approved fingerprints are exempt from the per-address limit; with
 	// ApprovedOnly, no other relay is listed. Rejected fingerprints are
 	// refused (403).

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,8 @@ const (
 type server struct {
 	key          ed25519.PrivateKey
 	listValidity time.Duration
-	allowPrivate bool // Config.AllowPrivateAddresses
+	allowPrivate bool  // Config.AllowPrivateAddresses
+	weightCap    int64 // Config.MaxRelayWeight
 	log          *slog.Logger
 	now          func() time.Time
 
@@ -41,7 +43,8 @@ type server struct {
 // defaults. Listen, Listener and Ready are not its business.
 func newServer(cfg Config) (*server, error) {
 	s := &server{key: cfg.Key, listValidity: orDefault(cfg.ListValidity, DefaultListValidity),
-		allowPrivate: cfg.AllowPrivateAddresses, log: cfg.Logger, now: cfg.Now}
+		allowPrivate: cfg.AllowPrivateAddresses, log: cfg.Logger, now: cfg.Now,
+		weightCap: cmp.Or(cfg.MaxRelayWeight, onion.DefaultWeightCap)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -86,8 +86,10 @@ func startAuthNet(t *testing.T, liar *lyingAuthority) *authNet {
 		n.startRelay(t, i, i == 0)
 	}
 	n.waitListed(t, 3)
+	n.checkWeights(t)
 	n.proxy = startProc(t, "proxy", "proxy", "--socks", "127.0.0.1:0", "--status", "127.0.0.1:0",
-		"--directory", strings.Join(n.urls, ","), "--directory-key", strings.Join(n.keys, ","), "--refresh-interval", "1s")
+		"--directory", strings.Join(n.urls, ","), "--directory-key", strings.Join(n.keys, ","), "--refresh-interval", "1s",
+		"--lab=false") // its relays are on distinct /16s: the subnet rule holds
 	n.socks = n.proxy.ready["socks"]
 	return n
 }
@@ -102,7 +104,7 @@ func (n *authNet) startRelay(t *testing.T, i int, exit bool) {
 		"--nickname", name, "--data-dir", filepath.Join(n.dir, name), "--exit-policy", "accept-all",
 		"--publish-interval", "2s", "--no-peer-shares"}
 	if exit {
-		args = append(args, "--exit")
+		args = append(args, "--exit", "--bandwidth", "50M") // over the authorities' cap
 	}
 	n.relays = append(n.relays, startProc(t, name, args...))
 }
@@ -134,6 +136,26 @@ func (n *authNet) waitListed(t *testing.T, count int) {
 		}
 		return true
 	})
+}
+
+// checkWeights: the consensus weighs the exit, which advertises 50 MiB/s,
+// at the authorities' cap and the others at the default bandwidth
+// (PROTOCOL.md §7.4).
+func (n *authNet) checkWeights(t *testing.T) {
+	t.Helper()
+	l, err := n.listed(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range l.Relays {
+		want := int64(onion.DefaultBandwidth)
+		if d.Exit {
+			want = onion.DefaultWeightCap
+		}
+		if d.Weight != want {
+			t.Errorf("%s listed with weight %d, want %d", d.Nickname, d.Weight, want)
+		}
+	}
 }
 
 func (n *authNet) download(t *testing.T, blob *blobServer, user string) {

@@ -20,21 +20,21 @@ import (
 func TestTLSRecordsOnly(t *testing.T) {
 	toServer, toClient := tlsExchange(t)
 	for name, data := range map[string][]byte{"client to server": toServer, "server to client": toClient} {
-		if err := tlsRecordsOnly(data); err != nil {
+		if _, err := checkTLSRecords(data, false); err != nil {
 			t.Errorf("%s (%d bytes): %v", name, len(data), err)
 		}
-		if err := tlsRecordsOnly(data[:len(data)-3]); err != nil {
+		if _, err := checkTLSRecords(data[:len(data)-3], true); err != nil {
 			t.Errorf("%s cut mid-record: %v", name, err)
 		}
 	}
 	plain := append([]byte("ONION/1\n"), make([]byte, 512)...)
-	if tlsRecordsOnly(plain) == nil {
+	if _, err := checkTLSRecords(plain, true); err == nil {
 		t.Error("a plain link passed as TLS")
 	}
 	bad := bytes.Clone(toClient)
 	bad[0] = 0x17
 	bad[2] = 0x01 // version 0x0301 after the first record is refused
-	if tlsRecordsOnly(bad) == nil {
+	if _, err := checkTLSRecords(bad, true); err == nil {
 		t.Error("a record version 0x0301 passed")
 	}
 }

@@ -26,6 +26,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// Most networks here put every relay on 127.0.0.1, one /16: their
+	// proxies and hidden servers run in lab mode (PROTOCOL.md §8.5) unless
+	// a test says --lab=false (startAuthNet's relays are on 127.N.0.1).
+	os.Setenv("ONION_LAB", "1")
 	code := m.Run()
 	if err := printReport(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)

@@ -37,7 +37,8 @@ type flow struct {
 }
 
 // readPcap reads a classic pcap file of Ethernet (tcpdump -i lo) or Linux
-// cooked frames carrying IPv4 or IPv6 TCP, and returns its flows.
+// cooked v1/v2 frames (-i any) carrying IPv4 or IPv6 TCP, and returns its
+// flows. A last record cut short (tcpdump stopped while writing) is left out.
 func readPcap(path string) (map[flowKey]*flow, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -59,12 +60,12 @@ func readPcap(path string) (map[flowKey]*flow, error) {
 	flows := map[flowKey]*flow{}
 	for off := 24; off < len(b); {
 		if off+16 > len(b) {
-			return nil, errors.New("pcap: truncated record header")
+			break // tcpdump stopped mid-record
 		}
 		incl, orig := int(bo.Uint32(b[off+8:])), int(bo.Uint32(b[off+12:]))
 		off += 16
 		if off+incl > len(b) {
-			return nil, errors.New("pcap: truncated record")
+			break
 		}
 		if incl != orig {
 			return nil, fmt.Errorf("pcap: a frame of %d bytes captured as %d (snap length)", orig, incl)
@@ -86,11 +87,16 @@ func addFrame(flows map[flowKey]*flow, link uint32, f []byte) error {
 			return nil
 		}
 		ethType, f = binary.BigEndian.Uint16(f[12:]), f[14:]
-	case 113: // Linux cooked (-i any)
+	case 113: // Linux cooked v1 (-i any)
 		if len(f) < 16 {
 			return nil
 		}
 		ethType, f = binary.BigEndian.Uint16(f[14:]), f[16:]
+	case 276: // Linux cooked v2 (-i any, newer tcpdump)
+		if len(f) < 20 {
+			return nil
+		}
+		ethType, f = binary.BigEndian.Uint16(f), f[20:]
 	default:
 		return fmt.Errorf("pcap: link type %d", link)
 	}
@@ -149,9 +155,14 @@ func ip(b []byte) string {
 }
 
 // stream reassembles the flow's bytes from its first after the SYN. A
-// gap (a segment the capture missed) is an error: the check would not
-// see every byte.
+// gap (a segment the capture missed) is an error, returned with the bytes
+// before it: a check of those would not see every byte. Duplicates (a
+// bridge capture sees each packet once per port) and retransmissions are
+// merged.
 func (fl *flow) stream() ([]byte, error) {
+	if len(fl.segs) == 0 {
+		return nil, nil // a refused dial: a SYN one way, a RST the other
+	}
 	if !fl.syn {
 		return nil, errors.New("the capture missed the connection's SYN")
 	}
@@ -164,7 +175,7 @@ func (fl *flow) stream() ([]byte, error) {
 		o := int(off(s))
 		switch {
 		case o > len(out):
-			return nil, fmt.Errorf("a gap of %d bytes at byte %d (the capture dropped a packet)", o-len(out), len(out))
+			return out, fmt.Errorf("a gap of %d bytes at byte %d (the capture dropped a packet)", o-len(out), len(out))
 		case o+len(s.data) <= len(out):
 			continue // a retransmission
 		}
@@ -185,13 +196,21 @@ const (
 
 // checkTLSRecords checks that s is TLS 1.3 records end to end: each
 // header has a known content type and legacy version 0x0303 (0x0301 is
-// allowed in the first record, as a ClientHello may carry it), a length
+// allowed in the first record if it is a handshake, as a ClientHello may
+// carry it), a length
 // within bounds, and the last record ends with the stream (a stream cut
-// off by the capture's end may end inside one). It returns the number of
-// records.
-func checkTLSRecords(s []byte) (int, error) {
+// off by the capture's end may end inside one, and when cut is set, inside
+// a header too: a capture stopped while the link was busy). It returns the
+// number of records.
+func checkTLSRecords(s []byte, cut bool) (int, error) {
 	n := 0
 	for len(s) > 0 {
+		if len(s) < tlsRecordHeader && cut {
+			if s[0] < tlsChangeCipherSpec || s[0] > tlsApplicationData || len(s) >= 3 && s[1] != 3 {
+				return n, fmt.Errorf("record %d: a cut header % x", n, s)
+			}
+			break
+		}
 		if len(s) < tlsRecordHeader {
 			return n, fmt.Errorf("record %d: %d bytes, not a whole header", n, len(s))
 		}
@@ -199,7 +218,7 @@ func checkTLSRecords(s []byte) (int, error) {
 		if typ < tlsChangeCipherSpec || typ > tlsApplicationData {
 			return n, fmt.Errorf("record %d: content type %d (bytes % x)", n, typ, s[:tlsRecordHeader])
 		}
-		if vers != 0x0303 && !(n == 0 && vers == 0x0301) {
+		if vers != 0x0303 && !(n == 0 && typ == tlsHandshake && vers == 0x0301) {
 			return n, fmt.Errorf("record %d: version %#04x", n, vers)
 		}
 		if length == 0 || length > tlsMaxRecord {
@@ -224,7 +243,7 @@ func TestCheckTLSRecords(t *testing.T) {
 	}
 	good := bytes.Join([][]byte{rec(tlsHandshake, 0x0301, 200), rec(tlsChangeCipherSpec, 0x0303, 1),
 		rec(tlsApplicationData, 0x0303, 16401), rec(tlsAlert, 0x0303, 19)}, nil)
-	if n, err := checkTLSRecords(good); err != nil || n != 4 {
+	if n, err := checkTLSRecords(good, false); err != nil || n != 4 {
 		t.Errorf("TLS records: %d, %v", n, err)
 	}
 	for name, s := range map[string][]byte{
@@ -233,12 +252,24 @@ func TestCheckTLSRecords(t *testing.T) {
 		"an oversized record":      rec(tlsApplicationData, 0x0303, tlsMaxRecord+1),
 		"garbage after a record":   append(rec(tlsApplicationData, 0x0303, 10), 'G', 'E', 'T', ' '),
 		"an unknown content type":  rec(24, 0x0303, 10),
-		"a TLS 1.0 data record":    append(rec(tlsHandshake, 0x0303, 10), rec(tlsApplicationData, 0x0301, 1)...),
+		"a TLS 1.0 data record":    rec(tlsApplicationData, 0x0301, 1),
 		"a short trailing header":  append(rec(tlsApplicationData, 0x0303, 10), 23, 3),
 		"an empty record (length)": rec(tlsApplicationData, 0x0303, 0),
 	} {
-		if _, err := checkTLSRecords(s); err == nil {
+		if _, err := checkTLSRecords(s, false); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+	// A capture stopped while a link was busy: cut anywhere, even in a
+	// header, but what is there must still look like TLS.
+	for _, s := range [][]byte{good[:len(good)-3], append(bytes.Clone(good), 23, 3), append(bytes.Clone(good), 22)} {
+		if _, err := checkTLSRecords(s, true); err != nil {
+			t.Errorf("a cut stream (%d bytes): %v", len(s), err)
+		}
+	}
+	for _, tail := range [][]byte{[]byte("ON"), {23, 4, 1}} {
+		if _, err := checkTLSRecords(append(bytes.Clone(good), tail...), true); err == nil {
+			t.Errorf("a cut stream ending % x: accepted", tail)
 		}
 	}
 }

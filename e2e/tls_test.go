@@ -98,7 +98,7 @@ func checkCapture(t *testing.T, path string, echoed int) {
 			t.Errorf("%v: %v", k, err)
 			continue
 		}
-		n, err := checkTLSRecords(s)
+		n, err := checkTLSRecords(s, false)
 		if err != nil {
 			t.Errorf("%v: not TLS records: %v", k, err)
 		}

@@ -48,7 +48,20 @@ type RelayDescriptor struct {
 	OnionKey    []byte `json:"onion_key"`    // X25519 public key (JSON: base64)
 	Exit        bool   `json:"exit"`
 	Published   int64  `json:"published"` // Unix seconds
-	Signature   []byte `json:"signature"` // ed25519 by IdentityKey over SignedBytes
+	// Bandwidth is the relay's advertised bandwidth in bytes/s (0: none
+	// advertised). Family lists the fingerprints of the relays its
+	// operator also runs (a family holds only relays that list each
+	// other). ExitPolicy summarises an exit's policy (PolicySummary;
+	// "" on an exit: every port). All three are signed when set (§7.1).
+	Bandwidth  int64    `json:"bandwidth,omitempty"`
+	Family     []string `json:"family,omitempty"`
+	ExitPolicy string   `json:"exit_policy,omitempty"`
+	Signature  []byte   `json:"signature"` // ed25519 by IdentityKey over SignedBytes
+	// Weight is the path-selection weight the authorities give the relay:
+	// its advertised bandwidth capped by them (§7.4, §8). A relay does not
+	// sign it (it is set on the list, which the authorities sign); 0 on a
+	// descriptor as published.
+	Weight int64 `json:"weight,omitempty"`
 }
 
 // Fingerprint is the relay's fingerprint.
@@ -67,7 +80,18 @@ func (d *RelayDescriptor) SignedBytes() []byte {
 	} else {
 		b = append(b, 0)
 	}
-	return binary.BigEndian.AppendUint64(b, uint64(d.Published))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Published))
+	if d.Bandwidth == 0 && len(d.Family) == 0 && d.ExitPolicy == "" {
+		return b // a descriptor without them signs what revision 3 signed
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Bandwidth))
+	b = append(b, byte(len(d.Family))) // Check bounds it to MaxFamily
+	for _, fp := range d.Family {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(fp)))
+		b = append(b, fp...)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(d.ExitPolicy)))
+	return append(b, d.ExitPolicy...)
 }
 
 // Sign fills in d.IdentityKey and d.Signature.
@@ -86,6 +110,9 @@ func (d *RelayDescriptor) Check() error {
 	}
 	if len(d.IdentityKey) != ed25519.PublicKeySize || len(d.OnionKey) != KeyLen {
 		return errors.New("onion: descriptor keys must be 32 bytes")
+	}
+	if err := d.checkExtensions(); err != nil {
+		return err
 	}
 	if len(d.Signature) != ed25519.SignatureSize ||
 		!ed25519.Verify(d.IdentityKey, d.SignedBytes(), d.Signature) {

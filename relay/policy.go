@@ -39,15 +39,18 @@ var RejectPrivate Policy = policyFunc{"reject-private", func(a netip.AddrPort) b
 	return netscope.GloballyReachable(a.Addr())
 }}
 
-// ParsePolicy reads a policy name as given on the command line.
+// ParsePolicy reads a policy as given on the command line: a name,
+// accept-all or reject-private, or a comma-separated list of rules in a
+// subset of Tor's syntax, "accept|reject ADDR[/BITS]:PORT[-PORT]" (see
+// parseRules).
 func ParsePolicy(s string) (Policy, error) {
-	switch strings.ToLower(s) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "accept-all":
 		return AcceptAll, nil
 	case "reject-private", "":
 		return RejectPrivate, nil
 	}
-	return nil, fmt.Errorf("exit policy %q: want accept-all or reject-private", s)
+	return parseRules(s)
 }
 
 // errPolicy marks a dial refused by the exit policy.

@@ -43,12 +43,17 @@ type Publisher interface {
 // Config is everything a relay needs. Fields marked optional have working
 // zero values.
 type Config struct {
-	Identity  ed25519.PrivateKey // long-term identity; signs the descriptor
-	OnionKey  *ecdh.PrivateKey   // answers CREATE
-	Nickname  string             // optional; "relay" and the fingerprint's first 8 characters
-	Address   string             // host:port published in the descriptor; Run's default: the listener's address
-	Exit      bool
-	Policy    Policy    // exit policy; nil means RejectPrivate
+	Identity ed25519.PrivateKey // long-term identity; signs the descriptor
+	OnionKey *ecdh.PrivateKey   // answers CREATE
+	Nickname string             // optional; "relay" and the fingerprint's first 8 characters
+	Address  string             // host:port published in the descriptor; Run's default: the listener's address
+	Exit     bool
+	Policy   Policy // exit policy; nil means RejectPrivate
+	// Bandwidth is the bandwidth (bytes/s) the descriptor advertises;
+	// zero means onion.DefaultBandwidth. Family names the fingerprints of
+	// the operator's other relays (PROTOCOL.md §7.1, §8.5).
+	Bandwidth int64
+	Family    []string
 	Directory Publisher // nil: never publish (tests)
 	// Relays is the verified relay list: circuits are extended only to the
 	// relays in it, at their listed address, and to this relay itself
@@ -105,6 +110,9 @@ type Relay struct {
 	logger *slog.Logger
 	fp     string
 	tls    *tls.Config // accepts links; nil with PlainLinks
+	// summary is the exit policy summary the descriptor carries ("" for
+	// a relay that is not an exit).
+	summary string
 
 	list *listedRelays // nil without cfg.Relays
 	// publishing is closed once the relay may re-publish its descriptor:
@@ -145,6 +153,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = RejectPrivate
+	}
+	if err := checkPathFields(&cfg); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
 	}
 	if cfg.PublishInterval <= 0 {
 		cfg.PublishInterval = DefaultPublishInterval
@@ -194,6 +205,9 @@ func New(cfg Config) (*Relay, error) {
 			return nil, fmt.Errorf("relay: %w", err)
 		}
 	}
+	if cfg.Exit {
+		r.summary = Summarize(cfg.Policy).String()
+	}
 	r.bounds = newBounds(&r.cfg)
 	r.exitBuf.max, r.exitBuf.perCircuit = cfg.Limits.MaxExitBuffered, cfg.Limits.MaxExitBufferedPerCircuit
 	r.logger = cfg.Logger.With("relay", cfg.Nickname)
@@ -214,11 +228,14 @@ func (r *Relay) Fingerprint() string { return r.fp }
 // Descriptor is this relay's signed descriptor as of now.
 func (r *Relay) Descriptor() onion.RelayDescriptor {
 	d := onion.RelayDescriptor{
-		Nickname:  r.cfg.Nickname,
-		Address:   r.cfg.Address,
-		OnionKey:  r.cfg.OnionKey.PublicKey().Bytes(),
-		Exit:      r.cfg.Exit,
-		Published: r.cfg.Now().Unix(),
+		Nickname:   r.cfg.Nickname,
+		Address:    r.cfg.Address,
+		OnionKey:   r.cfg.OnionKey.PublicKey().Bytes(),
+		Exit:       r.cfg.Exit,
+		Published:  r.cfg.Now().Unix(),
+		Bandwidth:  r.cfg.Bandwidth,
+		Family:     r.cfg.Family,
+		ExitPolicy: r.summary,
 	}
 	d.Sign(r.cfg.Identity)
 	return d

@@ -23,6 +23,7 @@ func clientCommand() *cli.Command {
 			"meeting relays. Lines you type go to the service's echo port and come back.\n" +
 			"/login NAME proves a password without sending it; /open NAME asks for a URL reply.",
 		Flags: append(directoryFlagDefs(true),
+			labFlag(),
 			&cli.StringFlag{Name: "user", Usage: "log in as this user from the start", EnvVars: []string{"ONION_USER"}},
 			&cli.StringFlag{Name: "password-file", Usage: "password for logins at ADDRESS, first line of this file (mode 0600); ONION_PASSWORD works too"},
 			&cli.StringFlag{Name: "open-urls", Usage: "ask, always or never open URL replies (default: ask)", EnvVars: []string{"ONION_OPEN_URLS"}},
@@ -75,7 +76,7 @@ func chatManager(c *cli.Context, logger *slog.Logger, chat *proxy.Chat) error {
 	urls := make(chan string, 4)
 	chat.URLs, chat.Opener = urls, opener
 	chat.Manager = client.NewManager(client.Config{
-		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords, ClientKeys: keys,
+		Directory: dir, Services: dir.services, Logger: logger, Credentials: passwords, ClientKeys: keys, Lab: c.Bool("lab"),
 		OpenURL: func(u string) {
 			select {
 			case urls <- u:

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"onion/directory"
+	"onion/onion"
 )
 
 func directoryCommand() *cli.Command {
@@ -37,6 +38,7 @@ func directoryCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-relays-per-address", Value: directory.DefaultMaxRelaysPerAddress, Usage: "list at most this many relays at one IP address", EnvVars: []string{"ONION_DIRECTORY_MAX_PER_ADDRESS"}},
 			&cli.StringFlag{Name: "approved", Usage: "`FILE` of relay fingerprints (one a line, # comments) exempt from --max-relays-per-address", EnvVars: []string{"ONION_DIRECTORY_APPROVED"}},
 			&cli.BoolFlag{Name: "approved-only", Usage: "list only the relays in --approved", EnvVars: []string{"ONION_DIRECTORY_APPROVED_ONLY"}},
+			&cli.Int64Flag{Name: "max-relay-weight", Value: onion.DefaultWeightCap, Usage: "the most path-selection weight (bytes/s) one relay gets, whatever bandwidth it advertises", EnvVars: []string{"ONION_DIRECTORY_MAX_RELAY_WEIGHT"}},
 			&cli.StringFlag{Name: "rejected", Usage: "`FILE` of relay fingerprints never to list", EnvVars: []string{"ONION_DIRECTORY_REJECTED"}},
 			&cli.IntFlag{Name: "publish-rate", Value: directory.DefaultPublishRate, Usage: "relay publications one source IP address may make per minute", EnvVars: []string{"ONION_DIRECTORY_PUBLISH_RATE"}},
 			&cli.DurationFlag{Name: "vote-interval", Value: directory.DefaultVoteInterval, Usage: "with several authorities: how often they agree on a new relay list", EnvVars: []string{"ONION_VOTE_INTERVAL"}},
@@ -95,7 +97,7 @@ func admissionFlags(c *cli.Context, met partMetrics) (cfg directory.Config, err 
 		return cfg, fmt.Errorf("--approved-only needs --approved FILE")
 	}
 	cfg.MaxRelaysPerAddress, cfg.PublishRate = c.Int("max-relays-per-address"), c.Int("publish-rate")
-	cfg.VoteInterval = c.Duration("vote-interval")
+	cfg.VoteInterval, cfg.MaxRelayWeight = c.Duration("vote-interval"), c.Int64("max-relay-weight")
 	cfg.Listen, cfg.AllowPrivateAddresses = c.String("listen"), c.Bool("allow-private-addresses")
 	cfg.Ready = func(i directory.Info) {
 		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s%s\n", i.URL, i.Key, met.readyField())

@@ -42,6 +42,7 @@ func hiddenserverCommand() *cli.Command {
 			&cli.IntFlag{Name: "meeting-points", Value: hiddenserver.DefaultMeetingPoints, Usage: "how many meeting relays to keep circuits to", EnvVars: []string{"ONION_MEETING_POINTS"}},
 			&cli.DurationFlag{Name: "publish-interval", Value: hiddenserver.DefaultPublishInterval, Usage: "how often to re-publish the descriptor", EnvVars: []string{"ONION_PUBLISH_INTERVAL"}},
 			plainLinksFlag(),
+			labFlag(),
 			hiddenStatusFlag(),
 		), metricsFlags()...),
 		Action: runHiddenServer,
@@ -86,7 +87,7 @@ func runHiddenServer(c *cli.Context) error {
 		return err
 	}
 	cfg := hiddenserver.Config{
-		Client:          client.Config{Directory: dir, Logger: logger, PlainLinks: c.Bool("insecure-plain-links")},
+		Client:          client.Config{Directory: dir, Logger: logger, PlainLinks: c.Bool("insecure-plain-links"), Lab: c.Bool("lab")},
 		PublishVia:      dir.publisher,
 		MeetingPoints:   c.Int("meeting-points"),
 		PublishInterval: c.Duration("publish-interval"),

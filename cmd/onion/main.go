@@ -53,6 +53,7 @@ func newApp() *cli.App {
 			configCommand(),
 			benchCommand(),
 			benchHopCommand(),
+			simCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -27,7 +27,9 @@ func relayCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:9001", Usage: "address to accept links on (port 0 picks a free port; 0.0.0.0, [::] or :PORT need --address)", EnvVars: []string{"ONION_RELAY_LISTEN"}},
 			&cli.StringFlag{Name: "address", Usage: "`HOST:PORT` to publish: where other relays and clients reach this one, if not --listen (required with 0.0.0.0, [::] or :PORT; behind NAT, the forwarded public address); an IP address ([2001:db8::5]:9001 for IPv6) or a host name, and a public IP unless the directory runs with --allow-private-addresses", EnvVars: []string{"ONION_RELAY_ADDRESS"}},
 			&cli.BoolFlag{Name: "exit", Usage: "let circuits end here and connect to destinations", EnvVars: []string{"ONION_RELAY_EXIT"}},
-			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses) or accept-all", EnvVars: []string{"ONION_EXIT_POLICY"}},
+			&cli.StringFlag{Name: "exit-policy", Value: "reject-private", Usage: "which destinations an exit may reach: reject-private (no loopback/private/link-local addresses), accept-all, or rules \"accept|reject ADDR[/BITS]:PORT[-PORT],...\" (ADDR *, *4, *6, private, an IPv4 or [IPv6] address; first match decides, no match refuses, private is refused first unless a rule names it), e.g. \"accept *:80,accept *:443\"", EnvVars: []string{"ONION_EXIT_POLICY"}},
+			&cli.StringFlag{Name: "bandwidth", Usage: "bandwidth to advertise, bytes/s with an optional K, M or G (default 1M); the authorities cap the weight they list", EnvVars: []string{"ONION_RELAY_BANDWIDTH"}},
+			&cli.StringFlag{Name: "family", Usage: "`FP,FP,...`: fingerprints of your other relays; two relays are one family, never on one path, when each names the other", EnvVars: []string{"ONION_RELAY_FAMILY"}},
 			&cli.StringFlag{Name: "nickname", Usage: "name shown in relay lists (letters, digits, - and _; default: derived from the fingerprint)", EnvVars: []string{"ONION_RELAY_NICKNAME"}},
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "relay"), Usage: "where the relay's keys live", EnvVars: []string{"ONION_RELAY_DATA_DIR"}},
 			&cli.BoolFlag{Name: "no-peer-shares", Usage: "bound what peers make the relay hold only in all, not per peer address (a network on one machine, where every peer is 127.0.0.1)", EnvVars: []string{"ONION_NO_PEER_SHARES"}},
@@ -43,7 +45,7 @@ func runRelay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	policy, err := relay.ParsePolicy(c.String("exit-policy"))
+	policy, bandwidth, err := relayPathFlags(c)
 	if err != nil {
 		return err
 	}
@@ -67,6 +69,8 @@ func runRelay(c *cli.Context) error {
 		Listen:          c.String("listen"),
 		Exit:            c.Bool("exit"),
 		Policy:          policy,
+		Bandwidth:       bandwidth,
+		Family:          relay.ParseFamily(c.String("family")),
 		Directory:       dir,
 		Relays:          dir,
 		PublishInterval: c.Duration("publish-interval"),
@@ -88,4 +92,15 @@ func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey, met part
 	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s reachable=%s%s\n", i.Addr, i.Fingerprint, i.Nickname, reachable, met.readyField())
 	fmt.Printf("relay listed? curl -s %s/v1/relays | grep -cF '%s'   (1: the directory lists this relay)\n",
 		strings.TrimSuffix(dirURL, "/"), base64.StdEncoding.EncodeToString(id))
+}
+
+// relayPathFlags reads what clients choose relays by: the exit policy and
+// the advertised bandwidth.
+func relayPathFlags(c *cli.Context) (relay.Policy, int64, error) {
+	policy, err := relay.ParsePolicy(c.String("exit-policy"))
+	if err != nil {
+		return nil, 0, err
+	}
+	bandwidth, err := relay.ParseBandwidth(c.String("bandwidth"))
+	return policy, bandwidth, err
 }

@@ -19,6 +19,10 @@ var (
 	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat", "onion/internal/netscope", "onion/internal/testhosts", "onion/internal/sockopt", "onion/internal/prompt", "onion/internal/ptytest", "onion/internal/statusview", "onion/internal/loopback"}
 )
 
+// tools run a role's or the runtime's code from the outside (a
+// simulation); nothing below cmd/onion imports them.
+var tools = []string{"onion/internal/pathsim"}
+
 func imports(t *testing.T, pkg string) []string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath", pkg).Output()
@@ -56,6 +60,15 @@ func TestImportsPointDown(t *testing.T) {
 			}
 		}
 	}
+	for _, p := range append(append(append([]string{}, roles...), runtime...), engine...) {
+		for _, dep := range imports(t, p) {
+			for _, tool := range tools {
+				if dep == tool {
+					t.Errorf("%s imports the tool %s", p, tool)
+				}
+			}
+		}
+	}
 	for _, p := range engine {
 		for _, dep := range imports(t, p) {
 			for _, r := range runtime {
@@ -88,6 +101,24 @@ func TestInternalBelowCmd(t *testing.T) {
 			if dep != p && (dep == "onion" || strings.HasPrefix(dep, "onion/")) {
 				t.Errorf("%s imports %s", p, dep)
 			}
+		}
+	}
+}
+
+// TestPathselPure: path selection is pure (the client runtime and the
+// simulation share it): it imports nothing of the module but the wire
+// package.
+func TestPathselPure(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	wire := map[string]bool{"onion/client/pathsel": true}
+	for _, dep := range imports(t, "onion/onion") {
+		wire[dep] = true
+	}
+	for _, dep := range imports(t, "onion/client/pathsel") {
+		if !wire[dep] && strings.HasPrefix(dep, "onion/") {
+			t.Errorf("onion/client/pathsel imports %s", dep)
 		}
 	}
 }

@@ -24,6 +24,7 @@ const waitProxyReadyTimeout = 30 * time.Second
 func startWaitProxy(ctx context.Context, exe string, info *upinfo.Info) (*hopProc, error) {
 	c := launch.New("proxy --wait-connected", exe, "--log-level", "warn", "proxy",
 		"--socks", "127.0.0.1:0", "--status", "", "--open-urls", "never", "--wait-connected",
+		"--lab", // the network's relays are all on 127.0.0.1
 		"--directory", info.Directory, "--directory-key", info.DirectoryKey)
 	c.Cmd.Env = withoutOnionEnv(os.Environ())
 	c.ReadyTimeout = waitProxyReadyTimeout

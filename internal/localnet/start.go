@@ -105,6 +105,9 @@ func (n *network) child(name, command string, args ...string) *launch.Child {
 	if n.cfg.PlainLinks && command != "directory" {
 		all = append(all, "--insecure-plain-links")
 	}
+	if command == "proxy" || command == "hiddenserver" {
+		all = append(all, "--lab") // every relay is on 127.0.0.1: one /16
+	}
 	c := launch.New(name, n.cfg.Executable, all...)
 	c.Output = n.cfg.Stderr
 	c.ReadyTimeout = n.cfg.ReadyTimeout

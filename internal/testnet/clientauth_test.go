@@ -103,6 +103,7 @@ func newManager(t *testing.T, n *Net, keys map[string]*ecdh.PrivateKey) *client.
 		},
 		ClientKeys:  keys,
 		Credentials: &proxy.Passwords{},
+		Lab:         true, // every relay is on 127.0.0.1
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -140,6 +140,7 @@ func (n *Net) startProxy(t testing.TB, ctx context.Context, wg *sync.WaitGroup, 
 	cfg := proxy.Config{
 		Client: client.Config{
 			Directory: dir,
+			Lab:       true, // every relay is on 127.0.0.1
 			Services: func(hc *http.Client) client.ServiceDirectory {
 				return &directory.Client{URL: n.DirURL, HTTP: hc}
 			},
@@ -168,7 +169,7 @@ func (n *Net) startService(t testing.TB, ctx context.Context, wg *sync.WaitGroup
 	cfg := hiddenserver.Config{
 		Key:    ServiceKey(),
 		E2EKey: e2eKey,
-		Client: client.Config{Directory: &directory.Client{URL: n.DirURL, Key: n.DirKey}},
+		Client: client.Config{Directory: &directory.Client{URL: n.DirURL, Key: n.DirKey}, Lab: true},
 		PublishVia: func(hc *http.Client) hiddenserver.Publisher {
 			return &directory.Client{URL: n.DirURL, HTTP: hc}
 		},
