@@ -50,7 +50,7 @@ type store[V any] struct {
 
 	mu      sync.Mutex
 	entries map[string]*stored[V]
-	bytes   int // the sum of the entries' sizes
+	bytes   int    // the sum of the entries' sizes
 	gen     uint64 // bumped on every change, so readers may cache what they derive
 }
 
