@@ -20,12 +20,18 @@ import (
 const (
 	DefaultRelayTTL     = 90 * time.Second
 	DefaultListValidity = 10 * time.Minute
-	// DefaultMaxRelays keeps a full list under onion.MaxDocumentLen: a
-	// descriptor is at most ~600 bytes of JSON, so 5000 fit in 4 MiB.
-	DefaultMaxRelays = 5000
+	// DefaultMaxRelays is more than Tor's ~7,000 relays. What keeps the
+	// list under onion.MaxDocumentLen is maxRelayBytes, whatever the count.
+	DefaultMaxRelays = 10000
 	// DefaultMaxServices is the default for Config.MaxServices.
 	DefaultMaxServices = 10000
 )
+
+// maxRelayBytes bounds the JSON of the relays an authority holds: half a
+// document, so that a consensus, whose every relay a majority of the
+// authorities hold, stays within one however their lists differ (each
+// relay of it counts in more than half of the votes).
+const maxRelayBytes = onion.MaxDocumentLen/2 - 4<<10
 
 // HTTP server limits.
 const (

@@ -54,6 +54,7 @@ func newServer(cfg Config) (*server, error) {
 	s.relays = &store[onion.RelayDescriptor]{
 		noun: "relays", ttl: orDefault(cfg.RelayTTL, DefaultRelayTTL), max: orDefault(cfg.MaxRelays, DefaultMaxRelays),
 		now: s.now, expired: s.relayExpired, admit: newAdmission(cfg).admitLocked,
+		size: relayJSONSize, maxBytes: maxRelayBytes,
 	}
 	s.limit = newRateLimiter(orDefault(cfg.PublishRate, DefaultPublishRate), s.now)
 	s.services = &store[service]{
@@ -174,4 +175,14 @@ func writeBody(w http.ResponseWriter, status int, contentType string, b []byte) 
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
+}
+
+// relayJSONSize is d's share of a relay list's document: its JSON and a
+// comma, with room for the weight an authority adds.
+func relayJSONSize(d onion.RelayDescriptor) int {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return onion.MaxDocumentLen // refused: cannot be listed anyway
+	}
+	return len(b) + len(`,"weight":1099511627776`) + 1
 }

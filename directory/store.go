@@ -24,7 +24,11 @@ import (
 //     replay and a different one with the same time a publisher
 //     contradicting itself (409), while the same one again is a harmless
 //     retry that changes nothing, not even the expiry;
-//   - a new key beyond max is refused (503); held keys may still refresh.
+//   - a new key beyond max is refused (503); held keys may still refresh;
+//   - with size and maxBytes set, a value that would take the live values'
+//     sizes over maxBytes is refused (503), a held key's too (its old
+//     value stays), so that a list of them stays within a document's bound
+//     however large each value a peer sends.
 //
 // Expired entries are dropped before every put and list, and on get. Set
 // the fields before the first call; a store is then safe for concurrent use.
@@ -39,9 +43,14 @@ type store[V any] struct {
 	// admit, if set, may refuse v under key given the live entries. It
 	// runs with the store locked and must not call back into it.
 	admit func(key string, v V, live map[string]*stored[V]) error
+	// size, if set, is v's share of a list of the values, in bytes;
+	// maxBytes bounds their sum.
+	size     func(v V) int
+	maxBytes int
 
 	mu      sync.Mutex
 	entries map[string]*stored[V]
+	bytes   int    // the sum of the entries' sizes
 	gen     uint64 // bumped on every change, so readers may cache what they derive
 }
 
@@ -51,6 +60,7 @@ type stored[V any] struct {
 	published int64 // Unix seconds, as the publisher signed it
 	sig       []byte
 	expires   time.Time
+	size      int
 	since     time.Time // when the key was first stored, kept across replacements: its uptime
 }
 
@@ -82,6 +92,15 @@ func (s *store[V]) put(key string, v V, published int64, sig []byte) (time.Time,
 		return time.Time{}, false, refused(http.StatusServiceUnavailable,
 			"directory is full (%d %s); it never drops a listed one to make room: try again once one has left", len(s.entries), s.noun)
 	}
+	size := 0
+	if s.size != nil {
+		size = s.size(v)
+	}
+	if grown := s.bytes + size; s.maxBytes > 0 && (!held || size > old.size) && grown-oldSize(old) > s.maxBytes {
+		return time.Time{}, false, refused(http.StatusServiceUnavailable,
+			"directory is full (%d %s in %d of %d bytes); it never drops a listed one to make room: try again once one has left, or publish a smaller descriptor",
+			len(s.entries), s.noun, s.bytes, s.maxBytes)
+	}
 	// Life counts from the published time, not the arrival, so that
 	// re-sending an old descriptor cannot keep a dead entry alive; a
 	// published time ahead of our clock buys nothing.
@@ -93,7 +112,8 @@ func (s *store[V]) put(key string, v V, published int64, sig []byte) (time.Time,
 	if held {
 		since = old.since
 	}
-	s.entries[key] = &stored[V]{val: v, published: published, sig: sig, expires: expires, since: since}
+	s.entries[key] = &stored[V]{val: v, published: published, sig: sig, expires: expires, size: size, since: since}
+	s.bytes += size - oldSize(old)
 	s.gen++
 	return expires, !held, nil
 }
@@ -150,8 +170,17 @@ func (s *store[V]) pruneLocked(now time.Time) {
 	}
 }
 
+// oldSize is the size of the entry a put replaces, if any.
+func oldSize[V any](e *stored[V]) int {
+	if e == nil {
+		return 0
+	}
+	return e.size
+}
+
 func (s *store[V]) dropLocked(key string, e *stored[V]) {
 	delete(s.entries, key)
+	s.bytes -= e.size
 	s.gen++
 	if s.expired != nil {
 		s.expired(key, e.val)

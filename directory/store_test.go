@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -129,6 +130,75 @@ func TestStoreFullMessage(t *testing.T) {
 	if statusOf(err) != http.StatusServiceUnavailable || !strings.HasPrefix(err.Error(), "directory is full (2 things); it never drops") {
 		t.Errorf("put beyond max: %v", err)
 	}
+}
+
+// TestStoreBytes: with a byte bound, a newcomer that would take the sum of
+// sizes over it is refused, and so is a held key's larger value (the old
+// one stays listed); a smaller value, and room freed by expiry, are
+// accepted.
+func TestStoreBytes(t *testing.T) {
+	clk := &clock{t: t0}
+	var dropped []string
+	s := newTestStore(clk, &dropped)
+	s.max, s.maxBytes = 100, 10
+	s.size = func(v string) int { return len(v) }
+	at := func(d time.Duration) int64 { return t0.Add(d).Unix() }
+	if _, _, err := s.put("a", "123456", at(0), []byte("a1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.put("b", "12345", at(0), []byte("b1")); statusOf(err) != http.StatusServiceUnavailable ||
+		!strings.Contains(err.Error(), "6 of 10 bytes") {
+		t.Errorf("a newcomer over the byte bound: %v", err)
+	}
+	if _, _, err := s.put("b", "1234", at(0), []byte("b2")); err != nil {
+		t.Errorf("a newcomer that fits exactly: %v", err)
+	}
+	clk.Set(t0.Add(time.Second))
+	if _, _, err := s.put("a", "1234567", at(time.Second), []byte("a2")); statusOf(err) != http.StatusServiceUnavailable {
+		t.Errorf("a held key growing over the bound: %v", err)
+	}
+	if v, _ := s.get("a"); v != "123456" {
+		t.Errorf("after a refused growth a = %q, want the old value", v)
+	}
+	clk.Set(t0.Add(2 * time.Second))
+	if _, _, err := s.put("a", "12", at(2*time.Second), []byte("a3")); err != nil {
+		t.Errorf("a held key shrinking: %v", err)
+	}
+	if s.bytes != 6 {
+		t.Errorf("bytes = %d after a shrink, want 6", s.bytes)
+	}
+	clk.Set(t0.Add(91 * time.Second)) // b expires; a (published at 2 s) lives
+	if _, _, err := s.put("c", "12345678", at(91*time.Second), []byte("c1")); err != nil {
+		t.Errorf("a newcomer once an expiry freed room: %v", err)
+	}
+	if s.bytes != 10 {
+		t.Errorf("bytes = %d, want 10", s.bytes)
+	}
+}
+
+// TestRelayBytesBoundTheConsensus: an authority full of the largest
+// descriptors a relay may publish still serves a list within
+// onion.MaxDocumentLen, even doubled (a consensus of votes that differ).
+func TestRelayBytesBoundTheConsensus(t *testing.T) {
+	d := onion.RelayDescriptor{Nickname: strings.Repeat("n", onion.MaxNicknameLen), Address: "[1234:5678:9abc:def0:1234:5678:9abc:def0]:65535",
+		Exit: true, Bandwidth: onion.MaxBandwidth, Weight: onion.MaxBandwidth, Published: 1 << 40, ExitPolicy: "accept 1-65535"}
+	for range onion.MaxFamily {
+		d.Family = append(d.Family, strings.Repeat("A", 40))
+	}
+	d.Sign(relayKey(1))
+	n := maxRelayBytes / relayJSONSize(d)
+	list := make([]onion.RelayDescriptor, 2*n)
+	for i := range list {
+		list[i] = d
+	}
+	doc, err := json.Marshal(onion.RelayList{ValidAfter: 1 << 40, ValidUntil: 1 << 40, Relays: list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc) > onion.MaxDocumentLen {
+		t.Errorf("%d worst-case relays (twice what fits in maxRelayBytes) make a %d-byte document, over %d", len(list), len(doc), onion.MaxDocumentLen)
+	}
+	t.Logf("an authority holds at least %d worst-case relays (%d bytes each)", n, relayJSONSize(d))
 }
 
 func TestStoreExpiry(t *testing.T) {

@@ -17,8 +17,10 @@ import (
 // Descriptor bounds.
 const (
 	MaxNicknameLen = 32
-	// MaxDocumentLen bounds a relay list or descriptor that a peer sends.
-	MaxDocumentLen = 4 << 20
+	// MaxDocumentLen bounds a relay list or descriptor that a peer sends:
+	// room for some 11,000 relays (a typical descriptor is ~360 bytes of
+	// JSON; an authority holds at most half this, PROTOCOL.md §7.3).
+	MaxDocumentLen = 8 << 20
 	descriptorTag  = "onion-relay-descriptor-v1"
 	relayListTag   = "onion-relay-list-v1"
 )

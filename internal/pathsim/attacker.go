@@ -75,7 +75,7 @@ func Admit(cfg directory.Config, honest, sybils []Relay, share float64) (Admissi
 		cfg.Now = func() time.Time { return now }
 	}
 	if cfg.MaxRelays == 0 {
-		cfg.MaxRelays = len(all) // the default (5,000) is below the real network's size
+		cfg.MaxRelays = len(all) // a what-if of more relays than the default 10,000
 	}
 	a := Admission{PerAddressRule: cfg.MaxRelaysPerAddress}
 	if a.PerAddressRule == 0 {
