@@ -26,6 +26,7 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 		}
 		flags = append(flags, fromFile(f))
 	}
+	flags = append(flags, commandLogFlags()...) // not from the file: see applyLogKeys
 	flags = append(flags, &cli.StringFlag{Name: "config", EnvVars: []string{"ONION_CONFIG"},
 		Usage: "read flags from this TOML file, one NAME = VALUE per flag (flag > environment > file > default)"})
 	cmd.Flags = flags
@@ -33,6 +34,9 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 	cmd.Before = func(c *cli.Context) error {
 		if err := apply(c); err != nil {
 			return fmt.Errorf("--config %s: %s", c.String("config"), strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+		if err := applyLogKeys(c); err != nil {
+			return fmt.Errorf("--config %s: %w", c.String("config"), err)
 		}
 		var missing []string
 		for _, name := range required {

@@ -34,14 +34,7 @@ func newApp() *cli.App {
 		Usage: "a small onion-routing network: directory, relays, SOCKS5 proxy, hidden server",
 		Description: "Run `onion up` to start a whole network on this machine, then point curl at its\n" +
 			"SOCKS5 proxy. The other commands run one part each, for a network spread over machines.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:    "log-level",
-				Value:   "info",
-				Usage:   "log verbosity: debug, info, warn or error (destinations appear only at debug)",
-				EnvVars: []string{"ONION_LOG_LEVEL"},
-			},
-		},
+		Flags: globalLogFlags(),
 		Commands: []*cli.Command{
 			withConfigFile(directoryCommand()),
 			withConfigFile(relayCommand()),

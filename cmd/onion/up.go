@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -48,6 +49,10 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("find the onion executable: %w", err)
 	}
+	logFormat, err := childLogFormat(c)
+	if err != nil {
+		return err
+	}
 	defer keepTerminal()()
 	stderr, asker := upTerminal()
 	return localnet.Run(c.Context, localnet.Config{
@@ -55,7 +60,7 @@ func runUp(c *cli.Context) error {
 		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),
 		Socks: c.String("socks"), Status: c.String("status"), HTTPTunnel: c.String("http-tunnel"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
-		LogLevel: c.String("log-level"),
+		LogLevel: cmp.Or(logFlag(c, logLevelFlag), "info"), LogFormat: logFormat,
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
 		Forwards:   c.StringSlice("forward"),
 		PlainLinks: c.Bool("insecure-plain-links"),

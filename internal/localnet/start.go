@@ -89,7 +89,8 @@ func (n *network) startProxy(ctx context.Context) error {
 
 // child prepares one part: the same executable, with the global log level.
 func (n *network) child(name, command string, args ...string) *launch.Child {
-	all := append([]string{"--log-level", n.cfg.LogLevel, command}, args...)
+	all := append([]string{"--log-level", n.cfg.LogLevel, "--log-format", cmp.Or(n.cfg.LogFormat, "plain"),
+		"--log-part", name, command}, args...)
 	if n.cfg.PlainLinks && command != "directory" {
 		all = append(all, "--insecure-plain-links")
 	}
@@ -98,6 +99,7 @@ func (n *network) child(name, command string, args ...string) *launch.Child {
 	c.ReadyTimeout = n.cfg.ReadyTimeout
 	width := launch.PrefixWidth("directory", relayName(n.cfg.Relays-1), "proxy", "hiddenserver")
 	c.Prefix = launch.Prefix(name, width, colourIndex(name), n.cfg.Colour)
+	c.NoPrefix = n.cfg.LogFormat == "json"
 	return c
 }
 

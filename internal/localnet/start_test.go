@@ -27,13 +27,13 @@ func TestChildArgs(t *testing.T) {
 	n.cfg = n.cfg.withDefaults()
 	n.info.Directory, n.info.DirectoryKey = "http://127.0.0.1:7000", "KEY"
 	exit, middle := n.relayChild(1), n.relayChild(2)
-	want := "/bin/onion --log-level warn relay --directory http://127.0.0.1:7000 --directory-key KEY --listen 127.0.0.1:0 " +
+	want := "/bin/onion --log-level warn --log-format plain --log-part relay2 relay --directory http://127.0.0.1:7000 --directory-key KEY --listen 127.0.0.1:0 " +
 		"--nickname relay2 --data-dir /data/relay2 --exit-policy accept-all --publish-interval 10s --no-peer-shares --exit"
 	if got := strings.Join(exit.Cmd.Args, " "); got != want {
 		t.Errorf("exit relay\n got %s\nwant %s", got, want)
 	}
 	dir := strings.Join(n.directoryChild(0, "127.0.0.1:0").Cmd.Args, " ")
-	if want := "/bin/onion --log-level warn directory --listen 127.0.0.1:0 --data-dir /data/directory " +
+	if want := "/bin/onion --log-level warn --log-format plain --log-part directory directory --listen 127.0.0.1:0 --data-dir /data/directory " +
 		"--relay-ttl 30s --allow-private-addresses --max-relays-per-address 5"; dir != want {
 		t.Errorf("directory\n got %s\nwant %s", dir, want)
 	}
