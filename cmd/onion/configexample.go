@@ -27,7 +27,7 @@ func configCommand() *cli.Command {
 						return writeConfigExample(c.App.Writer, cmd)
 					}
 				}
-				return fmt.Errorf("onion config example %q: want up, proxy, relay, directory, hiddenserver or client", name)
+				return fmt.Errorf("config example %q: want up, proxy, relay, directory, hiddenserver or client", name)
 			},
 		}},
 	}

@@ -29,7 +29,7 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	return withExamples(&cli.App{
 		Name:  "onion",
 		Usage: "a small onion-routing network: directory, relays, SOCKS5 proxy, hidden server",
 		Description: "Run `onion up` to start a whole network on this machine, then point curl at its\n" +
@@ -46,7 +46,8 @@ func newApp() *cli.App {
 			configCommand(),
 			benchCommand(),
 			benchHopCommand(),
+			completionCommand(),
 		},
 		EnableBashCompletion: true,
-	}
+	})
 }
