@@ -90,13 +90,3 @@ func checkExample(t *testing.T, cmd, ex string, local, global map[string]bool) {
 		}
 	}
 }
-
-func flagNames(flags []cli.Flag) map[string]bool {
-	m := map[string]bool{"help": true}
-	for _, f := range flags {
-		for _, n := range f.Names() {
-			m[n] = true
-		}
-	}
-	return m
-}

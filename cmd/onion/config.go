@@ -71,6 +71,9 @@ func configSource(c *cli.Context) (altsrc.InputSourceContext, error) {
 	if strings.Contains(path, "://") { // altsrc would fetch a URL: a config is a local file
 		return nil, fmt.Errorf("%s is not a file path", path)
 	}
+	if err := checkConfigKeys(path, c.Command); err != nil {
+		return nil, err
+	}
 	return altsrc.NewTomlSourceFromFile(path)
 }
 
