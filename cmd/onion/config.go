@@ -38,16 +38,7 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 		if err := applyLogKeys(c); err != nil {
 			return fmt.Errorf("--config %s: %w", c.String("config"), err)
 		}
-		var missing []string
-		for _, name := range required {
-			if !c.IsSet(name) {
-				missing = append(missing, "--"+name)
-			}
-		}
-		if missing != nil {
-			return fmt.Errorf("%s not set: give them as flags, in the environment or in --config", strings.Join(missing, ", "))
-		}
-		return nil
+		return missingFlags(c, required...)
 	}
 	return cmd
 }
@@ -93,4 +84,20 @@ func fromFile(f cli.Flag) cli.Flag {
 		return altsrc.NewStringSliceFlag(f)
 	}
 	return f
+}
+
+// missingFlags is the error for those of names that are not set, nil if
+// all are.
+func missingFlags(c *cli.Context, names ...string) error {
+	var missing []string
+	for _, name := range names {
+		if !c.IsSet(name) {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if missing != nil {
+		return fmt.Errorf("%s: %s not set: give them as flags, in the environment or in --config",
+			c.Command.Name, strings.Join(missing, ", "))
+	}
+	return nil
 }

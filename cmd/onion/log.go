@@ -133,3 +133,15 @@ func applyLogKeys(c *cli.Context) error {
 // underUp reports whether `onion up` runs this part: it leaves out the
 // hints meant for someone running the part by hand (up prints its own).
 func underUp(c *cli.Context) bool { return c.String("log-part") != "" }
+
+// errorLine is how a command's error is printed: after "onion: ", once.
+// The wire package's errors name themselves ("onion: short cell"), and a
+// message may start with the command line it is about ("onion client is
+// interactive"); neither gets a second "onion".
+func errorLine(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "onion: ")
+	if strings.HasPrefix(msg, "onion ") {
+		return msg
+	}
+	return "onion: " + msg
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,19 @@ func TestLogFlagPrecedence(t *testing.T) {
 		level, format := run(tc.env, tc.args...)
 		if level != tc.level || format != tc.format {
 			t.Errorf("ONION_LOG_FORMAT=%q onion %v: level %q format %q, want %q %q", tc.env, tc.args, level, format, tc.level, tc.format)
+		}
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"onion: short cell":              "onion: short cell",
+		"onion client is interactive":    "onion client is interactive",
+		"relay: --directory not set":     "onion: relay: --directory not set",
+		"onion: onion hiddenserver: bad": "onion hiddenserver: bad",
+	} {
+		if got := errorLine(errors.New(in)); got != want {
+			t.Errorf("errorLine(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -22,7 +21,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newApp().RunContext(ctx, os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "onion:", strings.TrimPrefix(err.Error(), "onion: ")) // the wire package names itself
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		stop()
 		os.Exit(1)
 	}
