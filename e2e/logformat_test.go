@@ -23,7 +23,8 @@ import (
 // write to stderr is one JSON object; up's children name their part. A
 // relay never logs a client's address: the test's links come from
 // 127.0.0.2 and misbehave in several ways, and that address appears in no
-// line of the relay's log at info. Budget 60 s (about 15 s).
+// line of the relay's log at info. up says which parts are starting and
+// which are ready. Budget 60 s (about 15 s).
 func TestLogFormatJSON(t *testing.T) {
 	dir := t.TempDir()
 	d := startSplit(t, "onion", "--log-format", "json", "directory", "--allow-private-addresses",
@@ -48,6 +49,13 @@ func TestLogFormatJSON(t *testing.T) {
 		"--status", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "up"))
 	up.stop(t)
 	checkJSONLines(t, "up", up.stderr.Bytes(), "relay3")
+	// up says which parts it starts and which are ready.
+	for _, want := range []string{`"msg":"starting directory"`, `"msg":"directory ready"`, `"msg":"starting relays"`,
+		`"relays_ready":"3/3"`, `"msg":"starting hiddenserver"`, `"msg":"hiddenserver ready"`, `"msg":"proxy ready"`} {
+		if !strings.Contains(up.stderr.String(), want) {
+			t.Errorf("up's log has no %s", want)
+		}
+	}
 }
 
 // misbehaveFrom127002 opens links to the relay from 127.0.0.2: one sends

@@ -29,7 +29,7 @@ func (n *network) start(ctx context.Context) error {
 
 func (n *network) startDirectory(ctx context.Context) error {
 	n.directory = n.directoryChild(0, "127.0.0.1:0")
-	ready, err := n.directory.Start(ctx)
+	ready, err := n.startPart(ctx, n.directory, nil)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (n *network) startHidden(ctx context.Context) error {
 	}
 	n.info.Forwards = n.cfg.Forwards
 	n.hidden = n.child("hiddenserver", "hiddenserver", args...)
-	ready, err := n.hidden.Start(ctx)
+	ready, err := n.startPart(ctx, n.hidden, nil)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (n *network) startProxy(ctx context.Context) error {
 	}
 	args = append(args, n.servePrompts()...)
 	n.proxy = n.child("proxy", "proxy", args...)
-	ready, err := n.proxy.Start(ctx)
+	ready, err := n.startPart(ctx, n.proxy, nil)
 	if err != nil {
 		return err
 	}
