@@ -1,6 +1,7 @@
 package logfmt
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,6 +57,7 @@ func New(w io.Writer, f Format, o Options) slog.Handler {
 	var h slog.Handler
 	switch f {
 	case JSON:
+		ho.ReplaceAttr = stringers
 		h = slog.NewJSONHandler(w, ho)
 	case Human:
 		return newHuman(w, o)
@@ -66,4 +68,24 @@ func New(w io.Writer, f Format, o Options) slog.Handler {
 		h = h.WithAttrs([]slog.Attr{slog.String("role", o.Component)})
 	}
 	return h
+}
+
+// stringers writes a value that has a String method, and no JSON form of
+// its own, as that string: a named number such as a reason code reads
+// "next relay not listed" in JSON as in text, not 6.
+func stringers(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindAny {
+		return a
+	}
+	v := a.Value.Any()
+	if _, ok := v.(json.Marshaler); ok {
+		return a
+	}
+	if _, ok := v.(error); ok {
+		return a
+	}
+	if s, ok := v.(fmt.Stringer); ok {
+		return slog.String(a.Key, s.String())
+	}
+	return a
 }

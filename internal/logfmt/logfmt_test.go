@@ -83,3 +83,19 @@ func TestPlainIsKeyValue(t *testing.T) {
 		t.Errorf("got %q", b.String())
 	}
 }
+
+type reason uint8
+
+func (r reason) String() string { return "next relay not listed" }
+
+func TestJSONStringers(t *testing.T) {
+	var b bytes.Buffer
+	slog.New(New(&b, JSON, Options{Level: slog.LevelInfo})).Info("extend failed", "reason", reason(6), "n", 6)
+	var m map[string]any
+	if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["reason"] != "next relay not listed" || m["n"] != 6.0 {
+		t.Errorf("got %s", b.String())
+	}
+}
