@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -71,6 +72,13 @@ func hasLocalFlag(c *cli.Context, name string) bool {
 // newLogger builds the stderr logger every subcommand uses, at the level
 // and in the format of the log flags.
 func newLogger(c *cli.Context, role string) (*slog.Logger, error) {
+	return newLoggerOn(c, role, os.Stderr, "")
+}
+
+// newLoggerOn is newLogger writing to w. With a prefix, text lines (human
+// or plain, not json) start with it instead of naming role: up's own lines
+// then look like its parts' lines, which up prefixes with their names.
+func newLoggerOn(c *cli.Context, role string, w io.Writer, prefix string) (*slog.Logger, error) {
 	var level slog.Level
 	name := strings.Replace(cmp.Or(logFlag(c, logLevelFlag), "info"), "warning", "warn", 1)
 	if err := level.UnmarshalText([]byte(name)); err != nil {
@@ -87,9 +95,25 @@ func newLogger(c *cli.Context, role string) (*slog.Logger, error) {
 	case part != "" && format == logfmt.Human:
 		o.Component = "" // up puts the part's name in front
 	case part != "" && format == logfmt.JSON:
-		return slog.New(logfmt.New(os.Stderr, format, o)).With("part", part), nil
+		return slog.New(logfmt.New(w, format, o)).With("part", part), nil
+	case prefix != "" && format != logfmt.JSON:
+		o.Component, w = "", &prefixWriter{w: w, prefix: prefix}
 	}
-	return slog.New(logfmt.New(os.Stderr, format, o)), nil
+	return slog.New(logfmt.New(w, format, o)), nil
+}
+
+// prefixWriter puts prefix before each write: slog writes one line at a
+// time.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // childLogFormat is the --log-format up gives its children: json stays

@@ -41,7 +41,8 @@ func upCommand() *cli.Command {
 }
 
 func runUp(c *cli.Context) error {
-	log, err := newLogger(c, "up")
+	stderr, asker := upTerminal()
+	log, err := newLoggerOn(c, "up", stderr, localnet.OwnPrefix(c.Int("relays"), stderrIsColourTerminal()))
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,6 @@ func runUp(c *cli.Context) error {
 		return err
 	}
 	defer keepTerminal()()
-	stderr, asker := upTerminal()
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
 		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),

@@ -97,8 +97,7 @@ func (n *network) child(name, command string, args ...string) *launch.Child {
 	c := launch.New(name, n.cfg.Executable, all...)
 	c.Output = n.cfg.Stderr
 	c.ReadyTimeout = n.cfg.ReadyTimeout
-	width := launch.PrefixWidth("directory", relayName(n.cfg.Relays-1), "proxy", "hiddenserver")
-	c.Prefix = launch.Prefix(name, width, colourIndex(name), n.cfg.Colour)
+	c.Prefix = launch.Prefix(name, prefixWidth(n.cfg.Relays), colourIndex(name), n.cfg.Colour)
 	c.NoPrefix = n.cfg.LogFormat == "json"
 	return c
 }
@@ -128,4 +127,19 @@ func need(ready map[string]string, name string, keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// prefixWidth aligns the names of the parts of a network of relays relays.
+func prefixWidth(relays int) int {
+	return launch.PrefixWidth("directory", relayName(max(relays, 1)-1), "proxy", "hiddenserver")
+}
+
+// OwnPrefix is the prefix of up's own log lines, aligned with its parts'
+// (bold on a colour terminal, in no part's colour).
+func OwnPrefix(relays int, colour bool) string {
+	label := launch.Prefix("up", prefixWidth(relays), 0, false)
+	if colour {
+		return "\x1b[1m" + label + "\x1b[0m"
+	}
+	return label
 }
