@@ -31,6 +31,9 @@ func globalLogFlags() []cli.Flag {
 		// Set by `onion up` for its children: the part's name (relay3),
 		// their human lines' prefix is up's, and json lines carry part=.
 		&cli.StringFlag{Name: "log-part", Hidden: true},
+		// Set by `onion up` on a colour terminal: its parts write to a pipe
+		// but their lines end up on that terminal.
+		&cli.BoolFlag{Name: "log-colour", Hidden: true},
 	}
 }
 
@@ -89,7 +92,7 @@ func newLoggerOn(c *cli.Context, role string, w io.Writer, prefix string) (*slog
 		return nil, err
 	}
 	format = format.Resolve(term.IsTerminal(int(os.Stderr.Fd())))
-	o := logfmt.Options{Level: level, Component: role, Colour: stderrIsColourTerminal()}
+	o := logfmt.Options{Level: level, Component: role, Colour: stderrIsColourTerminal() || c.Bool("log-colour")}
 	part := c.String("log-part")
 	switch {
 	case part != "" && format == logfmt.Human:

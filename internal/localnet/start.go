@@ -89,8 +89,11 @@ func (n *network) startProxy(ctx context.Context) error {
 
 // child prepares one part: the same executable, with the global log level.
 func (n *network) child(name, command string, args ...string) *launch.Child {
-	all := append([]string{"--log-level", n.cfg.LogLevel, "--log-format", cmp.Or(n.cfg.LogFormat, "plain"),
-		"--log-part", name, command}, args...)
+	all := []string{"--log-level", n.cfg.LogLevel, "--log-format", cmp.Or(n.cfg.LogFormat, "plain"), "--log-part", name}
+	if n.cfg.Colour && n.cfg.LogFormat == "human" {
+		all = append(all, "--log-colour") // their stderr is a pipe to up's colour terminal
+	}
+	all = append(append(all, command), args...)
 	if n.cfg.PlainLinks && command != "directory" {
 		all = append(all, "--insecure-plain-links")
 	}

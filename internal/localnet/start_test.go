@@ -54,3 +54,20 @@ func TestNeed(t *testing.T) {
 		t.Errorf("need = %v", err)
 	}
 }
+
+// TestChildLogFormat: the parts log in up's format; human lines keep their
+// colours on up's colour terminal; json lines go unprefixed.
+func TestChildLogFormat(t *testing.T) {
+	n, _ := policyNet(5, 2)
+	n.cfg.Executable, n.cfg.LogFormat, n.cfg.Colour = "/bin/onion", "human", true
+	n.cfg = n.cfg.withDefaults()
+	args := strings.Join(n.child("proxy", "proxy").Cmd.Args, " ")
+	if !strings.Contains(args, "--log-format human --log-part proxy --log-colour proxy") {
+		t.Errorf("human on a colour terminal: %s", args)
+	}
+	n.cfg.LogFormat = "json"
+	c := n.child("relay1", "relay")
+	if args := strings.Join(c.Cmd.Args, " "); strings.Contains(args, "--log-colour") || !strings.Contains(args, "--log-format json") || !c.NoPrefix {
+		t.Errorf("json: %s, NoPrefix %v", args, c.NoPrefix)
+	}
+}
