@@ -24,7 +24,8 @@ func benchCommand() *cli.Command {
 			"hidden server, and the tiny GET under load (four downloads, capped and full speed, on other\n" +
 			"circuits and on the GET's own) against its idle time and the hop floor under the same load.\n" +
 			"Everything it starts is stopped at the end. With --socks it measures a running\n" +
-			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.",
+			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.\n" +
+			"On a terminal, stderr shows each phase with a progress bar; elsewhere one line per phase.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
 			&cli.StringFlag{Name: "info-file", Usage: "with --socks: the --info-file `PATH` of its onion up (pids for CPU and memory, the hidden server)"},

@@ -99,6 +99,9 @@ func admissionFlags(c *cli.Context) (cfg directory.Config, err error) {
 	cfg.Listen, cfg.AllowPrivateAddresses = c.String("listen"), c.Bool("allow-private-addresses")
 	cfg.Ready = func(i directory.Info) {
 		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s\n", i.URL, i.Key)
+		if underUp(c) {
+			return
+		}
 		fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
 	}
 	return cfg, nil

@@ -42,7 +42,7 @@ func (n *network) startAuthorities(ctx context.Context) error {
 	n.info.Directories, n.info.DirectoryKeys = urls, keys
 	for i := range urls {
 		c := n.directoryChild(i, strings.TrimPrefix(urls[i], "http://"))
-		ready, err := c.Start(ctx)
+		ready, err := n.startPart(ctx, c, nil)
 		if err != nil {
 			return err
 		}

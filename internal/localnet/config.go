@@ -48,6 +48,11 @@ type Config struct {
 	InfoFile string
 	// LogLevel is passed to every child as --log-level; "" means info.
 	LogLevel string
+	// LogFormat is passed to every child as --log-format: json, human or
+	// plain (logfmt's resolved forms); "" means plain. With json a child's
+	// lines are copied without a prefix, each child naming itself in a
+	// "part" attribute instead.
+	LogFormat string
 
 	// Forwards are passed to the hidden server as --forward VPORT=TARGET.
 	Forwards []string
