@@ -18,6 +18,11 @@ import (
 )
 
 func main() {
+	// A write to a closed stdout or stderr (`onion up | tee log`, then
+	// Ctrl-C, which ends tee first) is an error the loggers drop, not death
+	// by SIGPIPE halfway through stopping: the clean-up must run (the
+	// temporary data dir holds private keys).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newApp().RunContext(ctx, os.Args); err != nil {
