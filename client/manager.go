@@ -162,7 +162,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
 	if cfg.DialLink == nil {
-		cfg.DialLink = sockopt.Dialer().DialContext
+		cfg.DialLink = sockopt.Dial(sockopt.Dialer())
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
