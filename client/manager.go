@@ -49,9 +49,13 @@ type Config struct {
 	// PlainLinks turns TLS off on links, for benchmarks that measure what
 	// TLS costs and nothing else: the relays must have plain links too.
 	PlainLinks bool
-	Logger     *slog.Logger // optional
-	Rand       io.Reader    // optional: crypto/rand; drives path choice and handshakes
-	Now        func() time.Time
+	// NoCongestionControl keeps circuits on stream windows alone
+	// (PROTOCOL.md §6.1): no CC_OFFER, for exits and services that predate
+	// it, and to measure what it changes.
+	NoCongestionControl bool
+	Logger              *slog.Logger // optional
+	Rand                io.Reader    // optional: crypto/rand; drives path choice and handshakes
+	Now                 func() time.Time
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
@@ -505,6 +509,7 @@ func (m *Manager) dialLink(ctx context.Context, d onion.RelayDescriptor) (*circu
 	if err != nil {
 		return nil, fmt.Errorf("link handshake: %w", err)
 	}
+	cl.SetCongestionControl(!m.cfg.NoCongestionControl)
 	return cl, nil
 }
 
