@@ -311,6 +311,16 @@ func (c *Circuit) ccMsg(m onion.RelayMsg) error {
 	return fmt.Errorf("%w: %v on stream 0", ErrProtocol, m.Cmd)
 }
 
+// CongestionControl reports whether the far end accepted congestion
+// control (§6.1), and our own window's size in cells and cells in flight.
+func (c *Circuit) CongestionControl() (on bool, cwnd, inflight int) {
+	if c.recv.Load() == nil {
+		return false, 0, 0
+	}
+	cwnd, inflight, _, _ = c.flow.Load().Stats()
+	return true, cwnd, inflight
+}
+
 // countData counts a DATA cell from the far end and acknowledges every
 // SendmeInc-th. It runs on the link's reader.
 func (c *Circuit) countData() {
