@@ -28,10 +28,15 @@ type VegasParams struct {
 // our 16 KiB cells; these keep a circuit's standing queue at 4–8 cells
 // (64–128 KiB). A SENDME every 4 cells (64 KiB) gives an RTT sample per
 // 64 KiB, Tor's 31 × 509 bytes being ~16 KB.
+//
+// The floor is high (32 cells, 512 KiB, half a stream window) because on
+// a busy machine the RTT grows with CPU contention, not only with queues,
+// and Vegas reads both as queueing: with a floor of 8 cells a download on
+// loopback lost ~30% of its rate (docs/PERFORMANCE.md).
 var DefaultVegas = VegasParams{
 	SendmeInc: 4,
-	CwndInit:  16,
-	CwndMin:   8,
+	CwndInit:  32,
+	CwndMin:   32,
 	CwndMax:   512,
 	Alpha:     4,
 	Beta:      8,

@@ -82,19 +82,19 @@ func (p *pathSim) maxQueueDelay(from int) time.Duration {
 	return m
 }
 
-// The path's bandwidth-delay product is 40 cells (10 cells/ms, 4 ms): the
-// window starts at 16 and must grow to fill it, and then hold a queue of
+// The path's bandwidth-delay product is 80 cells (20 cells/ms, 4 ms): the
+// window starts at CwndInit and must grow to fill it, and then hold a queue of
 // no more than a few cells.
 func TestVegasFillsUnloadedPath(t *testing.T) {
-	p := newPathSim(10, 4*time.Millisecond)
+	p := newPathSim(20, 4*time.Millisecond)
 	p.run(t, 300*time.Millisecond)
-	if got := p.rateBetween(200*time.Millisecond, 300*time.Millisecond); got < 9.5 {
-		t.Errorf("rate %.2f cells/ms, want ≥ 9.5 of 10", got)
+	if got := p.rateBetween(200*time.Millisecond, 300*time.Millisecond); got < 19 {
+		t.Errorf("rate %.2f cells/ms, want ≥ 19 of 20", got)
 	}
 	if p.v.SlowStart() {
 		t.Error("still in slow start")
 	}
-	bdp := 40
+	bdp := 80
 	if c := p.v.Cwnd(); c < bdp || c > bdp+DefaultVegas.Delta+DefaultVegas.SendmeInc {
 		t.Errorf("cwnd %d, want %d–%d", c, bdp, bdp+DefaultVegas.Delta+DefaultVegas.SendmeInc)
 	}
@@ -106,19 +106,19 @@ func TestVegasFillsUnloadedPath(t *testing.T) {
 }
 
 // Cross traffic takes half the bottleneck: the queue grows, the RTT with
-// it, and the window must come down to the new BDP (20) plus a few cells.
+// it, and the window must come down to the new BDP (40) plus a few cells.
 func TestVegasShrinksOnQueueingDelay(t *testing.T) {
-	p := newPathSim(10, 4*time.Millisecond)
+	p := newPathSim(20, 4*time.Millisecond)
 	p.run(t, 300*time.Millisecond)
 	before := p.v.Cwnd()
-	p.rate = 5
+	p.rate = 10
 	p.run(t, 600*time.Millisecond)
-	bdp := 20
+	bdp := 40
 	if c := p.v.Cwnd(); c >= before || c > bdp+DefaultVegas.Beta+DefaultVegas.SendmeInc {
 		t.Errorf("cwnd %d (was %d), want ≤ %d", c, before, bdp+DefaultVegas.Beta+DefaultVegas.SendmeInc)
 	}
-	if got := p.rateBetween(500*time.Millisecond, 600*time.Millisecond); got < 4.75 {
-		t.Errorf("rate %.2f cells/ms, want ≥ 4.75 of 5", got)
+	if got := p.rateBetween(500*time.Millisecond, 600*time.Millisecond); got < 9.5 {
+		t.Errorf("rate %.2f cells/ms, want ≥ 9.5 of 10", got)
 	}
 	half := len(p.queueDelays) - len(p.queueDelays)/4
 	if q := p.maxQueueDelay(half); q > time.Duration(DefaultVegas.Delta+DefaultVegas.SendmeInc)*p.service() {
@@ -129,7 +129,7 @@ func TestVegasShrinksOnQueueingDelay(t *testing.T) {
 // A 50 ms delay spike (a stalled hop, say) makes the window collapse; once
 // it is over the window must grow back and fill the path again.
 func TestVegasRecoversAfterDelaySpike(t *testing.T) {
-	p := newPathSim(10, 4*time.Millisecond)
+	p := newPathSim(20, 4*time.Millisecond)
 	p.run(t, 300*time.Millisecond)
 	filled := p.v.Cwnd()
 	p.delay = 40 * time.Millisecond
@@ -140,11 +140,11 @@ func TestVegasRecoversAfterDelaySpike(t *testing.T) {
 	if low >= filled {
 		t.Errorf("cwnd %d during the spike, not below %d", low, filled)
 	}
-	if got := p.rateBetween(600*time.Millisecond, 700*time.Millisecond); got < 9.5 {
-		t.Errorf("rate %.2f cells/ms after the spike, want ≥ 9.5 of 10", got)
+	if got := p.rateBetween(600*time.Millisecond, 700*time.Millisecond); got < 19 {
+		t.Errorf("rate %.2f cells/ms after the spike, want ≥ 19 of 20", got)
 	}
-	if c := p.v.Cwnd(); c < 40 {
-		t.Errorf("cwnd %d after the spike, want ≥ the BDP, 40", c)
+	if c := p.v.Cwnd(); c < 80 {
+		t.Errorf("cwnd %d after the spike, want ≥ the BDP, 80", c)
 	}
 	t.Logf("cwnd %d filled, %d in the spike, %d after", filled, low, p.v.Cwnd())
 }
