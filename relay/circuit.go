@@ -195,7 +195,8 @@ func (c *relayCirc) ccOffer(m onion.RelayMsg) error {
 	c.mu.Lock()
 	ok := m.Stream == 0 && c.next == nil && !c.extending && len(c.streams) == 0 && c.serviceKey == "" && c.joined == nil
 	c.mu.Unlock()
-	if !ok || !c.recv.CompareAndSwap(nil, circuit.NewFlowRecv(inc)) {
+	send := func() error { return c.SendMsg(circuit.CircuitSendme()) }
+	if !ok || !c.recv.CompareAndSwap(nil, circuit.NewFlowRecv(inc, send)) {
 		return fmt.Errorf("%v on stream %d, not before the last hop's first stream", m.Cmd, m.Stream)
 	}
 	if err := c.SendMsg(onion.RelayMsg{Cmd: onion.RelayCCAccept, Body: onion.CCBody(inc)}); err != nil {

@@ -88,8 +88,8 @@ func (c *relayCirc) streamMsg(m onion.RelayMsg, buf []byte) error {
 	if m.Stream == 0 {
 		return fmt.Errorf("%v on stream 0", m.Cmd)
 	}
-	if m.Cmd == onion.RelayData && c.recv.Load().Count() {
-		c.SendMsg(circuit.CircuitSendme()) // fails only with the circuit
+	if m.Cmd == onion.RelayData {
+		c.recv.Load().Count()
 	}
 	c.mu.Lock()
 	s := c.streams[m.Stream]

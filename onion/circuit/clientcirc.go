@@ -298,7 +298,8 @@ func (c *Circuit) ccMsg(m onion.RelayMsg) error {
 		if err != nil {
 			return err
 		}
-		if !c.ccOffered.Load() || inc != DefaultVegas.SendmeInc || !c.recv.CompareAndSwap(nil, NewFlowRecv(inc)) {
+		send := func() error { return exitSender{c}.SendMsg(CircuitSendme()) }
+		if !c.ccOffered.Load() || inc != DefaultVegas.SendmeInc || !c.recv.CompareAndSwap(nil, NewFlowRecv(inc, send)) {
 			return fmt.Errorf("%w: unsolicited %v", ErrProtocol, m.Cmd)
 		}
 		return nil
@@ -321,14 +322,9 @@ func (c *Circuit) CongestionControl() (on bool, cwnd, inflight int) {
 	return true, cwnd, inflight
 }
 
-// countData counts a DATA cell from the far end and acknowledges every
-// SendmeInc-th. It runs on the link's reader.
-func (c *Circuit) countData() {
-	if c.recv.Load().Count() {
-		// A failed send means the circuit is closing; nothing to do.
-		exitSender{c}.SendMsg(CircuitSendme())
-	}
-}
+// countData counts a DATA cell from the far end; every SendmeInc-th is
+// acknowledged. It runs on the link's reader and never blocks.
+func (c *Circuit) countData() { c.recv.Load().Count() }
 
 // Attach places s, a client stream (NewClientStream), on c: the one way a
 // client opens a stream on a circuit, toward the last hop or, on a circuit

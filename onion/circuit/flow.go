@@ -80,22 +80,46 @@ func (f *Flow) Stats() (cwnd, inflight int, rtt, rttMin time.Duration) {
 }
 
 // FlowRecv is the receiving side: it counts the DATA cells of a circuit
-// (of every stream, those of streams already closed too).
+// (of every stream, those of streams already closed too) and sends a
+// CIRCUIT_SENDME every inc of them.
+//
+// The SENDMEs go out from a goroutine of their own, never from the
+// caller: the caller is a link's reader, and a reader at a circuit's end
+// that waited for room on its link would close a cycle of full queues
+// (its peer's reader forwarding the other way, and so on round the path)
+// when both directions are busy.
 type FlowRecv struct {
-	inc int
-	n   atomic.Int64
+	inc     int
+	send    func() error // sends one CIRCUIT_SENDME
+	n       atomic.Int64
+	pending atomic.Int64 // SENDMEs due and not yet sent; a drainer runs while > 0
 }
 
-// NewFlowRecv counts towards a CIRCUIT_SENDME every inc cells.
-func NewFlowRecv(inc int) *FlowRecv { return &FlowRecv{inc: inc} }
+// NewFlowRecv counts towards a CIRCUIT_SENDME every inc cells; send sends one.
+func NewFlowRecv(inc int, send func() error) *FlowRecv {
+	return &FlowRecv{inc: inc, send: send}
+}
 
-// Count counts one DATA cell and reports whether a CIRCUIT_SENDME is due.
-// A nil *FlowRecv counts nothing.
-func (r *FlowRecv) Count() bool {
-	if r == nil {
-		return false
+// Count counts one DATA cell and, on every inc-th, has a CIRCUIT_SENDME
+// sent. It never blocks. A nil *FlowRecv counts nothing.
+func (r *FlowRecv) Count() {
+	if r == nil || r.n.Add(1)%int64(r.inc) != 0 {
+		return
 	}
-	return r.n.Add(1)%int64(r.inc) == 0
+	if r.pending.Add(1) == 1 {
+		go r.drain()
+	}
+}
+
+// drain sends the SENDMEs due, one at a time, until none is left. A send
+// fails only when the circuit is closing; the rest then fail at once too.
+func (r *FlowRecv) drain() {
+	for {
+		r.send()
+		if r.pending.Add(-1) == 0 {
+			return
+		}
+	}
 }
 
 // FlowParams is DefaultVegas with the SendmeInc a CC_OFFER named.

@@ -170,8 +170,8 @@ func (side *serviceSide) fromClient(c *Circuit, s *session, tok, buf []byte) err
 	if m.Stream == 0 {
 		return side.ccMsg(c, s, m)
 	}
-	if m.Cmd == onion.RelayData && s.recv.Load().Count() {
-		sessionSender{c, s}.SendMsg(CircuitSendme()) // fails only with the circuit
+	if m.Cmd == onion.RelayData {
+		s.recv.Load().Count()
 	}
 	s.mu.Lock()
 	st := s.streams[m.Stream]
@@ -252,7 +252,8 @@ func (side *serviceSide) ccMsg(c *Circuit, s *session, m onion.RelayMsg) error {
 		s.mu.Lock()
 		n := len(s.streams)
 		s.mu.Unlock()
-		if n > 0 || !s.recv.CompareAndSwap(nil, NewFlowRecv(inc)) {
+		send := func() error { return sessionSender{c, s}.SendMsg(CircuitSendme()) }
+		if n > 0 || !s.recv.CompareAndSwap(nil, NewFlowRecv(inc, send)) {
 			return fmt.Errorf("%w: %v after the session's first stream", ErrProtocol, m.Cmd)
 		}
 		if err := (sessionSender{c, s}).SendMsg(onion.RelayMsg{Cmd: onion.RelayCCAccept, Body: onion.CCBody(inc)}); err != nil {
