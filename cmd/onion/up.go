@@ -35,6 +35,7 @@ func upCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "forward", Usage: "passed to the hidden server: relay its virtual port to a local app, `VPORT=HOST:PORT` or VPORT=unix:/PATH (repeatable)"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
 			plainLinksFlag(), // passed to the relays, the hidden server and the proxy
+			noCCFlag("passed to the proxy: no circuit congestion control, stream windows alone"),
 		},
 		Action: runUp,
 	}
@@ -65,10 +66,11 @@ func runUp(c *cli.Context) error {
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
 		LogLevel: cmp.Or(logFlag(c, logLevelFlag), "info"), LogFormat: logFormat,
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
-		Forwards:   c.StringSlice("forward"),
-		PlainLinks: c.Bool("insecure-plain-links"),
-		Prompt:     asker,
-		Stdout:     os.Stdout, Stderr: stderr, Colour: stderrIsColourTerminal(), Logger: log,
+		Forwards:            c.StringSlice("forward"),
+		PlainLinks:          c.Bool("insecure-plain-links"),
+		NoCongestionControl: c.Bool("no-congestion-control"),
+		Prompt:              asker,
+		Stdout:              os.Stdout, Stderr: stderr, Colour: stderrIsColourTerminal(), Logger: log,
 	})
 }
 

@@ -68,6 +68,8 @@ type Config struct {
 	// PlainLinks passes --insecure-plain-links to every part but the
 	// directory: links without TLS, for benchmarks only.
 	PlainLinks bool
+	// NoCongestionControl passes --no-congestion-control to the proxy.
+	NoCongestionControl bool
 
 	// Timings; zero means the Default of the same name.
 	ReadyTimeout    time.Duration // each child's wait for its ready line

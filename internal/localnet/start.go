@@ -72,6 +72,9 @@ func (n *network) startProxy(ctx context.Context) error {
 	if n.cfg.WaitConnected {
 		args = append(args, "--wait-connected")
 	}
+	if n.cfg.NoCongestionControl {
+		args = append(args, "--no-congestion-control")
+	}
 	if n.cfg.HTTPTunnel != "" {
 		args = append(args, "--http-tunnel", n.cfg.HTTPTunnel)
 	}
