@@ -68,6 +68,7 @@ type network struct {
 	hidden      *launch.Child
 	proxy       *launch.Child
 	prompts     net.Listener // the proxy's prompt socket, or nil
+	listeners   []*os.File   // the authorities' sockets, handed to each as fd 3
 	info        upinfo.Info
 
 	restarts    int // of the directory, at most maxDirectoryRestarts
@@ -80,6 +81,7 @@ type network struct {
 // returns.
 func (n *network) run(ctx context.Context) error {
 	defer n.closePrompts() // after the proxy has stopped asking
+	defer n.closeListeners()
 	defer n.stopAll()
 	if err := n.start(ctx); err != nil {
 		if ctx.Err() != nil {

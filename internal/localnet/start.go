@@ -27,8 +27,8 @@ func (n *network) start(ctx context.Context) error {
 	return n.startProxy(ctx)
 }
 
-func (n *network) startDirectory(ctx context.Context) error {
-	n.directory = n.directoryChild(0, "127.0.0.1:0")
+func (n *network) startDirectory(ctx context.Context, url string) error {
+	n.directory = n.directoryChild(0, strings.TrimPrefix(url, "http://"))
 	ready, err := n.startPart(ctx, n.directory, nil)
 	if err != nil {
 		return err
