@@ -17,5 +17,5 @@ func DialFrom(source string) func(ctx context.Context, network, addr string) (ne
 	}
 	d := sockopt.Dialer()
 	d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(source)}
-	return d.DialContext
+	return sockopt.Dial(d)
 }

@@ -52,10 +52,14 @@ type Config struct {
 	// Lab turns off the rule that no two relays of a path share an IPv4
 	// /16 or IPv6 /32 (PROTOCOL.md §8.5): for test networks whose relays
 	// share an address.
-	Lab    bool
-	Logger *slog.Logger // optional
-	Rand   io.Reader    // optional: crypto/rand; drives path choice and handshakes
-	Now    func() time.Time
+	Lab bool
+	// NoCongestionControl keeps circuits on stream windows alone
+	// (PROTOCOL.md §6.1): no CC_OFFER, for exits and services that predate
+	// it, and to measure what it changes.
+	NoCongestionControl bool
+	Logger              *slog.Logger // optional
+	Rand                io.Reader    // optional: crypto/rand; drives path choice and handshakes
+	Now                 func() time.Time
 
 	// Credentials answers hidden services' login challenges; nil refuses them.
 	Credentials Credentials
@@ -162,7 +166,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
 	if cfg.DialLink == nil {
-		cfg.DialLink = sockopt.Dialer().DialContext
+		cfg.DialLink = sockopt.Dial(sockopt.Dialer())
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -528,6 +532,7 @@ func (m *Manager) dialLink(ctx context.Context, d onion.RelayDescriptor) (*circu
 	if err != nil {
 		return nil, fmt.Errorf("link handshake: %w", err)
 	}
+	cl.SetCongestionControl(!m.cfg.NoCongestionControl)
 	return cl, nil
 }
 

@@ -22,6 +22,10 @@ type CircuitInfo struct {
 	// Relay cell payload bytes sent and received on the circuit.
 	BytesSent     uint64 `json:"bytes_sent"`
 	BytesReceived uint64 `json:"bytes_received"`
+	// CongestionControl: the exit or service accepted it (PROTOCOL.md
+	// §6.1); CwndCells is then the window of what this end sends.
+	CongestionControl bool `json:"congestion_control"`
+	CwndCells         int  `json:"cwnd_cells,omitempty"`
 }
 
 // Circuits lists the live circuits, oldest first.
@@ -32,6 +36,7 @@ func (m *Manager) Circuits() []CircuitInfo {
 	for ce := range m.all {
 		info := CircuitInfo{ID: ce.id, Streams: ce.c.NumStreams(), AgeSec: int64(now.Sub(ce.born).Seconds())}
 		info.BytesSent, info.BytesReceived = ce.c.Bytes()
+		info.CongestionControl, info.CwndCells, _ = ce.c.CongestionControl()
 		for _, d := range ce.path {
 			info.Path = append(info.Path, HopInfo{Nickname: d.Nickname, Fingerprint: d.Fingerprint(), Address: d.Address})
 		}

@@ -102,11 +102,19 @@ func (a *Authorities) Relays(ctx context.Context) (onion.RelayList, error) {
 		if ctx.Err() != nil {
 			return onion.RelayList{}, fmt.Errorf("fetch relay list: %w", ctx.Err())
 		}
-		a.log().Warn("relay list refused", "authority", a.List[i].URL, "reason", err)
+		if errors.Is(err, onion.ErrSignature) {
+			a.log().Warn("relay list refused", "authority", a.List[i].URL, "reason", err, "fix", wrongKeyHint)
+		} else {
+			a.log().Warn("relay list refused", "authority", a.List[i].URL, "reason", err)
+		}
 		errs = append(errs, fmt.Errorf("%s: %w", a.List[i].URL, err))
 	}
 	return onion.RelayList{}, fmt.Errorf("fetch relay list: no authority gave an acceptable one: %w", errors.Join(errs...))
 }
+
+// wrongKeyHint is what to check when a relay list's signature does not
+// verify: almost always a --directory-key that is not that directory's.
+const wrongKeyHint = "check --directory-key: each key must be the one its directory printed (directory ready key=..., also in its directory.pub), in the order of --directory"
 
 func (a *Authorities) relaysFrom(ctx context.Context, i int) (onion.RelayList, error) {
 	c := a.client(i)

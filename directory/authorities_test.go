@@ -227,3 +227,29 @@ func TestAuthoritiesServiceUnknown(t *testing.T) {
 		t.Errorf("Service of an unknown address: %v, want ErrUnknownService", err)
 	}
 }
+
+// TestAuthoritiesWrongKeySaysSo: lists that no trusted key signed (the
+// client was given another directory's key) are refused with a log line
+// naming --directory-key; other refusals do not blame the key.
+func TestAuthoritiesWrongKeySaysSo(t *testing.T) {
+	c, logs := &clock{t: t0}, &syncBuffer{}
+	servers, a := threeAuthorities(t, c, logs)
+	for _, ls := range servers {
+		ls.serve(t, t0, 10*time.Minute, nil, 7) // signed by a key nobody trusts
+	}
+	if _, err := a.Relays(t.Context()); !errors.Is(err, onion.ErrSignature) {
+		t.Fatalf("Relays: %v, want ErrSignature", err)
+	}
+	if !strings.Contains(logs.String(), "check --directory-key") {
+		t.Errorf("the refusal does not name --directory-key:\n%s", logs)
+	}
+	c2, logs2 := &clock{t: t0.Add(time.Hour)}, &syncBuffer{}
+	servers, a = threeAuthorities(t, c2, logs2)
+	for _, ls := range servers {
+		ls.serve(t, t0, 10*time.Minute, nil, 0, 1, 2)
+	}
+	a.Relays(t.Context())
+	if strings.Contains(logs2.String(), "--directory-key") {
+		t.Errorf("an expired list blamed the key:\n%s", logs2)
+	}
+}

@@ -221,7 +221,7 @@ func (n *hostsNet) testIPv6Exit(t *testing.T) {
 
 // testLinkDown cuts the middle relay's host off while curl downloads
 // through it: the download must fail within 5 s, as issue 12 asks (the
-// links' TCP user timeout is 3 s; measured 3.3–3.6 s), and the next download, on other relays, succeed at
+// links' ack watch closes a link after 3 s without an ack, looking every 0.5 s), and the next download, on other relays, succeed at
 // the first try within 10 s.
 func (n *hostsNet) testLinkDown(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "cut")

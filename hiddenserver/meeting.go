@@ -119,7 +119,11 @@ func (s *Server) publish(ctx context.Context) bool {
 	defer cancel()
 	if err := s.cfg.Directory.PublishService(pctx, s.Descriptor()); err != nil {
 		if ctx.Err() == nil {
-			s.logger.Warn("publishing service descriptor failed; will retry", "err", err, "in", rebuildBackoff)
+			if hint := publishHint(err); hint != "" {
+				s.logger.Warn("publishing service descriptor failed; will retry", "err", err, "in", rebuildBackoff, "fix", hint)
+			} else {
+				s.logger.Warn("publishing service descriptor failed; will retry", "err", err, "in", rebuildBackoff)
+			}
 		}
 		return false
 	}

@@ -45,6 +45,12 @@ const (
 	// under free numbers (PROTOCOL.md §5.5).
 	RelayResolve  RelayCmd = 22 // client -> exit: resolve NAME (stream id: a fresh one)
 	RelayResolved RelayCmd = 23 // exit -> client: the answers; the stream is over
+
+	// Circuit congestion control (PROTOCOL.md §6.1), stream 0, to the last
+	// hop or inside the end-to-end layer.
+	RelayCCOffer       RelayCmd = 24 // client -> exit or service: CCBody; the client's DATA is under congestion control from here
+	RelayCCAccept      RelayCmd = 25 // exit or service -> client: CCBody; the answerer's DATA is from here
+	RelayCircuitSendme RelayCmd = 26 // either way: SendmeInc more DATA cells arrived; empty body
 )
 
 // MeetReason says why a meeting relay could not join a client to a service.
@@ -101,6 +107,7 @@ var relayCmdNames = map[RelayCmd]string{
 	RelayAuthChallenge: "AUTH_CHALLENGE", RelayAuthProof: "AUTH_PROOF",
 	RelayAuthResult: "AUTH_RESULT", RelayURL: "URL",
 	RelayResolve: "RESOLVE", RelayResolved: "RESOLVED",
+	RelayCCOffer: "CC_OFFER", RelayCCAccept: "CC_ACCEPT", RelayCircuitSendme: "CIRCUIT_SENDME",
 }
 
 // Relay message sizes and bounds.
@@ -273,4 +280,22 @@ func ParseUint32Body(b []byte) (uint32, error) {
 		return 0, fmt.Errorf("%w: SENDME body of %d bytes", ErrBadMessage, len(b))
 	}
 	return binary.BigEndian.Uint32(b), nil
+}
+
+// CCVersion is the congestion control this implementation speaks (§6.1).
+const CCVersion = 1
+
+// MaxSendmeInc bounds the SendmeInc a CC_OFFER may ask for.
+const MaxSendmeInc = 64
+
+// CCBody is the body of CC_OFFER and CC_ACCEPT: version | sendme_inc.
+func CCBody(inc int) []byte { return []byte{CCVersion, byte(inc)} }
+
+// ParseCCBody decodes a CC_OFFER or CC_ACCEPT body: the version and the
+// DATA cells per CIRCUIT_SENDME (1–MaxSendmeInc).
+func ParseCCBody(b []byte) (version, inc int, err error) {
+	if len(b) != 2 || b[0] == 0 || b[1] == 0 || b[1] > MaxSendmeInc {
+		return 0, 0, fmt.Errorf("%w: congestion control body %x", ErrBadMessage, b)
+	}
+	return int(b[0]), int(b[1]), nil
 }

@@ -181,13 +181,13 @@ func SystemOpen(raw string) error {
 		cmd = exec.Command("xdg-open", raw)
 	}
 	if err := cmd.Start(); err != nil {
-		return err
+		return openError(cmd.Args[0], err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		return err
+		return openError(cmd.Args[0], err)
 	case <-time.After(openerDeadline):
 		return nil // a browser that stays in the foreground: it started
 	}

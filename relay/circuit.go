@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"onion/onion"
 	"onion/onion/circuit"
@@ -39,6 +40,11 @@ type relayCirc struct {
 	held      map[*circuit.Stream]int64    // DATA bytes each exit stream holds for its destination (exitbuf.go)
 	heldSum   int64
 	dead      bool
+
+	// Congestion control with the client (§6.1), once it offered it: flow
+	// limits our DATA, recv counts the client's.
+	flow atomic.Pointer[circuit.Flow]
+	recv atomic.Pointer[circuit.FlowRecv]
 
 	// Meeting point state (meeting.go).
 	serviceKey string           // set on a service's circuit after ESTABLISH
@@ -123,6 +129,13 @@ func (c *relayCirc) handleMsg(m onion.RelayMsg, buf []byte) error {
 		return err
 	case onion.RelayData, onion.RelayEnd, onion.RelaySendme:
 		return c.streamMsg(m, buf)
+	case onion.RelayCCOffer:
+		return c.ccOffer(m)
+	case onion.RelayCircuitSendme:
+		if m.Stream != 0 || len(m.Body) != 0 {
+			return fmt.Errorf("%v on stream %d with %d bytes", m.Cmd, m.Stream, len(m.Body))
+		}
+		return c.flow.Load().Acked()
 	}
 	return fmt.Errorf("unexpected relay message %v", m.Cmd)
 }
@@ -162,7 +175,36 @@ func (c *relayCirc) sendBackWith(seal func(*onion.Sealer) ([]byte, error), origi
 // SendMsg sends a relay message from this hop to the client (streams use
 // it; DATA comes only from an exit stream's Write).
 func (c *relayCirc) SendMsg(m onion.RelayMsg) error {
+	if m.Cmd == onion.RelayData {
+		c.flow.Load().Sent()
+	}
 	return c.sendBackWith(func(s *onion.Sealer) ([]byte, error) { return s.SealMessage(m) }, m.Cmd == onion.RelayData)
+}
+
+// DataRoom is the circuit's congestion window for an exit stream's next
+// DATA (§6.1).
+func (c *relayCirc) DataRoom() <-chan struct{} { return c.flow.Load().Room() }
+
+// ccOffer answers a client's CC_OFFER: from here on the client's DATA is
+// counted and acknowledged, and ours, after the CC_ACCEPT, limited. Only
+// the last hop, before its first stream, and once.
+func (c *relayCirc) ccOffer(m onion.RelayMsg) error {
+	_, inc, err := onion.ParseCCBody(m.Body)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	ok := m.Stream == 0 && c.next == nil && !c.extending && len(c.streams) == 0 && c.serviceKey == "" && c.joined == nil
+	c.mu.Unlock()
+	send := func() error { return c.SendMsg(circuit.CircuitSendme()) }
+	if !ok || !c.recv.CompareAndSwap(nil, circuit.NewFlowRecv(inc, send)) {
+		return fmt.Errorf("%v on stream %d, not before the last hop's first stream", m.Cmd, m.Stream)
+	}
+	if err := c.SendMsg(onion.RelayMsg{Cmd: onion.RelayCCAccept, Body: onion.CCBody(inc)}); err != nil {
+		return err
+	}
+	c.flow.Store(circuit.NewFlow(circuit.FlowParams(inc)))
+	return nil
 }
 
 // fail destroys the circuit for a reason worth a log line.

@@ -88,6 +88,9 @@ func (c *relayCirc) streamMsg(m onion.RelayMsg, buf []byte) error {
 	if m.Stream == 0 {
 		return fmt.Errorf("%v on stream 0", m.Cmd)
 	}
+	if m.Cmd == onion.RelayData {
+		c.recv.Load().Count()
+	}
 	c.mu.Lock()
 	s := c.streams[m.Stream]
 	var over error

@@ -174,7 +174,7 @@ func New(cfg Config) (*Relay, error) {
 	}
 	cfg.Limits.fill()
 	if cfg.DialLink == nil {
-		cfg.DialLink = sockopt.Dialer().DialContext
+		cfg.DialLink = sockopt.Dial(sockopt.Dialer())
 	}
 	if cfg.DialExit == nil {
 		cfg.DialExit = policyDialer(cfg.Policy).DialContext

@@ -24,7 +24,8 @@ func benchCommand() *cli.Command {
 			"hidden server, and the tiny GET under load (four downloads, capped and full speed, on other\n" +
 			"circuits and on the GET's own) against its idle time and the hop floor under the same load.\n" +
 			"Everything it starts is stopped at the end. With --socks it measures a running\n" +
-			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.",
+			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.\n" +
+			"On a terminal, stderr shows each phase with a progress bar; elsewhere one line per phase.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socks", Usage: "measure the SOCKS5 proxy already running at `ADDR` instead of starting a network"},
 			&cli.StringFlag{Name: "info-file", Usage: "with --socks: the --info-file `PATH` of its onion up (pids for CPU and memory, the hidden server)"},
@@ -34,6 +35,8 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "load-only", Usage: "measure only the tiny GET under load (4 downloads, capped and full speed) against its idle baseline"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
 			&cli.BoolFlag{Name: "compare-plain-links", Usage: "instead of the full table: what TLS on links costs, against the same network with plain links (one-stream rate and warm TTFB, alternating rounds)"},
+			&cli.BoolFlag{Name: "compare-congestion-control", Usage: "instead of the full table: bulk with circuit congestion control against stream windows alone (one stream and 8 streams, alternating rounds on two networks)"},
+			&cli.BoolFlag{Name: "no-congestion-control", Usage: "start the network with its proxy at --no-congestion-control (stream windows alone), to compare with a run without it"},
 			&cli.BoolFlag{Name: "hosts", Usage: "measure circuit builds, warm TTFB and one download on a network of network namespaces (one host per part, each its own address) instead of loopback; needs root and ip (iproute2)"},
 		},
 		Action: runBench,
@@ -44,8 +47,8 @@ func runBench(c *cli.Context) error {
 	cfg := bench.Config{
 		Socks: c.String("socks"), InfoFile: c.String("info-file"),
 		Quick: c.Bool("quick"), JSON: c.Bool("json"), Timeout: c.Duration("timeout"), Hosts: c.Bool("hosts"),
-		LoadOnly: c.Bool("load-only"),
-		Stdout:   os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
+		LoadOnly: c.Bool("load-only"), NoCongestionControl: c.Bool("no-congestion-control"),
+		Stdout: os.Stdout, Stderr: os.Stderr, Live: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if cfg.InfoFile != "" && cfg.Socks == "" {
 		return cli.Exit("--info-file goes with --socks: without --socks bench starts its own network", 2)
@@ -56,6 +59,10 @@ func runBench(c *cli.Context) error {
 			return cli.Exit("--"+err.Error(), 2)
 		}
 		cfg.DownloadBytes = n
+	}
+	if c.Bool("compare-congestion-control") {
+		_, err := bench.CompareCC(c.Context, cfg)
+		return err
 	}
 	if c.Bool("compare-plain-links") {
 		_, err := bench.CompareLinks(c.Context, cfg)

@@ -26,6 +26,7 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 		}
 		flags = append(flags, fromFile(f))
 	}
+	flags = append(flags, commandLogFlags()...) // not from the file: see applyLogKeys
 	flags = append(flags, &cli.StringFlag{Name: "config", EnvVars: []string{"ONION_CONFIG"},
 		Usage: "read flags from this TOML file, one NAME = VALUE per flag (flag > environment > file > default)"})
 	cmd.Flags = flags
@@ -34,16 +35,10 @@ func withConfigFile(cmd *cli.Command) *cli.Command {
 		if err := apply(c); err != nil {
 			return fmt.Errorf("--config %s: %s", c.String("config"), strings.ReplaceAll(err.Error(), "\n", " "))
 		}
-		var missing []string
-		for _, name := range required {
-			if !c.IsSet(name) {
-				missing = append(missing, "--"+name)
-			}
+		if err := applyLogKeys(c); err != nil {
+			return fmt.Errorf("--config %s: %w", c.String("config"), err)
 		}
-		if missing != nil {
-			return fmt.Errorf("%s not set: give them as flags, in the environment or in --config", strings.Join(missing, ", "))
-		}
-		return nil
+		return missingFlags(c, required...)
 	}
 	return cmd
 }
@@ -67,6 +62,9 @@ func configSource(c *cli.Context) (altsrc.InputSourceContext, error) {
 	if strings.Contains(path, "://") { // altsrc would fetch a URL: a config is a local file
 		return nil, fmt.Errorf("%s is not a file path", path)
 	}
+	if err := checkConfigKeys(path, c.Command); err != nil {
+		return nil, err
+	}
 	return altsrc.NewTomlSourceFromFile(path)
 }
 
@@ -86,4 +84,20 @@ func fromFile(f cli.Flag) cli.Flag {
 		return altsrc.NewStringSliceFlag(f)
 	}
 	return f
+}
+
+// missingFlags is the error for those of names that are not set, nil if
+// all are.
+func missingFlags(c *cli.Context, names ...string) error {
+	var missing []string
+	for _, name := range names {
+		if !c.IsSet(name) {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if missing != nil {
+		return fmt.Errorf("%s: %s not set: give them as flags, in the environment or in --config",
+			c.Command.Name, strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ func configCommand() *cli.Command {
 						return writeConfigExample(c.App.Writer, cmd)
 					}
 				}
-				return fmt.Errorf("onion config example %q: want up, proxy, relay, directory, hiddenserver or client", name)
+				return fmt.Errorf("config example %q: want up, proxy, relay, directory, hiddenserver or client", name)
 			},
 		}},
 	}
@@ -43,7 +43,7 @@ func configurable() []*cli.Command {
 func writeConfigExample(w io.Writer, cmd *cli.Command) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# onion %s --config FILE: flags by their own names (a flag or its environment variable wins over this file).\n", cmd.Name)
-	for _, f := range cmd.Flags {
+	for _, f := range append(cmd.Flags, commandLogFlags()...) {
 		value, ok := tomlDefault(f)
 		if !ok {
 			continue

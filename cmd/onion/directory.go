@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -35,6 +36,7 @@ func directoryCommand() *cli.Command {
 			&cli.DurationFlag{Name: "list-validity", Value: directory.DefaultListValidity, Usage: "how long a served relay list stays valid", EnvVars: []string{"ONION_DIRECTORY_LIST_VALIDITY"}},
 			&cli.StringSliceFlag{Name: "authority", Usage: "with several authorities: every authority's `URL`, this one's included (repeat, or a comma list); they then vote and serve the list a majority signs", EnvVars: []string{"ONION_AUTHORITIES"}},
 			&cli.StringSliceFlag{Name: "authority-key", Usage: "each --authority's public `KEY`, in the same order", EnvVars: []string{"ONION_AUTHORITY_KEYS"}},
+			&cli.IntFlag{Name: "listen-fd", Hidden: true, Usage: "serve on the listening socket inherited as this file descriptor instead of --listen (onion up hands its authorities theirs)"},
 			&cli.IntFlag{Name: "max-relays", Value: directory.DefaultMaxRelays, Usage: "hold at most this many relays; a new one beyond it is refused, a listed one never dropped (the list's size in bytes is bounded too)", EnvVars: []string{"ONION_DIRECTORY_MAX_RELAYS"}},
 			&cli.IntFlag{Name: "max-relays-per-address", Value: directory.DefaultMaxRelaysPerAddress, Usage: "list at most this many relays at one IP address", EnvVars: []string{"ONION_DIRECTORY_MAX_PER_ADDRESS"}},
 			&cli.StringFlag{Name: "approved", Usage: "`FILE` of relay fingerprints (one a line, # comments) exempt from --max-relays-per-address", EnvVars: []string{"ONION_DIRECTORY_APPROVED"}},
@@ -101,8 +103,16 @@ func admissionFlags(c *cli.Context, met partMetrics) (cfg directory.Config, err 
 	cfg.MaxRelays = c.Int("max-relays")
 	cfg.VoteInterval, cfg.MaxRelayWeight = c.Duration("vote-interval"), c.Int64("max-relay-weight")
 	cfg.Listen, cfg.AllowPrivateAddresses = c.String("listen"), c.Bool("allow-private-addresses")
+	if fd := c.Int("listen-fd"); fd > 0 {
+		if cfg.Listener, err = net.FileListener(os.NewFile(uintptr(fd), "listener")); err != nil {
+			return cfg, fmt.Errorf("--listen-fd %d: %w", fd, err)
+		}
+	}
 	cfg.Ready = func(i directory.Info) {
 		fmt.Fprintf(c.App.Writer, "directory ready url=%s key=%s%s\n", i.URL, i.Key, met.readyField())
+		if underUp(c) {
+			return
+		}
 		fmt.Fprintf(c.App.Writer, "relays, proxies and hidden servers join with: --directory %s --directory-key %s\n", joinURL(i.URL), i.Key)
 	}
 	return cfg, nil

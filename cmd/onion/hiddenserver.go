@@ -19,7 +19,7 @@ import (
 
 func hiddenserverCommand() *cli.Command {
 	dataDir := &cli.StringFlag{Name: "data-dir", Value: filepath.Join("onion-data", "hiddenserver"), Usage: "where the service key (service.key, e2e.key) lives", EnvVars: []string{"ONION_HIDDENSERVER_DATA_DIR"}}
-	users := &cli.StringFlag{Name: "users", Usage: "users file (from `onion hiddenserver adduser`); with it, every stream must log in", EnvVars: []string{"ONION_USERS"}}
+	users := &cli.StringFlag{Name: "users", Usage: "users `FILE` (from onion hiddenserver adduser); with it, every stream must log in", EnvVars: []string{"ONION_USERS"}}
 	return &cli.Command{
 		Name:  "hiddenserver",
 		Usage: "run the hidden server: echo (port 7), HTTP (port 80) and your own apps (--forward), reachable only by its onion address",
@@ -75,8 +75,8 @@ func runHiddenServer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(c.StringSlice("directory")) == 0 || len(c.StringSlice("directory-key")) == 0 {
-		return cli.Exit("onion hiddenserver needs --directory URL and --directory-key KEY", 2)
+	if missing := missingFlags(c, "directory", "directory-key"); missing != nil {
+		return missing // said as for every command's required flags
 	}
 	dir, err := directoryFlags(c)
 	if err != nil {

@@ -12,36 +12,33 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
+	// A write to a closed stdout or stderr (`onion up | tee log`, then
+	// Ctrl-C, which ends tee first) is an error the loggers drop, not death
+	// by SIGPIPE halfway through stopping: the clean-up must run (the
+	// temporary data dir holds private keys).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newApp().RunContext(ctx, os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "onion:", strings.TrimPrefix(err.Error(), "onion: ")) // the wire package names itself
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		stop()
 		os.Exit(1)
 	}
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	return withExamples(&cli.App{
 		Name:  "onion",
 		Usage: "a small onion-routing network: directory, relays, SOCKS5 proxy, hidden server",
 		Description: "Run `onion up` to start a whole network on this machine, then point curl at its\n" +
 			"SOCKS5 proxy. The other commands run one part each, for a network spread over machines.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:    "log-level",
-				Value:   "info",
-				Usage:   "log verbosity: debug, info, warn or error (destinations appear only at debug)",
-				EnvVars: []string{"ONION_LOG_LEVEL"},
-			},
-		},
+		Flags: globalLogFlags(),
 		Commands: []*cli.Command{
 			withConfigFile(directoryCommand()),
 			withConfigFile(relayCommand()),
@@ -54,7 +51,8 @@ func newApp() *cli.App {
 			benchCommand(),
 			benchHopCommand(),
 			simCommand(),
+			completionCommand(),
 		},
 		EnableBashCompletion: true,
-	}
+	})
 }

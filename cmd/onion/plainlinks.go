@@ -9,3 +9,8 @@ func plainLinksFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "insecure-plain-links", Hidden: true,
 		Usage: "links without TLS, for benchmarks only: anyone on the wire reads every cell's header, and every relay and client of the network must say the same"}
 }
+
+// noCCFlag turns circuit congestion control off (PROTOCOL.md §6.1).
+func noCCFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "no-congestion-control", Usage: usage, EnvVars: []string{"ONION_NO_CONGESTION_CONTROL"}}
+}

@@ -78,18 +78,23 @@ func runRelay(c *cli.Context) error {
 		PlainLinks:      c.Bool("insecure-plain-links"),
 		Logger:          logger,
 		Metrics:         met.reg,
-		Ready:           func(i relay.Info) { printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey), met) },
+		Ready: func(i relay.Info) {
+			printRelayReady(i, dir.URL, identity.Public().(ed25519.PublicKey), underUp(c), met)
+		},
 	})
 }
 
 // printRelayReady prints the ready line and how to check that the
 // directory lists the relay: its identity key as the list holds it.
-func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey, met partMetrics) {
+func printRelayReady(i relay.Info, dirURL string, id ed25519.PublicKey, quiet bool, met partMetrics) {
 	reachable := "untested"
 	if i.Reachable {
 		reachable = "yes"
 	}
 	fmt.Printf("relay ready addr=%s fingerprint=%s nickname=%s reachable=%s%s\n", i.Addr, i.Fingerprint, i.Nickname, reachable, met.readyField())
+	if quiet {
+		return
+	}
 	fmt.Printf("relay listed? curl -s %s/v1/relays | grep -cF '%s'   (1: the directory lists this relay)\n",
 		strings.TrimSuffix(dirURL, "/"), base64.StdEncoding.EncodeToString(id))
 }

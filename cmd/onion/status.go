@@ -23,7 +23,7 @@ func statusCommand() *cli.Command {
 			"Example: onion status --status 127.0.0.1:9051    or    onion status --info-file up.json",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "status", Usage: "the proxy's status address, HOST:PORT", EnvVars: []string{"ONION_STATUS"}},
-			&cli.StringFlag{Name: "info-file", Usage: "the --info-file of a running `onion up`: its proxy's status address"},
+			&cli.StringFlag{Name: "info-file", Usage: "the --info-file `PATH` of a running onion up: its proxy's status address"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON: {\"relays\": [...], \"circuits\": [...], \"failures\": [...]}, as /relays, /circuits and /failures give them"},
 		},
 		Action: runStatus,

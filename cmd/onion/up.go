@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -27,13 +28,14 @@ func upCommand() *cli.Command {
 			&cli.StringFlag{Name: "socks", Value: "127.0.0.1:1080", Usage: "SOCKS5 listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "status", Value: "127.0.0.1:0", Usage: "status page listen address, loopback only (the picture at /, GET /circuits, /relays, /metrics)"},
 			&cli.StringFlag{Name: "http-tunnel", Value: "127.0.0.1:0", Usage: "passed to the proxy: its HTTP proxy port (CONNECT, absolute http:// URLs), loopback; empty for none"},
-			&cli.StringFlag{Name: "data-dir", Usage: "keep keys and state here, one directory per part, never removed (default: a temporary directory removed on exit)"},
+			&cli.StringFlag{Name: "data-dir", Usage: "keep keys and state here, one directory per part, never removed, and an example config up.toml (default: a temporary directory removed on exit)"},
 			&cli.StringFlag{Name: "info-file", Usage: "when ready, write the addresses, directory key, relays, onion address and demo credentials here as JSON"},
 			&cli.StringFlag{Name: "open-urls", Usage: "passed to the proxy: ask, always or never open URLs the hidden server sends (default: ask on up's terminal, never without one)"},
 			&cli.StringFlag{Name: "user", Usage: "passed to the proxy: default user name for hidden-service logins"},
 			&cli.StringSliceFlag{Name: "forward", Usage: "passed to the hidden server: relay its virtual port to a local app, `VPORT=HOST:PORT` or VPORT=unix:/PATH (repeatable)"},
 			&cli.BoolFlag{Name: "wait-connected", Usage: "passed to the proxy: answer every SOCKS CONNECT only once the exit has connected (no early replies)"},
 			plainLinksFlag(), // passed to the relays, the hidden server and the proxy
+			noCCFlag("passed to the proxy: no circuit congestion control, stream windows alone"),
 			upMetricsFlag(),
 		},
 		Action: runUp,
@@ -41,7 +43,8 @@ func upCommand() *cli.Command {
 }
 
 func runUp(c *cli.Context) error {
-	log, err := newLogger(c, "up")
+	stderr, asker := upTerminal()
+	log, err := newLoggerOn(c, "up", stderr, localnet.OwnPrefix(c.Int("relays"), stderrIsColourTerminal()))
 	if err != nil {
 		return err
 	}
@@ -49,20 +52,27 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("find the onion executable: %w", err)
 	}
+	logFormat, err := childLogFormat(c)
+	if err != nil {
+		return err
+	}
+	if err := upConfigExample(c, log); err != nil {
+		return err
+	}
 	defer keepTerminal()()
-	stderr, asker := upTerminal()
 	return localnet.Run(c.Context, localnet.Config{
 		Executable: exe,
 		Relays:     c.Int("relays"), Exits: c.Int("exits"), Authorities: c.Int("authorities"),
 		Socks: c.String("socks"), Status: c.String("status"), HTTPTunnel: c.String("http-tunnel"),
 		Metrics: c.String("metrics"),
 		DataDir: c.String("data-dir"), InfoFile: c.String("info-file"),
-		LogLevel: c.String("log-level"),
+		LogLevel: cmp.Or(logFlag(c, logLevelFlag), "info"), LogFormat: logFormat,
 		OpenURLs: c.String("open-urls"), User: c.String("user"), WaitConnected: c.Bool("wait-connected"),
-		Forwards:   c.StringSlice("forward"),
-		PlainLinks: c.Bool("insecure-plain-links"),
-		Prompt:     asker,
-		Stdout:     os.Stdout, Stderr: stderr, Colour: stderrIsColourTerminal(), Logger: log,
+		Forwards:            c.StringSlice("forward"),
+		PlainLinks:          c.Bool("insecure-plain-links"),
+		NoCongestionControl: c.Bool("no-congestion-control"),
+		Prompt:              asker,
+		Stdout:              os.Stdout, Stderr: stderr, Colour: stderrIsColourTerminal(), Logger: log,
 	})
 }
 

@@ -16,7 +16,7 @@ var (
 	roles   = []string{"onion/directory", "onion/relay", "onion/proxy", "onion/hiddenserver"}
 	runtime = []string{"onion/client"}
 	engine  = []string{"onion/onion", "onion/onion/circuit", "onion/linktls"}
-	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat", "onion/internal/netscope", "onion/internal/testhosts", "onion/internal/sockopt", "onion/internal/prompt", "onion/internal/ptytest", "onion/internal/statusview", "onion/internal/loopback"}
+	leaves  = []string{"onion/internal/launch", "onion/internal/upinfo", "onion/internal/procstat", "onion/internal/netscope", "onion/internal/testhosts", "onion/internal/sockopt", "onion/internal/prompt", "onion/internal/ptytest", "onion/internal/statusview", "onion/internal/logfmt", "onion/internal/loopback"}
 )
 
 // tools run a role's or the runtime's code from the outside (a

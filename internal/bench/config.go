@@ -53,6 +53,9 @@ type Config struct {
 	// LoadOnly measures only the latency under load (load.go), with the
 	// idle baseline it needs.
 	LoadOnly bool
+	// NoCongestionControl starts the network with its proxy at
+	// --no-congestion-control (stream windows alone), to compare runs.
+	NoCongestionControl bool
 }
 
 // plan is how many times each figure is measured, and the bounds that keep

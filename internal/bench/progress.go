@@ -91,10 +91,10 @@ func (p *progress) lineLocked() string {
 	case p.total == 0:
 		return fmt.Sprintf("bench: %s  %v", p.label, time.Since(p.start).Round(time.Second))
 	case !p.bytes:
-		return fmt.Sprintf("bench: %s  %d/%d", p.label, done, p.total)
+		return fmt.Sprintf("bench: %s  %s %d/%d", p.label, bar(done, p.total), done, p.total)
 	}
 	rate := float64(done) / max(time.Since(p.start).Seconds(), 1e-9)
-	return fmt.Sprintf("bench: %s  %s of %s  %s", p.label,
+	return fmt.Sprintf("bench: %s  %s %s of %s  %s", p.label, bar(done, p.total),
 		fmtValue(unitBytes, num(float64(done))), fmtValue(unitBytes, num(float64(p.total))),
 		fmtValue(unitBytesPerSec, num(rate)))
 }

@@ -127,7 +127,11 @@ func (r *runner) startNetwork(ctx context.Context) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startNetwork(ctx, exe, "--forward", r.forwardArg())
+	extra := []string{"--forward", r.forwardArg()}
+	if r.cfg.NoCongestionControl {
+		extra = append(extra, noCCFlagValue)
+	}
+	return startNetwork(ctx, exe, extra...)
 }
 
 // exe is the onion executable that bench starts its processes from.

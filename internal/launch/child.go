@@ -44,6 +44,9 @@ type Child struct {
 	Output io.Writer
 	// Prefix goes before each line written to Output; "" means Name + " | ".
 	Prefix string
+	// NoPrefix copies lines as they are, without Prefix: for output that
+	// must stay machine-readable, such as one JSON object per line.
+	NoPrefix bool
 	// ReadyTimeout bounds the wait for the ready line; 0 means
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
@@ -148,6 +151,10 @@ func (c *Child) stdoutLine(line string) {
 func (c *Child) stderrLine(line string) {
 	c.tail.add(line)
 	// An error writing our own log has nowhere better to go.
+	if c.NoPrefix {
+		_, _ = io.WriteString(c.Output, line+"\n")
+		return
+	}
 	_, _ = io.WriteString(c.Output, c.Prefix+line+"\n")
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -32,17 +33,17 @@ func authorityName(i int) string {
 // starts: up makes the keys in their data dirs and reserves their ports
 // first.
 func (n *network) startAuthorities(ctx context.Context) error {
-	if n.cfg.Authorities <= 1 {
-		return n.startDirectory(ctx)
-	}
 	urls, keys, err := n.prepareAuthorities()
 	if err != nil {
 		return err
 	}
+	if n.cfg.Authorities <= 1 {
+		return n.startDirectory(ctx, urls[0])
+	}
 	n.info.Directories, n.info.DirectoryKeys = urls, keys
 	for i := range urls {
 		c := n.directoryChild(i, strings.TrimPrefix(urls[i], "http://"))
-		ready, err := c.Start(ctx)
+		ready, err := n.startPart(ctx, c, nil)
 		if err != nil {
 			return err
 		}
@@ -59,30 +60,48 @@ func (n *network) startAuthorities(ctx context.Context) error {
 	return nil
 }
 
-// prepareAuthorities makes each authority's key and picks a free port for
-// it. The ports are free when picked; another program could take one before
-// the authority listens, which its start then reports.
+// prepareAuthorities makes each authority's key and its listening socket,
+// which up holds for the whole run and hands to the authority (and to its
+// successor after a restart) as file descriptor 3: a port picked free and
+// then closed could be taken by another program before the authority
+// listens (TestForward saw it happen).
 func (n *network) prepareAuthorities() (urls, keys []string, err error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for i := range n.cfg.Authorities {
+	for i := range max(1, n.cfg.Authorities) {
 		key, err := directory.LoadKey(n.subdir(authorityName(i)))
 		if err != nil {
 			return nil, nil, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		f, addr, err := listenFile()
 		if err != nil {
-			return nil, nil, fmt.Errorf("reserve a port for authority %d: %w", i+1, err)
+			return nil, nil, fmt.Errorf("listen for authority %d: %w", i+1, err)
 		}
-		lns = append(lns, ln)
-		urls = append(urls, "http://"+ln.Addr().String())
+		n.listeners = append(n.listeners, f)
+		urls = append(urls, "http://"+addr)
 		keys = append(keys, onion.EncodeKey(key.Public().(ed25519.PublicKey)))
 	}
 	return urls, keys, nil
+}
+
+// listenFile listens on a free loopback port and returns the socket as a
+// file to hand to a child, and its address.
+func listenFile() (*os.File, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	defer ln.Close() // the file is a duplicate of the socket
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return nil, "", err
+	}
+	return f, ln.Addr().String(), nil
+}
+
+// closeListeners closes up's copies of the authorities' sockets.
+func (n *network) closeListeners() {
+	for _, f := range n.listeners {
+		f.Close()
+	}
 }
 
 // directoryChild prepares authority i to listen on addr; its key lives in
@@ -99,7 +118,14 @@ func (n *network) directoryChild(i int, addr string) *launch.Child {
 			"--authority-key", strings.Join(n.info.DirectoryKeys, ","),
 			"--vote-interval", n.cfg.VoteInterval.String())
 	}
-	return n.child(name, "directory", args...)
+	if i < len(n.listeners) {
+		args = append(args, "--listen-fd", "3")
+	}
+	c := n.child(name, "directory", args...)
+	if i < len(n.listeners) {
+		c.Cmd.ExtraFiles = []*os.File{n.listeners[i]}
+	}
+	return c
 }
 
 // directoryFlags are the flags relays, the hidden server and the proxy

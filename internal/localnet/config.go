@@ -51,6 +51,11 @@ type Config struct {
 	InfoFile string
 	// LogLevel is passed to every child as --log-level; "" means info.
 	LogLevel string
+	// LogFormat is passed to every child as --log-format: json, human or
+	// plain (logfmt's resolved forms); "" means plain. With json a child's
+	// lines are copied without a prefix, each child naming itself in a
+	// "part" attribute instead.
+	LogFormat string
 
 	// Forwards are passed to the hidden server as --forward VPORT=TARGET.
 	Forwards []string
@@ -66,6 +71,8 @@ type Config struct {
 	// PlainLinks passes --insecure-plain-links to every part but the
 	// directory: links without TLS, for benchmarks only.
 	PlainLinks bool
+	// NoCongestionControl passes --no-congestion-control to the proxy.
+	NoCongestionControl bool
 
 	// Timings; zero means the Default of the same name.
 	ReadyTimeout    time.Duration // each child's wait for its ready line

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"onion/internal/launch"
 	"onion/internal/upinfo"
@@ -19,10 +20,12 @@ func (n *network) startRelays(ctx context.Context) error {
 	n.info.Relays = make([]upinfo.Relay, n.cfg.Relays)
 	errs := make([]error, n.cfg.Relays)
 	var wg sync.WaitGroup
+	n.log.Info("starting relays", "relays", n.cfg.Relays, "exits", n.cfg.Exits)
+	var ready atomic.Int32
 	for i := range n.relays {
 		n.relays[i] = n.relayChild(i)
 		wg.Go(func() {
-			if errs[i] = n.startRelay(ctx, i); errs[i] != nil {
+			if errs[i] = n.startRelay(ctx, i, &ready); errs[i] != nil {
 				cancel()
 			}
 		})
@@ -51,9 +54,9 @@ func (n *network) relayChild(i int) *launch.Child {
 
 // startRelay starts relay i and fills in its slot of the info. It touches
 // only slot i, so relays start concurrently without a lock.
-func (n *network) startRelay(ctx context.Context, i int) error {
+func (n *network) startRelay(ctx context.Context, i int, started *atomic.Int32) error {
 	name := relayName(i)
-	ready, err := n.relays[i].Start(ctx)
+	ready, err := n.startPart(ctx, n.relays[i], started)
 	if err == nil {
 		err = need(ready, name, "addr", "fingerprint")
 	}

@@ -69,6 +69,7 @@ type network struct {
 	hidden      *launch.Child
 	proxy       *launch.Child
 	prompts     net.Listener // the proxy's prompt socket, or nil
+	listeners   []*os.File   // the authorities' sockets, handed to each as fd 3
 	info        upinfo.Info
 	metricsMu   sync.Mutex // info.Metrics, which relays fill in concurrently
 
@@ -82,6 +83,7 @@ type network struct {
 // returns.
 func (n *network) run(ctx context.Context) error {
 	defer n.closePrompts() // after the proxy has stopped asking
+	defer n.closeListeners()
 	defer n.stopAll()
 	if err := n.start(ctx); err != nil {
 		if ctx.Err() != nil {

@@ -27,9 +27,9 @@ func (n *network) start(ctx context.Context) error {
 	return n.startProxy(ctx)
 }
 
-func (n *network) startDirectory(ctx context.Context) error {
-	n.directory = n.directoryChild(0, "127.0.0.1:0")
-	ready, err := n.directory.Start(ctx)
+func (n *network) startDirectory(ctx context.Context, url string) error {
+	n.directory = n.directoryChild(0, strings.TrimPrefix(url, "http://"))
+	ready, err := n.startPart(ctx, n.directory, nil)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (n *network) startHidden(ctx context.Context) error {
 	}
 	n.info.Forwards = n.cfg.Forwards
 	n.hidden = n.child("hiddenserver", "hiddenserver", args...)
-	ready, err := n.hidden.Start(ctx)
+	ready, err := n.startPart(ctx, n.hidden, nil)
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,9 @@ func (n *network) startProxy(ctx context.Context) error {
 	if n.cfg.WaitConnected {
 		args = append(args, "--wait-connected")
 	}
+	if n.cfg.NoCongestionControl {
+		args = append(args, "--no-congestion-control")
+	}
 	if n.cfg.HTTPTunnel != "" {
 		args = append(args, "--http-tunnel", n.cfg.HTTPTunnel)
 	}
@@ -86,7 +89,7 @@ func (n *network) startProxy(ctx context.Context) error {
 		args = append(args, "--hidden-status", n.info.HiddenStatus)
 	}
 	n.proxy = n.child("proxy", "proxy", args...)
-	ready, err := n.proxy.Start(ctx)
+	ready, err := n.startPart(ctx, n.proxy, nil)
 	if err != nil {
 		return err
 	}
@@ -101,7 +104,11 @@ func (n *network) startProxy(ctx context.Context) error {
 
 // child prepares one part: the same executable, with the global log level.
 func (n *network) child(name, command string, args ...string) *launch.Child {
-	all := append(append([]string{"--log-level", n.cfg.LogLevel, command}, args...), n.metricsArgs()...)
+	all := []string{"--log-level", n.cfg.LogLevel, "--log-format", cmp.Or(n.cfg.LogFormat, "plain"), "--log-part", name}
+	if n.cfg.Colour && n.cfg.LogFormat == "human" {
+		all = append(all, "--log-colour") // their stderr is a pipe to up's colour terminal
+	}
+	all = append(append(append(all, command), args...), n.metricsArgs()...)
 	if n.cfg.PlainLinks && command != "directory" {
 		all = append(all, "--insecure-plain-links")
 	}
@@ -111,8 +118,8 @@ func (n *network) child(name, command string, args ...string) *launch.Child {
 	c := launch.New(name, n.cfg.Executable, all...)
 	c.Output = n.cfg.Stderr
 	c.ReadyTimeout = n.cfg.ReadyTimeout
-	width := launch.PrefixWidth("directory", relayName(n.cfg.Relays-1), "proxy", "hiddenserver")
-	c.Prefix = launch.Prefix(name, width, colourIndex(name), n.cfg.Colour)
+	c.Prefix = launch.Prefix(name, prefixWidth(n.cfg.Relays), colourIndex(name), n.cfg.Colour)
+	c.NoPrefix = n.cfg.LogFormat == "json"
 	return c
 }
 
@@ -141,4 +148,19 @@ func need(ready map[string]string, name string, keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// prefixWidth aligns the names of the parts of a network of relays relays.
+func prefixWidth(relays int) int {
+	return launch.PrefixWidth("directory", relayName(max(relays, 1)-1), "proxy", "hiddenserver")
+}
+
+// OwnPrefix is the prefix of up's own log lines, aligned with its parts'
+// (bold on a colour terminal, in no part's colour).
+func OwnPrefix(relays int, colour bool) string {
+	label := launch.Prefix("up", prefixWidth(relays), 0, false)
+	if colour {
+		return "\x1b[1m" + label + "\x1b[0m"
+	}
+	return label
 }

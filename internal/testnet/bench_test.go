@@ -13,7 +13,13 @@ import (
 // iteration from a local sink through three in-process hops, for CPU
 // profiles of the data path (go test -bench Download -cpuprofile).
 func BenchmarkDownload(b *testing.B) {
-	n := Start(b, Options{})
+	b.Run("cc", func(b *testing.B) { benchDownload(b, false) })
+	b.Run("nocc", func(b *testing.B) { benchDownload(b, true) })
+}
+
+// benchDownload is BenchmarkDownload with congestion control on or off.
+func benchDownload(b *testing.B, noCC bool) {
+	n := Start(b, Options{Proxy: func(cfg *client.Config) { cfg.NoCongestionControl = noCC }})
 	const size = 64 << 20
 	ln := listen(b)
 	b.Cleanup(func() { ln.Close() })

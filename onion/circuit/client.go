@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"onion/onion"
 )
@@ -30,7 +31,13 @@ type ClientLink struct {
 	nextID uint32
 
 	readerDone chan struct{}
+	cc         atomic.Bool // offer congestion control on new circuits' first stream
 }
+
+// SetCongestionControl says whether circuits on this link ask their far
+// end for congestion control (§6.1) before their first stream (default:
+// on). It applies to circuits whose first stream opens afterwards.
+func (cl *ClientLink) SetCongestionControl(on bool) { cl.cc.Store(on) }
 
 // NewClientLink runs the link handshake on conn and starts the reader. rand
 // is the entropy for handshakes (nil: crypto/rand); logger may be nil.
@@ -51,6 +58,7 @@ func NewClientLink(conn net.Conn, logger *slog.Logger, rand io.Reader) (*ClientL
 		nextID:     1,
 		readerDone: make(chan struct{}),
 	}
+	cl.cc.Store(true)
 	go cl.reader()
 	return cl, nil
 }

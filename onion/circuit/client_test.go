@@ -48,6 +48,9 @@ func startClient(t *testing.T) (*circuit.ClientLink, *fakeRelay, *oniontest.Logs
 		if err != nil {
 			t.Error(err)
 		}
+		// The scripts below play an exit of before congestion control;
+		// cc_test.go turns it on and plays CC_OFFER / CC_ACCEPT too.
+		cl.SetCongestionControl(false)
 		clc <- cl
 	}()
 	fr.peer.Preface()

@@ -68,6 +68,13 @@ type Circuit struct {
 
 	sendMu sync.Mutex // orders sealing with queueing
 
+	// Congestion control (§6.1): flow limits our DATA once CC_OFFER went
+	// out; recv counts the far end's DATA once its CC_ACCEPT came.
+	ccOnce    sync.Once
+	ccOffered atomic.Bool
+	flow      atomic.Pointer[Flow]
+	recv      atomic.Pointer[FlowRecv]
+
 	// Relay cell payload bytes sent and received, for the status page.
 	bytesOut, bytesIn atomic.Uint64
 
@@ -255,11 +262,69 @@ func (c *Circuit) wrapAndSendLocked(k int, inner func() ([]byte, error), send fu
 type exitSender struct{ c *Circuit }
 
 func (e exitSender) SendMsg(m onion.RelayMsg) error {
+	if m.Cmd == onion.RelayData {
+		e.c.flow.Load().Sent()
+	}
 	if l := e.c.e2e.Load(); l != nil {
 		return e.c.sendE2E(l.fwd, 0, m)
 	}
 	return e.c.sendTo(len(*e.c.hops.Load())-1, m)
 }
+
+// DataRoom is the circuit's congestion window for a stream's next DATA.
+func (e exitSender) DataRoom() <-chan struct{} { return e.c.flow.Load().Room() }
+
+// offerCC asks the far end (the last hop, or the service through the
+// end-to-end layer) for congestion control, once, before the first
+// stream: from the offer on our DATA is counted and limited (§6.1).
+func (c *Circuit) offerCC() error {
+	if !c.cl.cc.Load() {
+		return nil
+	}
+	var err error
+	c.ccOnce.Do(func() {
+		c.flow.Store(NewFlow(DefaultVegas))
+		c.ccOffered.Store(true)
+		err = exitSender{c}.SendMsg(onion.RelayMsg{Cmd: onion.RelayCCOffer, Body: onion.CCBody(DefaultVegas.SendmeInc)})
+	})
+	return err
+}
+
+// ccMsg takes CC_ACCEPT or CIRCUIT_SENDME from the far end.
+func (c *Circuit) ccMsg(m onion.RelayMsg) error {
+	switch m.Cmd {
+	case onion.RelayCCAccept:
+		_, inc, err := onion.ParseCCBody(m.Body)
+		if err != nil {
+			return err
+		}
+		send := func() error { return exitSender{c}.SendMsg(CircuitSendme()) }
+		if !c.ccOffered.Load() || inc != DefaultVegas.SendmeInc || !c.recv.CompareAndSwap(nil, NewFlowRecv(inc, send)) {
+			return fmt.Errorf("%w: unsolicited %v", ErrProtocol, m.Cmd)
+		}
+		return nil
+	case onion.RelayCircuitSendme:
+		if len(m.Body) != 0 {
+			return fmt.Errorf("%w: %v body of %d bytes", ErrProtocol, m.Cmd, len(m.Body))
+		}
+		return c.flow.Load().Acked()
+	}
+	return fmt.Errorf("%w: %v on stream 0", ErrProtocol, m.Cmd)
+}
+
+// CongestionControl reports whether the far end accepted congestion
+// control (§6.1), and our own window's size in cells and cells in flight.
+func (c *Circuit) CongestionControl() (on bool, cwnd, inflight int) {
+	if c.recv.Load() == nil {
+		return false, 0, 0
+	}
+	cwnd, inflight, _, _ = c.flow.Load().Stats()
+	return true, cwnd, inflight
+}
+
+// countData counts a DATA cell from the far end; every SendmeInc-th is
+// acknowledged. It runs on the link's reader and never blocks.
+func (c *Circuit) countData() { c.recv.Load().Count() }
 
 // Attach places s, a client stream (NewClientStream), on c: the one way a
 // client opens a stream on a circuit, toward the last hop or, on a circuit
@@ -268,6 +333,9 @@ func (e exitSender) SendMsg(m onion.RelayMsg) error {
 // sends BEGIN here at once, followed by what it kept; otherwise BEGIN goes
 // out on its first use.
 func (c *Circuit) Attach(s *Stream) error {
+	if err := c.offerCC(); err != nil {
+		return err
+	}
 	id, err := c.addStream(s)
 	if err != nil {
 		return err

@@ -82,7 +82,15 @@ func (c *Circuit) handleMsg(hop int, m onion.RelayMsg, buf []byte) error {
 		if hop != last || m.Stream == 0 || c.e2e.Load() != nil {
 			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
 		}
+		if m.Cmd == onion.RelayData {
+			c.countData()
+		}
 		return c.deliverStream(m, buf)
+	case onion.RelayCCAccept, onion.RelayCircuitSendme:
+		if hop != last || m.Stream != 0 || c.e2e.Load() != nil {
+			return fmt.Errorf("%w: %v from hop %d on stream %d", ErrProtocol, m.Cmd, hop+1, m.Stream)
+		}
+		return c.ccMsg(m)
 	case onion.RelayMet, onion.RelayMeetFailed, onion.RelayEstablished:
 		if hop != last {
 			return fmt.Errorf("%w: %v from hop %d, not the last", ErrProtocol, m.Cmd, hop+1)

@@ -67,6 +67,12 @@ func (c *Circuit) handleE2E(m onion.RelayMsg, buf []byte) error {
 	if err != nil {
 		return err
 	}
+	if inner.Stream == 0 {
+		return c.ccMsg(inner)
+	}
+	if inner.Cmd == onion.RelayData {
+		c.countData()
+	}
 	return c.deliverStream(inner, buf) // opened in place: inner's body lies in buf
 }
 
@@ -85,8 +91,14 @@ func openE2E(o *onion.Opener, tok []byte) (onion.RelayMsg, error) {
 	if err := m.UnmarshalBinary(body); err != nil {
 		return m, err
 	}
-	if m.Stream == 0 {
+	if m.Stream == 0 && !isCCMsg(m.Cmd) {
 		return m, fmt.Errorf("%w: %v on stream 0 inside the end-to-end layer", ErrProtocol, m.Cmd)
 	}
 	return m, nil
+}
+
+// isCCMsg reports whether cmd is congestion control's (§6.1), the only
+// messages on stream 0 inside the end-to-end layer.
+func isCCMsg(cmd onion.RelayCmd) bool {
+	return cmd == onion.RelayCCOffer || cmd == onion.RelayCCAccept || cmd == onion.RelayCircuitSendme
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"onion/onion"
 )
@@ -52,6 +53,9 @@ type session struct {
 	back    *onion.Opener // client -> service, owned by the link's reader
 	streams map[uint16]*Stream
 	mu      sync.Mutex
+	// Congestion control with this client (§6.1), once it offered it.
+	flow atomic.Pointer[Flow]
+	recv atomic.Pointer[FlowRecv]
 }
 
 // Establish registers this circuit at its last hop (a meeting relay whose
@@ -163,6 +167,12 @@ func (side *serviceSide) fromClient(c *Circuit, s *session, tok, buf []byte) err
 	if err != nil {
 		return err
 	}
+	if m.Stream == 0 {
+		return side.ccMsg(c, s, m)
+	}
+	if m.Cmd == onion.RelayData {
+		s.recv.Load().Count()
+	}
 	s.mu.Lock()
 	st := s.streams[m.Stream]
 	s.mu.Unlock()
@@ -230,6 +240,36 @@ func (side *serviceSide) end(join uint16, err error) {
 	}
 }
 
+// ccMsg takes a client's CC_OFFER (answered with CC_ACCEPT, before any
+// stream of the session exists) or CIRCUIT_SENDME.
+func (side *serviceSide) ccMsg(c *Circuit, s *session, m onion.RelayMsg) error {
+	switch m.Cmd {
+	case onion.RelayCCOffer:
+		_, inc, err := onion.ParseCCBody(m.Body)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		n := len(s.streams)
+		s.mu.Unlock()
+		send := func() error { return sessionSender{c, s}.SendMsg(CircuitSendme()) }
+		if n > 0 || !s.recv.CompareAndSwap(nil, NewFlowRecv(inc, send)) {
+			return fmt.Errorf("%w: %v after the session's first stream", ErrProtocol, m.Cmd)
+		}
+		if err := (sessionSender{c, s}).SendMsg(onion.RelayMsg{Cmd: onion.RelayCCAccept, Body: onion.CCBody(inc)}); err != nil {
+			return err
+		}
+		s.flow.Store(NewFlow(FlowParams(inc)))
+		return nil
+	case onion.RelayCircuitSendme:
+		if len(m.Body) != 0 {
+			return fmt.Errorf("%w: %v body of %d bytes", ErrProtocol, m.Cmd, len(m.Body))
+		}
+		return s.flow.Load().Acked()
+	}
+	return fmt.Errorf("%w: %v on stream 0", ErrProtocol, m.Cmd)
+}
+
 // sessionSender seals a stream's messages for one client.
 type sessionSender struct {
 	c *Circuit
@@ -237,8 +277,14 @@ type sessionSender struct {
 }
 
 func (ss sessionSender) SendMsg(m onion.RelayMsg) error {
+	if m.Cmd == onion.RelayData {
+		ss.s.flow.Load().Sent()
+	}
 	return ss.c.sendE2E(ss.s.fwd, ss.s.join, m)
 }
+
+// DataRoom is the session's congestion window for a stream's next DATA.
+func (ss sessionSender) DataRoom() <-chan struct{} { return ss.s.flow.Load().Room() }
 
 // endAll ends every session when the circuit closes.
 func (side *serviceSide) endAll(err error) {

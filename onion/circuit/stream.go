@@ -163,6 +163,12 @@ func (s *Stream) waitLocked(deadline time.Time) bool {
 
 // waitCancelLocked is waitLocked that also returns false when cancel closes.
 func (s *Stream) waitCancelLocked(deadline time.Time, cancel <-chan struct{}) bool {
+	return s.waitForLocked(deadline, cancel, nil)
+}
+
+// waitForLocked is waitLocked that also returns false when cancel closes,
+// and true when wake does.
+func (s *Stream) waitForLocked(deadline time.Time, cancel, wake <-chan struct{}) bool {
 	ch := s.changed
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
@@ -178,6 +184,8 @@ func (s *Stream) waitCancelLocked(deadline time.Time, cancel <-chan struct{}) bo
 	defer s.mu.Lock()
 	select {
 	case <-ch:
+		return true
+	case <-wake:
 		return true
 	case <-timer:
 		return false
@@ -395,15 +403,24 @@ func (s *Stream) Write(p []byte) (int, error) {
 	for written < len(p) {
 		s.mu.Lock()
 		s.beginLocked()
-		for s.writeErrLocked() == nil && s.writeRoomLocked() == 0 {
-			if !s.waitLocked(s.wdeadline) {
+		for {
+			if err := s.writeErrLocked(); err != nil {
+				s.mu.Unlock()
+				return written, err
+			}
+			// Stream window first (the reader's bound), then the circuit's
+			// congestion window (§6.1), which an ack elsewhere may open.
+			var gate <-chan struct{}
+			room := s.writeRoomLocked()
+			if room > 0 {
+				if gate = s.dataRoomLocked(); gate == nil {
+					break
+				}
+			}
+			if !s.waitForLocked(s.wdeadline, nil, gate) {
 				s.mu.Unlock()
 				return written, os.ErrDeadlineExceeded
 			}
-		}
-		if err := s.writeErrLocked(); err != nil {
-			s.mu.Unlock()
-			return written, err
 		}
 		n := min(len(p)-written, s.writeRoomLocked())
 		kept := s.keepLocked(p[written : written+n])
@@ -440,6 +457,19 @@ func (s *Stream) writeRoomLocked() int {
 		}
 	}
 	return max(n, 0)
+}
+
+// dataRoomLocked is the circuit's congestion window for the next DATA
+// cell: nil when it may go now (or goes nowhere yet: a lost stream only
+// keeps it), else a channel closed when an ack may have made room.
+func (s *Stream) dataRoomLocked() <-chan struct{} {
+	if o := s.open; o != nil && o.lost != nil {
+		return nil
+	}
+	if g, ok := s.out.(DataGate); ok {
+		return g.DataRoom()
+	}
+	return nil
 }
 
 func (s *Stream) writeErrLocked() error {
