@@ -52,8 +52,13 @@ func wantQuiet(t *testing.T, p *oniontest.Peer) {
 func TestExitCongestionWindow(t *testing.T) {
 	oniontest.CheckLeaks(t)
 	dest := serveTCP(t, func(c net.Conn) {
-		go io.Copy(io.Discard, c)
+		read := make(chan struct{})
+		go func() { io.Copy(io.Discard, c); close(read) }()
 		c.Write(make([]byte, 48*onion.MaxData)) // more than the window, less than the stream window
+		// Until the exit closes: a close with the client's DATA unread
+		// would reset the connection and lose what the exit has not read
+		// (it then sent END instead of the CIRCUIT_SENDME under test).
+		<-read
 	})
 	tr := startRelay(t, "exit", exitConfig)
 	p := tr.link()
