@@ -44,6 +44,12 @@ func (b *batchConn) begin() {
 	b.mu.Unlock()
 }
 
+// NetConn is the connection under TLS, so that code tuning a link's
+// socket (onion/circuit's TCP_NOTSENT_LOWAT) finds it through *tls.Conn's
+// own NetConn: without it a TLS link's socket kept its default, megabytes
+// of unsent data, where a plain link's holds 128 KiB.
+func (b *batchConn) NetConn() net.Conn { return b.Conn }
+
 // flush writes what the batch holds and ends it.
 func (b *batchConn) flush() error {
 	b.mu.Lock()

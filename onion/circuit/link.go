@@ -4,6 +4,7 @@ package circuit
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ const (
 	DefaultCellTimeout  = 30 * time.Second // a cell begun must arrive whole within this
 	prefaceTimeout      = 10 * time.Second
 	readBufferSize      = 64 << 10
+	// recordReadBufferSize is the read buffer above a conn that reads
+	// whole records into buffers of its own (TLS, see readBufferFor).
+	recordReadBufferSize = 4 << 10
 	// flatLimit bounds the buffer that a batch is copied into for a conn
 	// without vectored writes (TLS): a batch larger goes out in pieces.
 	flatLimit = 256 << 10
@@ -100,7 +104,22 @@ func HandshakeWithin(conn net.Conn, d time.Duration) (*Link, error) {
 		return nil, fmt.Errorf("write preface: %w", err)
 	}
 	conn.SetDeadline(time.Time{})
-	return newLink(conn, bufio.NewReaderSize(conn, readBufferSize)), nil
+	return newLink(conn, bufio.NewReaderSize(conn, readBufferFor(conn))), nil
+}
+
+// readBufferFor sizes the read buffer of a link over conn. Over a socket
+// it is large, so that one read system call brings many cells. A TLS conn
+// reads and opens whole records into buffers of its own and copies out of
+// them, so a large buffer above it saves no system call and costs one more
+// copy of every byte: a small one holds small cells whole (no deadline to
+// set for them, see readCell), and the payload of a large cell, read with
+// an empty buffer, is copied by TLS straight into the cell (bufio reads
+// directly into a destination at least as large as its buffer).
+func readBufferFor(conn net.Conn) int {
+	if _, ok := conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		return recordReadBufferSize
+	}
+	return readBufferSize
 }
 
 func newLink(conn net.Conn, r *bufio.Reader) *Link {
