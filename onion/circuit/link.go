@@ -327,6 +327,9 @@ func (l *Link) writeFlat(batch []onion.Cell) error {
 	defer flatBufs.Put(bp)
 	buf := (*bp)[:0]
 	defer func() { *bp = buf[:0] }()
+	if n := flatLen(batch); cap(buf) < n {
+		buf = make([]byte, 0, n) // grown once, not cell by cell
+	}
 	for _, c := range batch {
 		if len(buf) > 0 && len(buf)+onion.CellHeaderLen+len(c.Payload) > flatLimit {
 			if _, err := l.conn.Write(buf); err != nil {
@@ -339,6 +342,20 @@ func (l *Link) writeFlat(batch []onion.Cell) error {
 	}
 	_, err := l.conn.Write(buf)
 	return err
+}
+
+// flatLen is the size of writeFlat's buffer for batch: its cells with
+// their headers, flatLimit at most (unless one cell is larger).
+func flatLen(batch []onion.Cell) int {
+	n := 0
+	for _, c := range batch {
+		m := onion.CellHeaderLen + len(c.Payload)
+		if n > 0 && n+m > flatLimit {
+			break
+		}
+		n += m
+	}
+	return n
 }
 
 // isVectored reports whether conn writes net.Buffers with writev.
