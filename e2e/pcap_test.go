@@ -152,6 +152,11 @@ func ip(b []byte) string {
 // gap (a segment the capture missed) is an error: the check would not
 // see every byte.
 func (fl *flow) stream() ([]byte, error) {
+	if !fl.syn && len(fl.segs) == 0 {
+		// No connection, no bytes: a reset from a port nobody listens
+		// on any more (a relay that dials one stopped meanwhile).
+		return nil, nil
+	}
 	if !fl.syn {
 		return nil, errors.New("the capture missed the connection's SYN")
 	}
@@ -240,5 +245,19 @@ func TestCheckTLSRecords(t *testing.T) {
 		if _, err := checkTLSRecords(s); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestFlowStreamWithoutSYN: a direction the capture saw no SYN for is an
+// error when it carried bytes (they could not all be checked), and
+// nothing to check when it did not (a reset from a closed port: a relay
+// dialing one that stopped during the test's shutdown).
+func TestFlowStreamWithoutSYN(t *testing.T) {
+	if s, err := (&flow{}).stream(); err != nil || s != nil {
+		t.Errorf("no SYN, no bytes: %q, %v; want nothing, no error", s, err)
+	}
+	fl := &flow{segs: []segment{{seq: 1, data: []byte("x")}}}
+	if _, err := fl.stream(); err == nil {
+		t.Error("no SYN but bytes: no error")
 	}
 }
