@@ -160,8 +160,10 @@ func ip(b []byte) string {
 // bridge capture sees each packet once per port) and retransmissions are
 // merged.
 func (fl *flow) stream() ([]byte, error) {
-	if len(fl.segs) == 0 {
-		return nil, nil // a refused dial: a SYN one way, a RST the other
+	if !fl.syn && len(fl.segs) == 0 {
+		// No connection, no bytes: a reset from a port nobody listens
+		// on any more (a relay that dials one stopped meanwhile).
+		return nil, nil
 	}
 	if !fl.syn {
 		return nil, errors.New("the capture missed the connection's SYN")
@@ -271,5 +273,19 @@ func TestCheckTLSRecords(t *testing.T) {
 		if _, err := checkTLSRecords(append(bytes.Clone(good), tail...), true); err == nil {
 			t.Errorf("a cut stream ending % x: accepted", tail)
 		}
+	}
+}
+
+// TestFlowStreamWithoutSYN: a direction the capture saw no SYN for is an
+// error when it carried bytes (they could not all be checked), and
+// nothing to check when it did not (a reset from a closed port: a relay
+// dialing one that stopped during the test's shutdown).
+func TestFlowStreamWithoutSYN(t *testing.T) {
+	if s, err := (&flow{}).stream(); err != nil || s != nil {
+		t.Errorf("no SYN, no bytes: %q, %v; want nothing, no error", s, err)
+	}
+	fl := &flow{segs: []segment{{seq: 1, data: []byte("x")}}}
+	if _, err := fl.stream(); err == nil {
+		t.Error("no SYN but bytes: no error")
 	}
 }

@@ -37,12 +37,36 @@ func (b *batchConn) Write(p []byte) (int, error) {
 	return b.Conn.Write(p)
 }
 
-func (b *batchConn) begin() {
+// begin starts a batch of about n bytes: the buffer is grown once, not
+// record by record (a pooled buffer is new again after the garbage
+// collector empties the pool).
+func (b *batchConn) begin(n int) {
 	b.mu.Lock()
 	b.batching = true
 	b.buf = batchBufs.Get().(*[]byte)
+	if cap(*b.buf) < n {
+		*b.buf = make([]byte, 0, n)
+	}
 	b.mu.Unlock()
 }
+
+// recordOverhead is what TLS 1.3 adds to each record of application data
+// with AES-GCM or ChaCha20-Poly1305: a 5-byte header, the inner content
+// type and a 16-byte tag.
+const (
+	recordOverhead = 5 + 1 + 16
+	maxRecordData  = 1 << 14
+)
+
+// sealedLen is about how many bytes n bytes of application data take as
+// full TLS records.
+func sealedLen(n int) int { return n + (n/maxRecordData+1)*recordOverhead }
+
+// NetConn is the connection under TLS, so that code tuning a link's
+// socket (onion/circuit's TCP_NOTSENT_LOWAT) finds it through *tls.Conn's
+// own NetConn: without it a TLS link's socket kept its default, megabytes
+// of unsent data, where a plain link's holds 128 KiB.
+func (b *batchConn) NetConn() net.Conn { return b.Conn }
 
 // flush writes what the batch holds and ends it.
 func (b *batchConn) flush() error {
@@ -74,7 +98,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	defer c.wmu.Unlock()
 	c.writing.Store(true)
 	defer c.writing.Store(false)
-	c.under.begin()
+	c.under.begin(sealedLen(len(p)))
 	n, err := c.Conn.Write(p)
 	if ferr := c.under.flush(); err == nil && ferr != nil {
 		return 0, ferr // the peer got none of it

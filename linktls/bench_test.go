@@ -55,9 +55,13 @@ func benchLinks(b *testing.B, withTLS bool) (*circuit.Link, *circuit.Link) {
 	return l, r.l
 }
 
-// BenchmarkLinkThroughput: full cells through one link, TLS against
-// plain; the difference is what TLS costs a hop (PERFORMANCE.md).
-func BenchmarkLinkThroughput(b *testing.B) {
+// dataCellLen is the payload of a full DATA cell between the client and
+// its guard: MaxData sealed in three layers, the largest cell a download
+// sends (and the size onion's buffer pool is made for).
+var dataCellLen = onion.SealedLen(onion.SealedLen(onion.SealedLen(onion.RelayHeaderLen + onion.MaxData)))
+
+// forEachLinkKind runs f as sub-benchmarks "plain" and "tls".
+func forEachLinkKind(b *testing.B, f func(b *testing.B, a, z *circuit.Link)) {
 	for _, withTLS := range []bool{false, true} {
 		name := "plain"
 		if withTLS {
@@ -67,26 +71,82 @@ func BenchmarkLinkThroughput(b *testing.B) {
 			a, z := benchLinks(b, withTLS)
 			defer a.Close()
 			defer z.Close()
-			const payload = onion.MaxCellPayload
-			b.SetBytes(payload)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for range b.N {
-					c, err := z.ReadCell()
-					if err != nil {
-						return
-					}
-					onion.Recycle(c.Payload)
-				}
-			}()
-			buf := make([]byte, payload)
-			for range b.N {
-				if err := a.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: append([]byte(nil), buf...)}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			<-done
+			f(b, a, z)
 		})
 	}
+}
+
+// BenchmarkLinkThroughput: full DATA cells through one link over loopback,
+// TLS against plain. Besides the rate (which on a busy machine says more
+// about the other processes) it reports cpu-ns/op, the CPU both ends spent
+// per cell (user + system, the whole process): the difference is what TLS
+// costs a hop per cell (PERFORMANCE.md). Payloads go round from the reader
+// back to the sender, as a relay's do through onion's buffer pool, so
+// neither side allocates per cell, and the sender fills each before it
+// sends it, as a relay writes a cell's payload (peeling a layer) just
+// before it forwards it.
+func BenchmarkLinkThroughput(b *testing.B) {
+	forEachLinkKind(b, func(b *testing.B, a, z *circuit.Link) {
+		b.SetBytes(int64(dataCellLen))
+		back := make(chan []byte, 2*circuit.DefaultQueueLen)
+		done := make(chan struct{})
+		b.ResetTimer()
+		cpu0 := cpuTime()
+		go func() {
+			defer close(done)
+			for range b.N {
+				c, err := z.ReadCell()
+				if err != nil {
+					return
+				}
+				select {
+				case back <- c.Payload:
+				default:
+					onion.Recycle(c.Payload)
+				}
+			}
+		}()
+		fill := make([]byte, dataCellLen)
+		for range b.N {
+			var p []byte
+			select {
+			case p = <-back:
+			default:
+				p = make([]byte, dataCellLen, onion.PoolBufCap)
+			}
+			copy(p[:dataCellLen], fill)
+			if err := a.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: p[:dataCellLen]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-done
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// BenchmarkLinkRoundTrip: a small cell to the far end and back, one at a
+// time (what a warm tiny GET's cells meet at each link), TLS against plain.
+func BenchmarkLinkRoundTrip(b *testing.B) {
+	forEachLinkKind(b, func(b *testing.B, a, z *circuit.Link) {
+		go func() {
+			for {
+				c, err := z.ReadCell()
+				if err != nil || z.Send(c) != nil {
+					return
+				}
+			}
+		}()
+		payload := make([]byte, 100)
+		b.ResetTimer()
+		cpu0 := cpuTime()
+		for range b.N {
+			if err := a.Send(onion.Cell{CircID: 1, Cmd: onion.CmdRelay, Payload: append([]byte(nil), payload...)}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := a.ReadCell(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
 }

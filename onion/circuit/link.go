@@ -4,6 +4,7 @@ package circuit
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ const (
 	DefaultCellTimeout  = 30 * time.Second // a cell begun must arrive whole within this
 	prefaceTimeout      = 10 * time.Second
 	readBufferSize      = 64 << 10
+	// recordReadBufferSize is the read buffer above a conn that reads
+	// whole records into buffers of its own (TLS, see readBufferFor).
+	recordReadBufferSize = 4 << 10
 	// flatLimit bounds the buffer that a batch is copied into for a conn
 	// without vectored writes (TLS): a batch larger goes out in pieces.
 	flatLimit = 256 << 10
@@ -100,7 +104,22 @@ func HandshakeWithin(conn net.Conn, d time.Duration) (*Link, error) {
 		return nil, fmt.Errorf("write preface: %w", err)
 	}
 	conn.SetDeadline(time.Time{})
-	return newLink(conn, bufio.NewReaderSize(conn, readBufferSize)), nil
+	return newLink(conn, bufio.NewReaderSize(conn, readBufferFor(conn))), nil
+}
+
+// readBufferFor sizes the read buffer of a link over conn. Over a socket
+// it is large, so that one read system call brings many cells. A TLS conn
+// reads and opens whole records into buffers of its own and copies out of
+// them, so a large buffer above it saves no system call and costs one more
+// copy of every byte: a small one holds small cells whole (no deadline to
+// set for them, see readCell), and the payload of a large cell, read with
+// an empty buffer, is copied by TLS straight into the cell (bufio reads
+// directly into a destination at least as large as its buffer).
+func readBufferFor(conn net.Conn) int {
+	if _, ok := conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		return recordReadBufferSize
+	}
+	return readBufferSize
 }
 
 func newLink(conn net.Conn, r *bufio.Reader) *Link {
@@ -308,6 +327,9 @@ func (l *Link) writeFlat(batch []onion.Cell) error {
 	defer flatBufs.Put(bp)
 	buf := (*bp)[:0]
 	defer func() { *bp = buf[:0] }()
+	if n := flatLen(batch); cap(buf) < n {
+		buf = make([]byte, 0, n) // grown once, not cell by cell
+	}
 	for _, c := range batch {
 		if len(buf) > 0 && len(buf)+onion.CellHeaderLen+len(c.Payload) > flatLimit {
 			if _, err := l.conn.Write(buf); err != nil {
@@ -320,6 +342,20 @@ func (l *Link) writeFlat(batch []onion.Cell) error {
 	}
 	_, err := l.conn.Write(buf)
 	return err
+}
+
+// flatLen is the size of writeFlat's buffer for batch: its cells with
+// their headers, flatLimit at most (unless one cell is larger).
+func flatLen(batch []onion.Cell) int {
+	n := 0
+	for _, c := range batch {
+		m := onion.CellHeaderLen + len(c.Payload)
+		if n > 0 && n+m > flatLimit {
+			break
+		}
+		n += m
+	}
+	return n
 }
 
 // isVectored reports whether conn writes net.Buffers with writev.
