@@ -11,7 +11,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -46,41 +45,9 @@ type CCCost struct {
 
 // CompareCC runs the comparison as cfg says (bench starts both networks)
 // and writes the report to cfg.Stdout.
-func CompareCC(ctx context.Context, cfg Config) (_ *CCCost, err error) {
-	if cfg.Socks != "" {
-		return nil, errors.New("--compare-congestion-control starts its own two networks: not with --socks")
-	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout())
-	defer cancel()
-	r := &runner{cfg: cfg, plan: cfg.plan(), prog: newProgress(cfg.Stderr, cfg.Live)}
-	exe, err := r.exe()
-	if err != nil {
-		return nil, err
-	}
-	if r.dest, err = startDest(); err != nil {
-		return nil, fmt.Errorf("destination server: %w", err)
-	}
-	defer r.dest.Close()
-	nets := [2]*network{}
-	defer func() {
-		for _, n := range nets {
-			if n != nil {
-				err = errors.Join(err, n.stop())
-			}
-		}
-	}()
-	for i, extra := range [][]string{nil, {noCCFlagValue}} {
-		r.prog.begin(fmt.Sprintf("starting network %d of 2 (onion up %v)", i+1, extra), 0, false)
-		if nets[i], err = startNetwork(ctx, exe, extra...); err != nil {
-			return nil, err
-		}
-	}
-	cc, err := r.compareCC(ctx, nets)
-	r.prog.end()
-	if err != nil {
-		return nil, err
-	}
-	return cc, cc.write(cfg)
+func CompareCC(ctx context.Context, cfg Config) (*CCCost, error) {
+	return compareTwo(ctx, cfg, "--compare-congestion-control", noCCFlagValue,
+		func(r *runner, nets [2]*network) (*CCCost, error) { return r.compareCC(ctx, nets) })
 }
 
 // compareCC measures the two networks in alternating rounds.

@@ -48,19 +48,30 @@ type LinkCost struct {
 // CompareLinks runs the comparison as cfg says (its Socks and InfoFile
 // must be empty: bench starts both networks) and writes the report to
 // cfg.Stdout. Everything it started is stopped before it returns.
-func CompareLinks(ctx context.Context, cfg Config) (_ *LinkCost, err error) {
+func CompareLinks(ctx context.Context, cfg Config) (*LinkCost, error) {
+	return compareTwo(ctx, cfg, "--compare-plain-links", "--insecure-plain-links",
+		func(r *runner, nets [2]*network) (*LinkCost, error) { return r.compareLinks(ctx, nets[0], nets[1]) })
+}
+
+// compareTwo runs an A/B comparison that bench starts both sides of: the
+// network as it runs, and one whose `onion up` gets flag. measure
+// compares them; its report is written to cfg.Stdout. Everything it
+// started is stopped before it returns. what names the bench option.
+func compareTwo[R interface{ write(Config) error }](ctx context.Context, cfg Config, what, flag string,
+	measure func(*runner, [2]*network) (R, error)) (_ R, err error) {
+	var zero R
 	if cfg.Socks != "" {
-		return nil, errors.New("--compare-plain-links starts its own two networks: not with --socks")
+		return zero, fmt.Errorf("%s starts its own two networks: not with --socks", what)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	r := &runner{cfg: cfg, plan: cfg.plan(), prog: newProgress(cfg.Stderr, cfg.Live)}
 	exe, err := r.exe()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	if r.dest, err = startDest(); err != nil {
-		return nil, fmt.Errorf("destination server: %w", err)
+		return zero, fmt.Errorf("destination server: %w", err)
 	}
 	defer r.dest.Close()
 	nets := [2]*network{}
@@ -71,18 +82,18 @@ func CompareLinks(ctx context.Context, cfg Config) (_ *LinkCost, err error) {
 			}
 		}
 	}()
-	for i, extra := range [][]string{nil, {"--insecure-plain-links"}} {
+	for i, extra := range [][]string{nil, {flag}} {
 		r.prog.begin(fmt.Sprintf("starting network %d of 2 (onion up %v)", i+1, extra), 0, false)
 		if nets[i], err = startNetwork(ctx, exe, extra...); err != nil {
-			return nil, err
+			return zero, err
 		}
 	}
-	lc, err := r.compareLinks(ctx, nets[0], nets[1])
+	res, err := measure(r, nets)
 	r.prog.end()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	return lc, lc.write(cfg)
+	return res, res.write(cfg)
 }
 
 // compareLinks measures the two networks in alternating rounds.

@@ -15,30 +15,7 @@ import (
 // TestOptions: a dialled and an accepted link both carry keepalive, and
 // no user timeout.
 func TestOptions(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- Accepted(c)
-	}()
-	d, err := Dial(Dialer())(t.Context(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	a := <-accepted
-	if a == nil {
-		t.Fatal("accept failed")
-	}
-	defer a.Close()
+	d, a := linkPair(t)
 	for name, c := range map[string]net.Conn{"dialled": d, "accepted": a} {
 		check(t, name, c.(*net.TCPConn))
 	}
@@ -117,30 +94,7 @@ func TestAckWatch(t *testing.T) {
 // TCP_USER_TIMEOUT at 3 s, Linux killed this link after 3 s. Takes
 // AckTimeout + 1.5 s.
 func TestZeroWindowSurvives(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- Accepted(c)
-	}()
-	c, err := Dial(Dialer())(t.Context(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	peer := <-accepted
-	if peer == nil {
-		t.Fatal("accept failed")
-	}
-	defer peer.Close()
+	c, peer := linkPair(t)
 	const total = 16 << 20 // far beyond both socket buffers
 	wrote := make(chan error, 1)
 	go func() {
@@ -166,4 +120,34 @@ func TestZeroWindowSurvives(t *testing.T) {
 	if err := <-wrote; err != nil {
 		t.Fatalf("writer: %v", err)
 	}
+}
+
+// linkPair is a link dialled with Dial and its end accepted with Accepted,
+// both closed when the test ends.
+func linkPair(t *testing.T) (dialled, accepted net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(ch)
+			return
+		}
+		ch <- Accepted(c)
+	}()
+	dialled, err = Dial(Dialer())(t.Context(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dialled.Close() })
+	if accepted = <-ch; accepted == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { accepted.Close() })
+	return dialled, accepted
 }

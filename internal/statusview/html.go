@@ -110,20 +110,7 @@ Stream destinations are never shown here: a page anyone on this machine can open
 The page refreshes itself every few seconds; the same facts are at <a href="/circuits">/circuits</a> and
 <a href="/relays">/relays</a> (JSON), and <code>onion status</code> prints them in a terminal.</p>
 <div id="live">{{template "live" .}}</div>
-<script>
-(function () {
-  var live = document.getElementById("live");
-  function tick() {
-    fetch({{.Live}}, {cache: "no-store"}).then(function (r) {
-      return r.ok ? r.text() : Promise.reject(r.status);
-    }).then(function (html) { live.innerHTML = html; }, function () {}).finally(function () {
-      setTimeout(tick, {{.Interval}});
-    });
-  }
-  setTimeout(tick, {{.Interval}});
-})();
-</script>
-</body></html>
+` + liveRefresh + `</body></html>
 {{define "live"}}<p id="summary">{{len .Relays}} relays listed ({{.Exits}} exits), {{len .Circuits}} circuits open; as of {{.Now.UTC.Format "15:04:05"}} UTC.</p>
 <h2>Circuits</h2>
 {{if .Circuits}}<svg id="circuits" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="circuits, hop by hop">
@@ -147,3 +134,21 @@ The page refreshes itself every few seconds; the same facts are at <a href="/cir
 {{if .Failures}}<table id="failures"><tr><th>when</th><th>what</th><th>reason</th><th>detail</th></tr>
 {{range .Failures}}<tr class="failure-row"><td>{{call $.Ago .At}}</td><td>{{.What}}</td><td>{{.Reason}}</td><td><code>{{.Detail}}</code></td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}`))
+
+// liveRefresh is every page's script: it swaps in the live fragment at
+// .Live every .Interval milliseconds; without JavaScript the page stays as
+// served, readable.
+const liveRefresh = `<script>
+(function () {
+  var live = document.getElementById("live");
+  function tick() {
+    fetch({{.Live}}, {cache: "no-store"}).then(function (r) {
+      return r.ok ? r.text() : Promise.reject(r.status);
+    }).then(function (html) { live.innerHTML = html; }, function () {}).finally(function () {
+      setTimeout(tick, {{.Interval}});
+    });
+  }
+  setTimeout(tick, {{.Interval}});
+})();
+</script>
+`

@@ -61,20 +61,7 @@ code{font-size:.9em} .note{color:#555;max-width:50em} .meet{color:#2a2;font-weig
 to it (the meeting relay last), as its descriptor names them. Clients and what they ask for are not shown.
 The page refreshes itself; the same facts are at <a href="/meeting">/meeting</a> (JSON).</p>
 <div id="live">{{template "live" .}}</div>
-<script>
-(function () {
-  var live = document.getElementById("live");
-  function tick() {
-    fetch({{.Live}}, {cache: "no-store"}).then(function (r) {
-      return r.ok ? r.text() : Promise.reject(r.status);
-    }).then(function (html) { live.innerHTML = html; }, function () {}).finally(function () {
-      setTimeout(tick, {{.Interval}});
-    });
-  }
-  setTimeout(tick, {{.Interval}});
-})();
-</script>
-</body></html>
+` + liveRefresh + `</body></html>
 {{define "live"}}<p id="summary">{{len .Relays}} meeting relays; as of {{.Now.UTC.Format "15:04:05"}} UTC.</p>
 {{if .Relays}}<table id="meeting"><tr><th>service</th><th>meeting relay</th><th>fingerprint</th><th>address</th><th>circuit</th><th>established</th></tr>
 {{range .Relays}}<tr class="meeting-row"><td><code title="{{.Service}}">{{call $.Short .Service}}</code></td><td class="meet">{{.Nickname}}</td><td><code title="{{.Fingerprint}}">{{call $.Short .Fingerprint}}</code></td><td>{{.Address}}</td><td>this server{{range .Path}} &rarr; <span title="{{.Fingerprint}} {{.Address}}">{{.Nickname}}</span>{{end}}</td><td>{{call $.Age .AgeSec}} ago</td></tr>

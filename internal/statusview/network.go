@@ -60,20 +60,7 @@ has been listed without a break, and whether it is an exit. Traffic is not shown
 directory (each relay's <code>--metrics</code> counts its own). The page refreshes itself; the same facts are
 at <a href="/network/relays">/network/relays</a> (JSON).</p>
 <div id="live">{{template "live" .}}</div>
-<script>
-(function () {
-  var live = document.getElementById("live");
-  function tick() {
-    fetch({{.Live}}, {cache: "no-store"}).then(function (r) {
-      return r.ok ? r.text() : Promise.reject(r.status);
-    }).then(function (html) { live.innerHTML = html; }, function () {}).finally(function () {
-      setTimeout(tick, {{.Interval}});
-    });
-  }
-  setTimeout(tick, {{.Interval}});
-})();
-</script>
-</body></html>
+` + liveRefresh + `</body></html>
 {{define "live"}}<p id="summary">{{len .Relays}} relays listed ({{.Exits}} exits); as of {{.Now.UTC.Format "15:04:05"}} UTC.</p>
 {{if .Relays}}<table id="relays"><tr><th>nickname</th><th>fingerprint</th><th>address</th><th>exit</th><th>listed for</th></tr>
 {{range .Relays}}<tr class="relay-row{{if .Exit}} exit{{end}}"><td>{{.Nickname}}</td><td><code title="{{.Fingerprint}}">{{call $.Short .Fingerprint}}</code></td><td>{{.Address}}</td><td>{{if .Exit}}exit{{end}}</td><td>{{call $.Age .UptimeSec}}</td></tr>
