@@ -10,7 +10,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 )
@@ -91,16 +90,7 @@ func (r *runner) compareCC(ctx context.Context, nets [2]*network) (*CCCost, erro
 	return cc, nil
 }
 
-func (cc *CCCost) write(cfg Config) error {
-	out := cfg.Stdout
-	if out == nil {
-		out = io.Discard
-	}
-	if cfg.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(cc)
-	}
+func (cc *CCCost) writeTable(out io.Writer) error {
 	mbs := func(b float64) string { return fmt.Sprintf("%.1f MB/s", b/1e6) }
 	var err error
 	p := func(format string, a ...any) {

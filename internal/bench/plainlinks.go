@@ -57,7 +57,7 @@ func CompareLinks(ctx context.Context, cfg Config) (*LinkCost, error) {
 // network as it runs, and one whose `onion up` gets flag. measure
 // compares them; its report is written to cfg.Stdout. Everything it
 // started is stopped before it returns. what names the bench option.
-func compareTwo[R interface{ write(Config) error }](ctx context.Context, cfg Config, what, flag string,
+func compareTwo[R interface{ writeTable(io.Writer) error }](ctx context.Context, cfg Config, what, flag string,
 	measure func(*runner, [2]*network) (R, error)) (_ R, err error) {
 	var zero R
 	if cfg.Socks != "" {
@@ -93,7 +93,22 @@ func compareTwo[R interface{ write(Config) error }](ctx context.Context, cfg Con
 	if err != nil {
 		return zero, err
 	}
-	return res, res.write(cfg)
+	return res, writeReport(cfg, res)
+}
+
+// writeReport writes an A/B report to cfg.Stdout: indented JSON with
+// --json, else its table.
+func writeReport(cfg Config, r interface{ writeTable(io.Writer) error }) error {
+	out := cfg.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	if cfg.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return r.writeTable(out)
 }
 
 // compareLinks measures the two networks in alternating rounds.
@@ -161,19 +176,6 @@ func (r *runner) linkRound(ctx context.Context, n *network) (rate, ttfbMedian, c
 	by := cpuByRole(procs, before, after)
 	cpu = (by[roleProxy] + by[roleRelays]) * 100e6 / float64(r.plan.size)
 	return float64(r.plan.size) / secs, median(xs), cpu, nil
-}
-
-func (lc *LinkCost) write(cfg Config) error {
-	out := cfg.Stdout
-	if out == nil {
-		out = io.Discard
-	}
-	if cfg.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(lc)
-	}
-	return lc.writeTable(out)
 }
 
 func (lc *LinkCost) writeTable(w io.Writer) error {
