@@ -8,7 +8,10 @@
 //     with no ack at all from the peer is closed: a download on a dead link
 //     ends. It reads the kernel's TCP_INFO every WatchEvery.
 //   - Keepalive: an idle link probes its peer after KeepAliveIdle, and fails
-//     after KeepAliveCount unanswered probes KeepAliveInterval apart.
+//     after KeepAliveCount unanswered probes KeepAliveInterval apart: 3 s.
+//     A link is idle with a download on it when the sender waits for the
+//     congestion window (nothing unacknowledged, nothing to ack), so this
+//     bound is the ack watch's too; a probe a second is 60 bytes.
 //   - DialTimeout bounds a connect to a host that does not answer.
 //
 // Not TCP_USER_TIMEOUT: Linux also applies it to a zero window, so a
@@ -30,9 +33,9 @@ const (
 	AckTimeout        = 3 * time.Second
 	WatchEvery        = 500 * time.Millisecond
 	DialTimeout       = 5 * time.Second
-	KeepAliveIdle     = 5 * time.Second
+	KeepAliveIdle     = 1 * time.Second
 	KeepAliveInterval = 1 * time.Second
-	KeepAliveCount    = 3
+	KeepAliveCount    = 2
 )
 
 var keepAlive = net.KeepAliveConfig{

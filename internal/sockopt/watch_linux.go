@@ -26,7 +26,9 @@ func watch(c *net.TCPConn) {
 		if ierr != nil {
 			return
 		}
-		if w.dead(now, info.Unacked, time.Duration(info.Last_ack_recv)*time.Millisecond) {
+		// Zero-window probes outstanding count as data waiting: a peer
+		// that answers them resets them (and its ack time).
+		if w.dead(now, info.Unacked+uint32(info.Probes), time.Duration(info.Last_ack_recv)*time.Millisecond) {
 			c.Close() // its readers and writers fail; the link above ends
 			return
 		}
