@@ -104,7 +104,7 @@ func checkPeer(certs []*x509.Certificate, want ed25519.PublicKey) error {
 // peer holds another key. Nothing but the handshake has been written then.
 // The error names no address: the caller says which link it was.
 func Client(ctx context.Context, conn net.Conn, want ed25519.PublicKey) (*Conn, error) {
-	under := &batchConn{Conn: conn}
+	under := newBatchConn(conn)
 	tc := tls.Client(under, ClientConfig(want))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
@@ -116,7 +116,7 @@ func Client(ctx context.Context, conn net.Conn, want ed25519.PublicKey) (*Conn, 
 // Server runs the TLS handshake on an accepted conn with cfg (from
 // ServerConfig), bounded by ctx. On error it closes conn.
 func Server(ctx context.Context, conn net.Conn, cfg *tls.Config) (*Conn, error) {
-	under := &batchConn{Conn: conn}
+	under := newBatchConn(conn)
 	tc := tls.Server(under, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
