@@ -105,3 +105,49 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestCompareLinksQuick runs --compare-plain-links in quick mode: both
+// networks start, every round has figures for both sides, the report's
+// medians and ratios are those of its rounds, and no process is left.
+func TestCompareLinksQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two whole networks of real processes")
+	}
+	exe := buildOnion(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	lc, err := CompareLinks(ctx, Config{Exe: exe, Quick: true, JSON: true, Stdout: &out, Stderr: testLog{t}, Timeout: 80 * time.Second})
+	if err != nil {
+		t.Fatalf("CompareLinks: %v\n%s", err, out.String())
+	}
+	var got LinkCost
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not the report as JSON: %v\n%s", err, out.String())
+	}
+	if got.Rounds != linkRounds || got.RateRatio != lc.RateRatio {
+		t.Errorf("JSON report %+v differs from the returned %+v", got, *lc)
+	}
+	for name, s := range map[string]LinkSide{"tls": got.TLS, "plain": got.Plain} {
+		if len(s.Rates) != linkRounds || len(s.TTFBs) != linkRounds || len(s.CPUs) != linkRounds {
+			t.Fatalf("%s: want %d rounds of each figure: %+v", name, linkRounds, s)
+		}
+		for i := range linkRounds {
+			if s.Rates[i] <= 0 || s.TTFBs[i] <= 0 || s.CPUs[i] < 0 {
+				t.Errorf("%s round %d: rate %v, TTFB %v, CPU %v", name, i+1, s.Rates[i], s.TTFBs[i], s.CPUs[i])
+			}
+		}
+		if s.Rate != median(s.Rates) || s.TTFB != median(s.TTFBs) || s.TTFBsSeen <= 0 {
+			t.Errorf("%s: medians %v, %v are not those of the rounds %v, %v", name, s.Rate, s.TTFB, s.Rates, s.TTFBs)
+		}
+	}
+	if want := got.TLS.Rate / got.Plain.Rate; got.RateRatio != want {
+		t.Errorf("rate ratio %v, want %v", got.RateRatio, want)
+	}
+	if want := got.TLS.TTFB - got.Plain.TTFB; got.TTFBDelta != want {
+		t.Errorf("TTFB delta %v, want %v", got.TTFBDelta, want)
+	}
+	if pids := running(exe); len(pids) > 0 {
+		t.Errorf("processes of %s still running after CompareLinks: %v", exe, pids)
+	}
+}

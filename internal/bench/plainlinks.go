@@ -3,9 +3,9 @@ package bench
 // What TLS on links costs (onion bench --compare-plain-links): the same
 // network twice, once as it runs and once with plain links (onion up
 // --insecure-plain-links), measured in alternating rounds so that the
-// machine's drift hits both alike. Each round takes a one-stream download
-// and the median of a series of warm tiny GETs on each network; the
-// figures are the medians of the rounds (PROTOCOL.md §2.1, PERFORMANCE.md).
+// machine's drift hits both alike. Each round takes a series of warm tiny
+// GETs, one on each network in turn, then a one-stream download on each;
+// the figures are the medians of the rounds (PROTOCOL.md §2.1, PERFORMANCE.md).
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 )
 
 // Link-cost rounds and the targets they are checked against (issue 12).
@@ -121,15 +122,21 @@ func (r *runner) compareLinks(ctx context.Context, tlsNet, plainNet *network) (*
 			return nil, fmt.Errorf("warm-up on network %d: %w", i+1, err)
 		}
 	}
+	names := [2]string{"TLS", "plain"}
 	for round := range linkRounds {
+		first := round % 2 // who goes first alternates
+		ttfbs, err := r.linkTTFBs(ctx, nets, first)
+		if err != nil {
+			return nil, fmt.Errorf("round %d: %w", round+1, err)
+		}
 		for k := range 2 {
-			i := (round + k) % 2 // who goes first alternates
-			rate, ttfb, cpu, err := r.linkRound(ctx, nets[i])
+			i := (first + k) % 2
+			rate, cpu, err := r.linkDownload(ctx, nets[i])
 			if err != nil {
-				return nil, fmt.Errorf("round %d, %s links: %w", round+1, [2]string{"TLS", "plain"}[i], err)
+				return nil, fmt.Errorf("round %d, %s links: %w", round+1, names[i], err)
 			}
 			s := sides[i]
-			s.Rates, s.TTFBs, s.CPUs = append(s.Rates, rate), append(s.TTFBs, ttfb), append(s.CPUs, cpu)
+			s.Rates, s.TTFBs, s.CPUs = append(s.Rates, rate), append(s.TTFBs, ttfbs[i]), append(s.CPUs, cpu)
 		}
 	}
 	for _, s := range sides {
@@ -140,42 +147,56 @@ func (r *runner) compareLinks(ctx context.Context, tlsNet, plainNet *network) (*
 	return lc, nil
 }
 
-// linkRound is one round on network n: the median of plan.ttfbs warm
-// tiny GETs, and one download of plan.size with the CPU seconds that the
-// proxy and the relays spent on it, per 100 MB.
-func (r *runner) linkRound(ctx context.Context, n *network) (rate, ttfbMedian, cpu float64, err error) {
-	c := route{socks: n.socks}.client("", "")
-	var xs []float64
-	r.prog.begin("tiny GETs", int64(r.plan.ttfbs), false)
-	for range r.plan.ttfbs {
-		x, err := withTimeout(ctx, r.plan.opTimeout, func(ctx context.Context) (float64, error) {
-			return ttfb(ctx, c, r.dest.tinyURL())
-		})
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("tiny GET: %w", err)
-		}
-		xs = append(xs, x)
-		r.prog.add(1)
+// linkTTFBs is the median of plan.ttfbs warm tiny GETs on each of the
+// two networks, taken one by one in turn (first starts), so that both
+// series see the same moments of the machine: after a download, a GET on
+// either network waits on the same settling caches and timers.
+func (r *runner) linkTTFBs(ctx context.Context, nets [2]*network, first int) ([2]float64, error) {
+	var clients [2]*http.Client
+	for i, n := range nets {
+		clients[i] = route{socks: n.socks}.client("", "")
 	}
+	var xs [2][]float64
+	r.prog.begin("tiny GETs", int64(2*r.plan.ttfbs), false)
+	for range r.plan.ttfbs {
+		for k := range 2 {
+			i := (first + k) % 2
+			x, err := withTimeout(ctx, r.plan.opTimeout, func(ctx context.Context) (float64, error) {
+				return ttfb(ctx, clients[i], r.dest.tinyURL())
+			})
+			if err != nil {
+				return [2]float64{}, fmt.Errorf("tiny GET on network %d: %w", i+1, err)
+			}
+			xs[i] = append(xs[i], x)
+			r.prog.add(1)
+		}
+	}
+	return [2]float64{median(xs[0]), median(xs[1])}, nil
+}
+
+// linkDownload is one download of plan.size on network n: its rate and
+// the CPU seconds that the proxy and the relays spent on it, per 100 MB.
+func (r *runner) linkDownload(ctx context.Context, n *network) (rate, cpu float64, err error) {
+	c := route{socks: n.socks}.client("", "")
 	r.prog.begin("download "+mb(r.plan.size), r.plan.size, true)
 	procs := n.processes()
 	before, err := takeCPU(procs)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	secs, err := withTimeout(ctx, r.plan.transferLimit, func(ctx context.Context) (float64, error) {
 		return download(ctx, c, r.dest.blobURL(r.plan.size), r.plan.size, r.prog.add)
 	})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("download: %w", err)
+		return 0, 0, fmt.Errorf("download: %w", err)
 	}
 	after, err := takeCPU(procs)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	by := cpuByRole(procs, before, after)
 	cpu = (by[roleProxy] + by[roleRelays]) * 100e6 / float64(r.plan.size)
-	return float64(r.plan.size) / secs, median(xs), cpu, nil
+	return float64(r.plan.size) / secs, cpu, nil
 }
 
 func (lc *LinkCost) writeTable(w io.Writer) error {
