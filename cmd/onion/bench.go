@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -33,6 +35,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions of everything and small downloads: a smoke test, not figures"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object (seconds, bytes, bytes per second) instead of the table"},
 			&cli.BoolFlag{Name: "load-only", Usage: "measure only the tiny GET under load (4 downloads, capped and full speed) against its idle baseline"},
+			&cli.StringFlag{Name: "load-cap", Usage: "each download's `RATE` in the capped under-load case, e.g. 10MB (per second; default 20MB)"},
 			&cli.DurationFlag{Name: "timeout", Value: bench.DefaultTimeout, Usage: "stop the run after this long"},
 			&cli.BoolFlag{Name: "compare-plain-links", Usage: "instead of the full table: what TLS on links costs, against the same network with plain links (one-stream rate and warm TTFB, alternating rounds)"},
 			&cli.BoolFlag{Name: "compare-congestion-control", Usage: "instead of the full table: bulk with circuit congestion control against stream windows alone (one stream and 8 streams, alternating rounds on two networks)"},
@@ -59,6 +62,13 @@ func runBench(c *cli.Context) error {
 			return cli.Exit("--"+err.Error(), 2)
 		}
 		cfg.DownloadBytes = n
+	}
+	if s := c.String("load-cap"); s != "" {
+		n, err := bench.ParseSize(strings.TrimSuffix(s, "/s"))
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("--load-cap %q: want bytes per second per download, e.g. 10MB", s), 2)
+		}
+		cfg.LoadCap = float64(n)
 	}
 	if c.Bool("compare-congestion-control") {
 		_, err := bench.CompareCC(c.Context, cfg)

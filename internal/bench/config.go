@@ -53,9 +53,20 @@ type Config struct {
 	// LoadOnly measures only the latency under load (load.go), with the
 	// idle baseline it needs.
 	LoadOnly bool
+	// LoadCap is each download's rate in the capped under-load case, B/s;
+	// 0 means LoadCapRate.
+	LoadCap float64
 	// NoCongestionControl starts the network with its proxy at
 	// --no-congestion-control (stream windows alone), to compare runs.
 	NoCongestionControl bool
+}
+
+// loadCap is each download's rate in the capped under-load case.
+func (c Config) loadCap() float64 {
+	if c.LoadCap > 0 {
+		return c.LoadCap
+	}
+	return LoadCapRate
 }
 
 // plan is how many times each figure is measured, and the bounds that keep

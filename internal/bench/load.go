@@ -21,7 +21,7 @@ import (
 // Load defaults.
 const (
 	LoadStreams = 4                      // bulk downloads under which the GETs are measured
-	LoadCapRate = 20_000_000             // B/s per download in the capped case
+	LoadCapRate = 20_000_000             // B/s per download in the capped case, unless Config.LoadCap
 	loadSettle  = 300 * time.Millisecond // from the downloads' start to the first sample
 	loadAlone   = 250 * time.Millisecond // their aggregate rate is measured alone over this
 	loadQuiet   = 250 * time.Millisecond // after stopping them, for the cells in flight to drain before an idle sample
@@ -37,7 +37,7 @@ type loadCase struct {
 // underLoad measures the tiny GET under load, capped then full speed.
 func (r *runner) underLoad(ctx context.Context) {
 	cases := []loadCase{
-		{key: "capped", what: fmt.Sprintf("%d downloads at %s each", LoadStreams, fmtValue(unitBytesPerSec, num(LoadCapRate))), rate: LoadCapRate},
+		{key: "capped", what: fmt.Sprintf("%d downloads at %s each", LoadStreams, fmtValue(unitBytesPerSec, num(r.cfg.loadCap()))), rate: r.cfg.loadCap()},
 		{key: "full", what: fmt.Sprintf("%d downloads at full speed", LoadStreams), floor: len(r.floor) > 0},
 	}
 	users := make([]string, LoadStreams)
