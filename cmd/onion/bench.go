@@ -64,11 +64,11 @@ func runBench(c *cli.Context) error {
 		cfg.DownloadBytes = n
 	}
 	if s := c.String("load-cap"); s != "" {
-		n, err := bench.ParseSize(strings.TrimSuffix(s, "/s"))
+		rate, err := parseLoadCap(s)
 		if err != nil {
-			return cli.Exit(fmt.Sprintf("--load-cap %q: want bytes per second per download, e.g. 10MB", s), 2)
+			return cli.Exit(err.Error(), 2)
 		}
-		cfg.LoadCap = float64(n)
+		cfg.LoadCap = rate
 	}
 	if c.Bool("compare-congestion-control") {
 		_, err := bench.CompareCC(c.Context, cfg)
@@ -80,6 +80,16 @@ func runBench(c *cli.Context) error {
 	}
 	_, err := bench.Run(c.Context, cfg)
 	return err
+}
+
+// parseLoadCap reads --load-cap: bytes per second per download, as a
+// size ("10MB", "16MiB") with or without "/s".
+func parseLoadCap(s string) (float64, error) {
+	n, err := bench.ParseSize(strings.TrimSuffix(strings.TrimSpace(s), "/s"))
+	if err != nil {
+		return 0, fmt.Errorf("--load-cap %q: want bytes per second per download, e.g. 10MB", s)
+	}
+	return float64(n), nil
 }
 
 // benchHopCommand runs one helper process of bench's baselines (a plain
