@@ -36,8 +36,9 @@ type loadCase struct {
 
 // underLoad measures the tiny GET under load, capped then full speed.
 func (r *runner) underLoad(ctx context.Context) {
+	capRate := r.cfg.loadCap()
 	cases := []loadCase{
-		{key: "capped", what: fmt.Sprintf("%d downloads at %s each", LoadStreams, fmtValue(unitBytesPerSec, num(r.cfg.loadCap()))), rate: r.cfg.loadCap()},
+		{key: "capped", what: fmt.Sprintf("%d downloads at %s each", LoadStreams, fmtValue(unitBytesPerSec, num(capRate))), rate: capRate},
 		{key: "full", what: fmt.Sprintf("%d downloads at full speed", LoadStreams), floor: len(r.floor) > 0},
 	}
 	users := make([]string, LoadStreams)

@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
+	"time"
 )
 
 // Link-cost rounds and the targets they are checked against (issue 12).
@@ -152,26 +152,23 @@ func (r *runner) compareLinks(ctx context.Context, tlsNet, plainNet *network) (*
 // series see the same moments of the machine: after a download, a GET on
 // either network waits on the same settling caches and timers.
 func (r *runner) linkTTFBs(ctx context.Context, nets [2]*network, first int) ([2]float64, error) {
-	var clients [2]*http.Client
-	for i, n := range nets {
-		clients[i] = route{socks: n.socks}.client("", "")
+	order := [2]int{first, 1 - first}
+	ops := make([]sampler, 2)
+	for k, i := range order {
+		c := route{socks: nets[i].socks}.client("", "")
+		ops[k] = func(ctx context.Context) (float64, error) { return ttfb(ctx, c, r.dest.tinyURL()) }
 	}
-	var xs [2][]float64
-	r.prog.begin("tiny GETs", int64(2*r.plan.ttfbs), false)
-	for range r.plan.ttfbs {
-		for k := range 2 {
-			i := (first + k) % 2
-			x, err := withTimeout(ctx, r.plan.opTimeout, func(ctx context.Context) (float64, error) {
-				return ttfb(ctx, clients[i], r.dest.tinyURL())
-			})
-			if err != nil {
-				return [2]float64{}, fmt.Errorf("tiny GET on network %d: %w", i+1, err)
-			}
-			xs[i] = append(xs[i], x)
-			r.prog.add(1)
-		}
+	// Every round, as many as the plan says: the report counts them.
+	all := reps{label: "tiny GETs", n: r.plan.ttfbs, budget: time.Duration(math.MaxInt64), timeout: r.plan.opTimeout}
+	xs, failed, err := r.rounds(ctx, all, ops)
+	if err != nil {
+		return [2]float64{}, fmt.Errorf("tiny GET on network %d: %w", order[failed]+1, err)
 	}
-	return [2]float64{median(xs[0]), median(xs[1])}, nil
+	var medians [2]float64
+	for k, i := range order {
+		medians[i] = median(xs[k])
+	}
+	return medians, nil
 }
 
 // linkDownload is one download of plan.size on network n: its rate and
