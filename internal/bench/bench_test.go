@@ -46,6 +46,18 @@ func TestRunQuick(t *testing.T) {
 			t.Errorf("figure %s = %+v", k, f)
 		}
 	}
+	// Under load: the ratios, and how busy the downloads alone kept the
+	// machine (a share of all cores, so within (0, 1]).
+	for _, k := range []string{"load_capped_other_of_idle", "load_capped_same_of_idle", "load_full_other_of_floor", "load_full_same_of_floor", "load_capped_rate_alone"} {
+		if f := got.Figures[k]; f == nil || f.Value == nil || *f.Value <= 0 || f.Error != "" {
+			t.Errorf("figure %s = %+v", k, f)
+		}
+	}
+	for _, k := range []string{"load_capped_cpu_busy", "load_full_cpu_busy"} {
+		if f := got.Figures[k]; f == nil || f.Value == nil || *f.Value <= 0 || *f.Value > 1 || f.Unit != unitShare || f.N == 0 {
+			t.Errorf("figure %s = %+v, want a share of the CPUs in (0, 1]", k, f)
+		}
+	}
 	if f := got.Figures["download_1"]; f != nil && (f.Plain == nil || f.Direct == nil || f.RatioPlain == nil) {
 		t.Errorf("download_1 lacks its baselines: %+v", f)
 	}

@@ -16,6 +16,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"onion/internal/procstat"
 )
 
 // Load defaults.
@@ -25,6 +27,10 @@ const (
 	loadSettle  = 300 * time.Millisecond // from the downloads' start to the first sample
 	loadAlone   = 250 * time.Millisecond // their aggregate rate is measured alone over this
 	loadQuiet   = 250 * time.Millisecond // after stopping them, for the cells in flight to drain before an idle sample
+	// loadSaturatedBusy is the machine's busy share, with the capped
+	// downloads alone, from which the report says the capped case is not
+	// the unsaturated one it is meant to be.
+	loadSaturatedBusy = 0.7
 )
 
 // loadCase is one way of loading the path.
@@ -67,6 +73,7 @@ type loadSamples struct {
 	idleOther, idleSame, other, same []float64
 	idleFloor, floor                 []float64
 	alone, during                    []float64 // aggregate B/s of the downloads
+	busy                             []float64 // the machine's busy share with the onion downloads alone
 	floorAlone, floorDuring          []float64
 }
 
@@ -127,30 +134,39 @@ func (r *runner) loadRound(ctx context.Context, c loadCase, s *loadSamples, user
 		return fmt.Errorf("idle GET: %w", err)
 	}
 	s.idleOther, s.idleSame = append(s.idleOther, xs[0]), append(s.idleSame, xs[1])
-	loaded, alone, during, err := r.loaded(ctx, route{socks: r.net.socks}, users, c.rate, []sampler{op(0), op(1)}, flip)
+	m, err := r.loaded(ctx, route{socks: r.net.socks}, users, c.rate, []sampler{op(0), op(1)}, flip)
 	if err != nil {
 		return err
 	}
-	s.other, s.same = append(s.other, loaded[0]), append(s.same, loaded[1])
-	s.alone, s.during = append(s.alone, alone), append(s.during, during)
+	s.other, s.same = append(s.other, m.xs[0]), append(s.same, m.xs[1])
+	s.alone, s.during = append(s.alone, m.alone), append(s.during, m.during)
+	if m.busy >= 0 {
+		s.busy = append(s.busy, m.busy)
+	}
 	if !c.floor {
 		return nil
 	}
 	s.idleFloor = append(s.idleFloor, xs[2])
-	loaded, alone, during, err = r.loaded(ctx, floor, make([]string, len(users)), c.rate, []sampler{op(2)}, false)
+	m, err = r.loaded(ctx, floor, make([]string, len(users)), c.rate, []sampler{op(2)}, false)
 	if err != nil {
 		return fmt.Errorf("hop floor: %w", err)
 	}
-	s.floor = append(s.floor, loaded[0])
-	s.floorAlone, s.floorDuring = append(s.floorAlone, alone), append(s.floorDuring, during)
+	s.floor = append(s.floor, m.xs[0])
+	s.floorAlone, s.floorDuring = append(s.floorAlone, m.alone), append(s.floorDuring, m.during)
 	return nil
 }
 
+// loadReading is what one loaded phase measured.
+type loadReading struct {
+	xs            []float64 // one sample of each op
+	alone, during float64   // the downloads' aggregate B/s alone, and during the samples
+	busy          float64   // the machine's busy share with the downloads alone, in [0, 1]; -1 where unknown
+}
+
 // loaded starts one download per user through rt, lets them settle,
-// measures their aggregate rate alone, takes one sample of each op, and
-// stops them. It returns the samples and the aggregate rates alone and
-// during the samples.
-func (r *runner) loaded(ctx context.Context, rt route, users []string, rate float64, ops []sampler, flip bool) (xs []float64, alone, during float64, err error) {
+// measures their aggregate rate (and how busy the machine's CPUs are) with
+// the downloads alone, takes one sample of each op, and stops them.
+func (r *runner) loaded(ctx context.Context, rt route, users []string, rate float64, ops []sampler, flip bool) (m loadReading, err error) {
 	l := r.startLoad(ctx, rt, users, rate)
 	defer func() {
 		if stopErr := l.stop(); err == nil && stopErr != nil {
@@ -158,19 +174,25 @@ func (r *runner) loaded(ctx context.Context, rt route, users []string, rate floa
 		}
 	}()
 	if !sleepCtx(ctx, loadSettle) {
-		return nil, 0, 0, ctx.Err()
+		return m, ctx.Err()
 	}
+	c0, cpuErr := procstat.ReadCPUTimes()
 	b0, t0 := l.bytes.Load(), time.Now()
 	if !sleepCtx(ctx, loadAlone) {
-		return nil, 0, 0, ctx.Err()
+		return m, ctx.Err()
 	}
 	b1, t1 := l.bytes.Load(), time.Now()
-	alone = float64(b1-b0) / t1.Sub(t0).Seconds()
-	if xs, err = r.sampleEach(ctx, ops, flip); err != nil {
-		return nil, 0, 0, fmt.Errorf("loaded GET: %w", err)
+	c1, cpuErr1 := procstat.ReadCPUTimes()
+	m.alone = float64(b1-b0) / t1.Sub(t0).Seconds()
+	m.busy = -1
+	if cpuErr == nil && cpuErr1 == nil && c1.Total > c0.Total {
+		m.busy = procstat.Busy(c0, c1)
 	}
-	during = float64(l.bytes.Load()-b1) / time.Since(t1).Seconds()
-	return xs, alone, during, nil
+	if m.xs, err = r.sampleEach(ctx, ops, flip); err != nil {
+		return m, fmt.Errorf("loaded GET: %w", err)
+	}
+	m.during = float64(l.bytes.Load()-b1) / time.Since(t1).Seconds()
+	return m, nil
 }
 
 // sampleEach takes one sample of each op and returns them by op. With
@@ -223,6 +245,11 @@ func (r *runner) setLoad(c loadCase, s *loadSamples, err error) {
 	alone := rate(k+"_rate_alone", "  the downloads' aggregate rate alone, onion", s.alone)
 	during := rate(k+"_rate_during", "  the downloads' aggregate rate during the GETs, onion", s.during)
 	ratioOf(k+"_rate_during_of_alone", "  aggregate during the GETs, over alone", during, alone)
+	busy := r.rep.add(k+"_cpu_busy", "  the machine's CPUs busy with the downloads alone (all cores, every process)", unitShare)
+	busy.setSamples(s.busy, false)
+	if c.rate > 0 && busy.Value != nil && *busy.Value >= loadSaturatedBusy {
+		r.rep.note(fmt.Sprintf("under load: with %s the machine's CPUs were %.0f%% busy before any GET: the capped case is meant to leave room, so on this machine its ratios measure CPU contention as well as queueing (docs/PERFORMANCE.md, \"Latency under load\"); --load-cap sets a lower rate", w, *busy.Value*100))
+	}
 	if c.floor {
 		secs(k+"_floor_idle", "TTFB tiny GET, hop floor, idle", s.idleFloor)
 		floor := secs(k+"_floor", "TTFB tiny GET, hop floor, during "+w+" through the floor", s.floor)

@@ -16,6 +16,8 @@ const (
 	unitCPU = "s/100MB"
 	// unitRatio is one quantity over another of the same unit.
 	unitRatio = "x"
+	// unitShare is a part of a whole, from 0 to 1 (printed as a percentage).
+	unitShare = "share"
 )
 
 // schemaVersion changes when a key of the JSON output changes meaning.

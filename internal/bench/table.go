@@ -157,6 +157,8 @@ func fmtValue(unit string, v *float64) string {
 		return sig3(*v) + " s"
 	case unitRatio:
 		return fmtRatio(v)
+	case unitShare:
+		return fmt.Sprintf("%.0f%%", *v*100)
 	}
 	return sig3(*v) + " " + unit
 }
