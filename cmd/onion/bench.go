@@ -24,7 +24,8 @@ func benchCommand() *cli.Command {
 			"builds, time to first byte, one and eight downloads, CPU per 100 MB, peak RSS, the crypto\n" +
 			"bound on one download (measured in this process), idle-circuit memory at the relays, and the\n" +
 			"hidden server, and the tiny GET under load (four downloads, capped and full speed, on other\n" +
-			"circuits and on the GET's own) against its idle time and the hop floor under the same load.\n" +
+			"circuits and on the GET's own) against its idle time and the hop floor under the same load,\n" +
+			"with how busy the downloads alone kept the machine's CPUs.\n" +
 			"Everything it starts is stopped at the end. With --socks it measures a running\n" +
 			"proxy instead; give that up's --info-file too for CPU, memory and the hidden server.\n" +
 			"On a terminal, stderr shows each phase with a progress bar; elsewhere one line per phase.",
