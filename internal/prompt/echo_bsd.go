@@ -9,6 +9,10 @@ const (
 	ioctlSetTermios = unix.TIOCSETA
 )
 
+// fread is FREAD of the BSDs' <sys/fcntl.h>: TIOCFLUSH's "input queue"
+// (x/sys/unix does not name it on every BSD).
+const fread = 0x1
+
 func flushInput(f fder) {
-	unix.IoctlSetPointerInt(int(f.Fd()), unix.TIOCFLUSH, unix.FREAD)
+	unix.IoctlSetPointerInt(int(f.Fd()), unix.TIOCFLUSH, fread)
 }

@@ -207,7 +207,12 @@ func RemoveLeftovers() error {
 const netnsDir = "/run/netns"
 
 func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	defer p.Release() // a pidfd on Linux
+	err = p.Signal(syscall.Signal(0))
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
@@ -221,7 +226,10 @@ func removeNS(name string) error {
 	}
 	for _, f := range strings.Fields(string(out)) {
 		if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+				p.Release()
+			}
 		}
 	}
 	return cmp(ip("netns", "delete", name), removeEtc(name))

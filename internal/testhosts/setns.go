@@ -2,13 +2,9 @@ package testhosts
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
-
-	"golang.org/x/sys/unix"
 )
 
 // Do runs f on an OS thread that has entered host h's network namespace:
@@ -26,26 +22,6 @@ func (h *Host) Do(f func() error) error {
 	// the goroutine ends still locked to it and the runtime ends the thread.
 	go func() { errc <- doIn(int(target.Fd()), f) }()
 	return <-errc
-}
-
-func doIn(target int, f func() error) error {
-	runtime.LockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns: %w", err)
-	}
-	ferr := f()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("setns back: %w", err) // thread stays locked and dies
-	}
-	runtime.UnlockOSThread()
-	return ferr
 }
 
 // Listen opens a listener in host h.
