@@ -56,6 +56,34 @@ func (c *Cipher) Encrypt(iv *[BlockSize]byte, dst, src []byte) {
 	cipher.NewCBCEncrypter(c.block, iv[:]).CryptBlocks(dst, src)
 }
 
+// EncryptSHA256 CBC-encrypts buf[off:] in place under iv, as Encrypt does,
+// and meanwhile compresses whole 64-byte blocks from the start of buf
+// (which then holds ciphertext) into the SHA-256 state st: the
+// compression function alone, no padding and no length. It returns how
+// many bytes of buf it compressed: a multiple of 64, 0 where it compressed
+// none; buf[n:] is left for the caller to hash. With the assembly (amd64
+// with AES-NI and the SHA extensions) the two overlap in one loop, which
+// is what makes encrypt-then-MAC cheaper than an encryption and then a
+// hash; elsewhere it encrypts and returns 0. len(buf)-off must be a
+// multiple of BlockSize.
+func (c *Cipher) EncryptSHA256(iv *[BlockSize]byte, buf []byte, off int, st *[8]uint32) int {
+	if off < 0 || off > len(buf) {
+		panic("aescbc: offset outside the buffer")
+	}
+	ct := buf[off:]
+	chunks := len(ct) / 64
+	if !useSHA || chunks == 0 || len(ct)%BlockSize != 0 {
+		c.Encrypt(iv, ct, ct) // panics on a partial block, as Encrypt does
+		return 0
+	}
+	chain := *iv
+	encryptSHA256(&c.enc, &chain, buf, off, chunks, st)
+	if rest := ct[64*chunks:]; len(rest) > 0 {
+		encryptCBC(&c.enc, &chain, rest, rest)
+	}
+	return 64 * chunks
+}
+
 // Decrypt CBC-decrypts src into dst (which may be src itself, but must not
 // otherwise overlap it: that panics) under iv. len(src) must be a multiple of BlockSize
 // and dst at least as long.
