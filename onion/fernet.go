@@ -13,7 +13,10 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
 	"hash"
+	"sync"
 
 	"github.com/fernet/fernet-go"
 
@@ -31,6 +34,9 @@ const (
 type tokenKeys struct {
 	cbc *aescbc.Cipher
 	mac hash.Hash
+	// inner and outer are SHA-256's states after HMAC's first block, the
+	// key XOR ipad and XOR opad: seal starts both hashes from them.
+	inner, outer [8]uint32
 }
 
 func newTokenKeys(k fernet.Key) tokenKeys {
@@ -38,7 +44,67 @@ func newTokenKeys(k fernet.Key) tokenKeys {
 	if err != nil {
 		panic("onion: AES-128 key: " + err.Error()) // 16 bytes always work
 	}
-	return tokenKeys{cbc: cbc, mac: hmac.New(sha256.New, k[0:16])}
+	t := tokenKeys{cbc: cbc, mac: hmac.New(sha256.New, k[0:16])}
+	var ipad, opad [sha256.BlockSize]byte
+	copy(ipad[:], k[0:16])
+	copy(opad[:], k[0:16])
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
+	}
+	t.inner, t.outer = blockState(ipad[:]), blockState(opad[:])
+	return t
+}
+
+// The seal's HMAC runs from saved states, through the standard library's
+// SHA-256 digest marshalled and unmarshalled (its documented binary form:
+// magic, the eight state words, the buffered block, the length), so that
+// aescbc.EncryptSHA256 can hash the token while it encrypts it.
+const (
+	shaMagic         = "sha\x03"
+	shaMarshaledSize = len(shaMagic) + 8*4 + sha256.BlockSize + 8
+)
+
+// sealHash is a SHA-256 digest that seal resumes from a saved state for
+// each hash, with the buffers for that (on the heap already, where the
+// digest's interface would have moved them). It carries nothing from one
+// seal to the next.
+type sealHash struct {
+	h     hash.Hash
+	state [shaMarshaledSize]byte
+	sum   [sha256.Size]byte
+}
+
+var sealHashes = sync.Pool{New: func() any { return &sealHash{h: sha256.New()} }}
+
+// blockState is SHA-256's state after one 64-byte block.
+func blockState(block []byte) [8]uint32 {
+	h := sha256.New()
+	h.Write(block)
+	b, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil || len(b) != shaMarshaledSize || string(b[:len(shaMagic)]) != shaMagic {
+		panic("onion: SHA-256 state: unexpected marshalled form")
+	}
+	var st [8]uint32
+	for i := range st {
+		st[i] = binary.BigEndian.Uint32(b[len(shaMagic)+4*i:])
+	}
+	return st
+}
+
+// resume sets the digest to the SHA-256 state st after n bytes (a
+// multiple of the block size).
+func (s *sealHash) resume(st *[8]uint32, n int) {
+	b := s.state[:]
+	clear(b)
+	copy(b, shaMagic)
+	for i, w := range st {
+		binary.BigEndian.PutUint32(b[len(shaMagic)+4*i:], w)
+	}
+	binary.BigEndian.PutUint64(b[shaMarshaledSize-8:], uint64(n))
+	if err := s.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err != nil {
+		panic("onion: SHA-256 state: " + err.Error()) // blockState checked the form
+	}
 }
 
 // seal returns the raw token of hdr | body in a pooled buffer (see Recycle),
@@ -59,10 +125,20 @@ func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 	for i := n; i < padded; i++ {
 		ct[i] = pad
 	}
-	t.cbc.Encrypt((*[aes.BlockSize]byte)(tok[ivOffset:ctOffset]), ct, ct)
-	t.mac.Reset()
-	t.mac.Write(tok[:ctOffset+padded])
-	t.mac.Sum(tok[:ctOffset+padded])
+	// Encrypt-then-MAC in one pass where the hardware allows: the inner
+	// hash takes in what EncryptSHA256 compressed while it encrypted, then
+	// the rest of the token, and the outer hash its sum.
+	end := ctOffset + padded
+	st := t.inner
+	hashed := t.cbc.EncryptSHA256((*[aes.BlockSize]byte)(tok[ivOffset:ctOffset]), tok[:end], ctOffset, &st)
+	s := sealHashes.Get().(*sealHash)
+	defer sealHashes.Put(s)
+	s.resume(&st, sha256.BlockSize+hashed)
+	s.h.Write(tok[hashed:end])
+	inner := s.h.Sum(s.sum[:0])
+	s.resume(&t.outer, sha256.BlockSize)
+	s.h.Write(inner)
+	s.h.Sum(tok[:end])
 	return tok, nil
 }
 
