@@ -208,5 +208,20 @@ func FuzzAgainstStdlib(f *testing.F) {
 		if !bytes.Equal(inPlace, want) {
 			t.Fatal("in-place Decrypt differs from crypto/cipher")
 		}
+
+		// EncryptSHA256 behind a header of 0-79 bytes (the IV's first byte
+		// picks it): the same ciphertext, and the state of crypto/sha256.
+		off := int(ivb[0]) % 80
+		buf := append(bytes.Repeat([]byte{0xa5}, off), data...)
+		cipher.NewCBCEncrypter(std, iv[:]).CryptBlocks(want, data)
+		var zero [64]byte
+		st := shaState(t, zero[:], nil)
+		hashed := c.EncryptSHA256(&iv, buf, off, &st)
+		if !bytes.Equal(buf[off:], want) {
+			t.Fatal("EncryptSHA256 differs from crypto/cipher")
+		}
+		if st != shaState(t, zero[:], buf[:hashed]) {
+			t.Fatalf("EncryptSHA256: the state after %d bytes differs from crypto/sha256", hashed)
+		}
 	})
 }
