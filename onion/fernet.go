@@ -33,9 +33,9 @@ const (
 // sign (HMAC-SHA256), bytes 16-31 encrypt (AES-128-CBC).
 type tokenKeys struct {
 	cbc *aescbc.Cipher
-	mac hash.Hash
 	// inner and outer are SHA-256's states after HMAC's first block, the
-	// key XOR ipad and XOR opad: seal starts both hashes from them.
+	// key XOR ipad and XOR opad: every MAC, sealed or checked, starts its
+	// two hashes from them (macDigest.hmac).
 	inner, outer [8]uint32
 }
 
@@ -44,7 +44,7 @@ func newTokenKeys(k fernet.Key) tokenKeys {
 	if err != nil {
 		panic("onion: AES-128 key: " + err.Error()) // 16 bytes always work
 	}
-	t := tokenKeys{cbc: cbc, mac: hmac.New(sha256.New, k[0:16])}
+	t := tokenKeys{cbc: cbc}
 	var ipad, opad [sha256.BlockSize]byte
 	copy(ipad[:], k[0:16])
 	copy(opad[:], k[0:16])
@@ -56,26 +56,28 @@ func newTokenKeys(k fernet.Key) tokenKeys {
 	return t
 }
 
-// The seal's HMAC runs from saved states, through the standard library's
-// SHA-256 digest marshalled and unmarshalled (its documented binary form:
-// magic, the eight state words, the buffered block, the length), so that
-// aescbc.EncryptSHA256 can hash the token while it encrypts it.
+// HMAC runs from saved states, through the standard library's SHA-256
+// digest marshalled and unmarshalled (its documented binary form: magic,
+// the eight state words, the buffered block, the length), so that seal's
+// aescbc.EncryptSHA256 can hash the token while it encrypts it. (This is
+// how crypto/hmac resets itself too; one digest from a pool serves every
+// key, where an hmac.Hash per key would hold two.)
 const (
 	shaMagic         = "sha\x03"
 	shaMarshaledSize = len(shaMagic) + 8*4 + sha256.BlockSize + 8
 )
 
-// sealHash is a SHA-256 digest that seal resumes from a saved state for
+// macDigest is a SHA-256 digest that is resumed from a saved state for
 // each hash, with the buffers for that (on the heap already, where the
 // digest's interface would have moved them). It carries nothing from one
-// seal to the next.
-type sealHash struct {
+// MAC to the next.
+type macDigest struct {
 	h     hash.Hash
 	state [shaMarshaledSize]byte
 	sum   [sha256.Size]byte
 }
 
-var sealHashes = sync.Pool{New: func() any { return &sealHash{h: sha256.New()} }}
+var macDigests = sync.Pool{New: func() any { return &macDigest{h: sha256.New()} }}
 
 // blockState is SHA-256's state after one 64-byte block.
 func blockState(block []byte) [8]uint32 {
@@ -94,7 +96,7 @@ func blockState(block []byte) [8]uint32 {
 
 // resume sets the digest to the SHA-256 state st after n bytes (a
 // multiple of the block size).
-func (s *sealHash) resume(st *[8]uint32, n int) {
+func (s *macDigest) resume(st *[8]uint32, n int) {
 	b := s.state[:]
 	clear(b)
 	copy(b, shaMagic)
@@ -105,6 +107,19 @@ func (s *sealHash) resume(st *[8]uint32, n int) {
 	if err := s.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err != nil {
 		panic("onion: SHA-256 state: " + err.Error()) // blockState checked the form
 	}
+}
+
+// hmac returns HMAC-SHA256 of msg under t's key, in s's buffer (valid
+// until s goes back to the pool). st is the inner hash's state after its
+// key block and msg[:hashed], hashed a multiple of the block size: t.inner
+// and 0 for a MAC computed here from the start.
+func (s *macDigest) hmac(t *tokenKeys, st *[8]uint32, hashed int, msg []byte) []byte {
+	s.resume(st, sha256.BlockSize+hashed)
+	s.h.Write(msg[hashed:])
+	inner := s.h.Sum(s.sum[:0])
+	s.resume(&t.outer, sha256.BlockSize)
+	s.h.Write(inner)
+	return s.h.Sum(s.sum[:0])
 }
 
 // seal returns the raw token of hdr | body in a pooled buffer (see Recycle),
@@ -131,14 +146,9 @@ func (t *tokenKeys) seal(hdr, body []byte) ([]byte, error) {
 	end := ctOffset + padded
 	st := t.inner
 	hashed := t.cbc.EncryptSHA256((*[aes.BlockSize]byte)(tok[ivOffset:ctOffset]), tok[:end], ctOffset, &st)
-	s := sealHashes.Get().(*sealHash)
-	defer sealHashes.Put(s)
-	s.resume(&st, sha256.BlockSize+hashed)
-	s.h.Write(tok[hashed:end])
-	inner := s.h.Sum(s.sum[:0])
-	s.resume(&t.outer, sha256.BlockSize)
-	s.h.Write(inner)
-	s.h.Sum(tok[:end])
+	s := macDigests.Get().(*macDigest)
+	defer macDigests.Put(s)
+	copy(tok[end:], s.hmac(t, &st, hashed, tok[:end]))
 	return tok, nil
 }
 
@@ -152,10 +162,10 @@ func (t *tokenKeys) open(tok []byte, inPlace bool) ([]byte, bool) {
 		return nil, false
 	}
 	end := len(tok) - sha256.Size
-	t.mac.Reset()
-	t.mac.Write(tok[:end])
-	var sum [sha256.Size]byte
-	if !hmac.Equal(t.mac.Sum(sum[:0]), tok[end:]) { // constant time
+	s := macDigests.Get().(*macDigest)
+	ok := hmac.Equal(s.hmac(t, &t.inner, 0, tok[:end]), tok[end:]) // constant time
+	macDigests.Put(s)
+	if !ok {
 		return nil, false
 	}
 	var pt []byte
